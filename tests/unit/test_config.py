@@ -1,0 +1,240 @@
+"""The configuration loader: defaults, every documented error, and the DR_CONFIG override."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from constructs_lib.config import ConfigError, NatGateways, load_settings, parse_environments
+from tests.helpers import PROJECT_DIR, cdktf_environments, minimal_environment
+
+
+def parse_one(env: dict[str, Any], name: str = "dev"):
+    return parse_environments({name: env}, source="test").get(name)
+
+
+def test_defaults_follow_the_mission() -> None:
+    env = parse_one(minimal_environment())
+    assert env.primary_region == "us-east-1"
+    assert env.secondary_regions == ("us-west-2",)
+    assert {r: str(c) for r, c in env.vpc_cidrs.items()} == {"us-east-1": "10.0.0.0/16", "us-west-2": "10.1.0.0/16"}
+    assert env.monitoring.lag_alarm_threshold_seconds == 5
+    assert env.monitoring.reserved_concurrency == 5
+    assert env.dns.ttl_seconds == 60
+    assert env.environment == "dev"
+    assert env.stack_name == "dr-dev"
+    assert not env.is_production
+
+
+def test_environment_decides_protection_and_sizing() -> None:
+    prod = parse_one(minimal_environment(environment="production"), name="prod-east")
+    dev = parse_one(minimal_environment(environment="dev"))
+    assert prod.is_production and not dev.is_production
+    assert prod.network.nat_gateways is NatGateways.PER_AZ
+    assert dev.network.nat_gateways is NatGateways.SINGLE
+    assert prod.database.backup_retention_days > dev.database.backup_retention_days
+
+
+def test_engine_defaults_to_newest_catalog_version_and_accepts_a_major() -> None:
+    from constructs_lib.engine_catalog import load_catalog
+
+    catalog = load_catalog()
+    assert parse_one(minimal_environment()).engine.version == catalog.newest()
+    assert parse_one(minimal_environment(aurora_engine_major=16)).engine.version == catalog.newest(16)
+    assert parse_one(minimal_environment(aurora_engine_version="16.6")).engine.parameter_group_family == "aurora-postgresql16"
+
+
+def test_more_than_one_secondary_gets_disjoint_default_cidrs() -> None:
+    env = parse_one(minimal_environment(secondary_regions=["us-west-2", "eu-west-1", "us-east-2"]))
+    assert [str(env.vpc_cidrs[r]) for r in env.regions] == ["10.0.0.0/16", "10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16"]
+
+
+BAD_INPUTS = [
+    pytest.param(
+        {"vpc_cidrs": {"us-east-1": "10.0.0.0/33"}},
+        "dev.vpc_cidrs.us-east-1: '10.0.0.0/33' is not a valid IPv4 CIDR (for example '10.0.0.0/16')",
+        id="malformed-cidr",
+    ),
+    pytest.param(
+        {"vpc_cidrs": {"us-east-1": "10.0.0.1/16"}},
+        "dev.vpc_cidrs.us-east-1: '10.0.0.1/16' is not a valid IPv4 CIDR",
+        id="host-bits-set",
+    ),
+    pytest.param(
+        {"vpc_cidrs": {"us-east-1": "10.0.0.0/8"}},
+        "dev.vpc_cidrs.us-east-1: '10.0.0.0/8' must have a prefix between /16 and /20",
+        id="too-large",
+    ),
+    pytest.param(
+        {"vpc_cidrs": {"us-east-1": "10.0.0.0/16", "us-west-2": "10.0.128.0/17"}},
+        "dev.vpc_cidrs.us-west-2: '10.0.128.0/17' overlaps dev.vpc_cidrs.us-east-1 '10.0.0.0/16' (peered VPCs need disjoint ranges)",
+        id="overlap",
+    ),
+    pytest.param(
+        {"vpc_cidrs": {"eu-west-1": "10.5.0.0/16"}},
+        "dev.vpc_cidrs.eu-west-1: region is not part of this environment (regions: us-east-1, us-west-2)",
+        id="cidr-for-foreign-region",
+    ),
+    pytest.param(
+        {"vpc_cidrs": {"us-east-1": "8.8.0.0/16"}},
+        "dev.vpc_cidrs.us-east-1: '8.8.0.0/16' is not a private (RFC 1918) range",
+        id="public-range",
+    ),
+    pytest.param({"primary_region": "us-middle-1"}, "dev.primary_region: unknown AWS region 'us-middle-1'", id="unknown-region"),
+    pytest.param(
+        {"secondary_regions": ["us-west-2", "us-west-2"]},
+        "dev.secondary_regions[1]: region 'us-west-2' is listed twice (also dev.secondary_regions[0])",
+        id="region-twice",
+    ),
+    pytest.param(
+        {"secondary_regions": ["us-east-1"]},
+        "dev.secondary_regions[0]: region 'us-east-1' is listed twice (also dev.primary_region)",
+        id="secondary-equals-primary",
+    ),
+    pytest.param(
+        {"secondary_regions": []},
+        "dev.secondary_regions: at least one secondary region is needed for disaster recovery, got []",
+        id="no-secondary",
+    ),
+    pytest.param(
+        {"secondary_regions": "us-west-2"}, "dev.secondary_regions: expected a list, got 'us-west-2'", id="secondary-not-list"
+    ),
+    pytest.param(
+        {"lag_alarm_threshold_seconds": 0},
+        "dev.lag_alarm_threshold_seconds: must be greater than 0 and at most 3600, got 0",
+        id="zero-threshold",
+    ),
+    pytest.param(
+        {"lag_alarm_threshold_seconds": -5},
+        "dev.lag_alarm_threshold_seconds: must be greater than 0 and at most 3600, got -5",
+        id="negative-threshold",
+    ),
+    pytest.param(
+        {"lag_alarm_threshold_seconds": "5"}, "dev.lag_alarm_threshold_seconds: expected a number, got '5'", id="string-threshold"
+    ),
+    pytest.param(
+        {"monitor_reserved_concurrency": 0},
+        "dev.monitor_reserved_concurrency: must be between 1 and 1000, got 0",
+        id="zero-concurrency",
+    ),
+    pytest.param(
+        {"monitor_reserved_concurrency": True},
+        "dev.monitor_reserved_concurrency: expected a whole number, got True",
+        id="bool-concurrency",
+    ),
+    pytest.param({"dns_ttl_seconds": 0}, "dev.dns_ttl_seconds: must be between 1 and 86400, got 0", id="zero-ttl"),
+    pytest.param(
+        {"aurora_engine_version": "15.4"},
+        "dev.aurora_engine_version: '15.4' does not support Aurora Global Database (aurora-postgresql catalog checked",
+        id="version-without-global-support",
+    ),
+    pytest.param(
+        {"aurora_engine_major": 12},
+        "dev.aurora_engine_major: 12 has no version with Aurora Global Database support",
+        id="unsupported-major",
+    ),
+    pytest.param(
+        {"aurora_engine_major": 16, "aurora_engine_version": "17.5"},
+        "dev.aurora_engine_version: '17.5' is not a version of aurora_engine_major 16",
+        id="major-version-mismatch",
+    ),
+    pytest.param(
+        {"database": {"instances_per_region": 0}},
+        "dev.database.instances_per_region: must be between 1 and 15, got 0",
+        id="zero-instances",
+    ),
+    pytest.param({"vpc_cidr": "10.0.0.0/16"}, "dev.vpc_cidr: unknown setting (known here:", id="unknown-key"),
+    pytest.param(
+        {"database": {"size": 3}},
+        "dev.database.size: unknown setting (known here: backup_retention_days, instance_class, instances_per_region)",
+        id="unknown-nested-key",
+    ),
+    pytest.param(
+        {"tags": {"Environment": "production"}},
+        "dev.tags.Environment: tag is set by drkit from the environment and cannot be overridden",
+        id="reserved-tag",
+    ),
+    pytest.param(
+        {"aws_endpoint_url": "http://127.0.0.1:4566"},
+        "dev.aws_endpoint_url: only the 'local' environment may point at an emulator, got 'http://127.0.0.1:4566' for environment 'dev'",
+        id="endpoint-outside-local",
+    ),
+    pytest.param(
+        {"dr_operations": {}},
+        "dev.dr_operations.external_id: required (the sts:ExternalId operators must present)",
+        id="missing-external-id",
+    ),
+    pytest.param(
+        {"state_bucket": "Not_A_Bucket"},
+        "dev.state_bucket: expected an S3 bucket name (3-63 lower-case characters), got 'Not_A_Bucket'",
+        id="bad-bucket",
+    ),
+    pytest.param(
+        {"app_clusters": {"node_min_size": 3, "node_desired_size": 2}},
+        "dev.app_clusters.node_desired_size: must satisfy node_min_size <= node_desired_size <= node_max_size, got 3 <= 2 <= 2",
+        id="impossible-node-sizes",
+    ),
+]
+
+
+@pytest.mark.parametrize(("override", "message"), BAD_INPUTS)
+def test_bad_input_is_one_clear_line(override: dict[str, Any], message: str) -> None:
+    env = minimal_environment()
+    env.update(override)
+    with pytest.raises(ConfigError) as raised:
+        parse_one(env)
+    text = str(raised.value)
+    assert text.startswith(message), text
+    assert "\n" not in text
+
+
+def test_top_level_shape_errors() -> None:
+    with pytest.raises(ConfigError, match=r"^environments: expected an object keyed by environment name, got \[\]$"):
+        parse_environments([], source="test")
+    with pytest.raises(ConfigError, match=r"^environments: no environment is defined$"):
+        parse_environments({}, source="test")
+    with pytest.raises(ConfigError, match=r"^dev: expected an object, got 'x'$"):
+        parse_environments({"dev": "x"}, source="test")
+    with pytest.raises(ConfigError, match=r"^Bad Name: expected a lower-case name"):
+        parse_environments({"Bad Name": minimal_environment()}, source="test")
+
+
+def test_cdktf_json_defines_the_four_environments() -> None:
+    settings = load_settings(PROJECT_DIR, environ={})
+    assert [e.name for e in settings.environments] == ["dev", "staging", "production", "local"]
+    assert settings.get("production").is_production
+    assert settings.get("local").aws_endpoint_url is not None
+    assert all(e.aws_endpoint_url is None for e in settings.environments if e.name != "local")
+
+
+def test_dr_config_replaces_cdktf_json(tmp_path: Path) -> None:
+    path = tmp_path / "envs.json"
+    path.write_text(json.dumps({"qa": minimal_environment(primary_region="eu-west-1", secondary_regions=["eu-central-1"])}))
+    settings = load_settings(PROJECT_DIR, environ={"DR_CONFIG": str(path)})
+    assert [e.name for e in settings.environments] == ["qa"]
+    assert settings.get("qa").regions == ("eu-west-1", "eu-central-1")
+
+
+def test_dr_config_errors_name_the_file(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{ not json")
+    with pytest.raises(ConfigError, match=re.escape(f"DR_CONFIG: {str(broken)!r} is not valid JSON")):
+        load_settings(PROJECT_DIR, environ={"DR_CONFIG": str(broken)})
+    with pytest.raises(ConfigError, match=re.escape(f"DR_CONFIG: cannot read {str(tmp_path / 'missing.json')!r}")):
+        load_settings(PROJECT_DIR, environ={"DR_CONFIG": str(tmp_path / "missing.json")})
+
+
+def test_environment_selection() -> None:
+    settings = load_settings(PROJECT_DIR, environ={"DR_ENVIRONMENTS": "local,dev"})
+    assert [e.name for e in settings.environments] == ["dev", "local"]
+    with pytest.raises(ConfigError, match=r"^DR_ENVIRONMENTS: 'qa' is not a configured environment"):
+        load_settings(PROJECT_DIR, environ={"DR_ENVIRONMENTS": "qa"})
+
+
+def test_every_shipped_environment_has_an_external_id_from_config() -> None:
+    for name, env in cdktf_environments().items():
+        assert env["dr_operations"]["external_id"], name

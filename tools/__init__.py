@@ -1,0 +1,1 @@
+"""Project tooling: Terraform set-up, the local emulator, deployment, plan review."""

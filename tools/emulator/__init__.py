@@ -1,0 +1,1 @@
+"""The local AWS emulator: moto in server mode with documented fidelity patches."""

@@ -1,0 +1,228 @@
+"""Emulator fidelity patches: where moto differs from AWS, make moto behave like AWS.
+
+The stack is never weakened for the emulator. Each patch below names the AWS behaviour it
+mirrors, is applied to the moto server process only (``tools.emulator.server``), and has a test
+in ``tests/integration/test_emulator_patches.py``. ``apply_all()`` is idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from moto.rds import models as rds_models
+from moto.rds import responses as rds_responses
+from moto.rds.exceptions import RDSClientError
+
+from constructs_lib.engine_catalog import load_catalog, version_key
+
+_APPLIED: list[str] = []
+PATCHES: list[Callable[[], None]] = []
+
+
+def patch(function: Callable[[], None]) -> Callable[[], None]:
+    PATCHES.append(function)
+    return function
+
+
+def _regional_backends(account_id: str) -> Iterator[rds_models.RDSBackend]:
+    backends = rds_models.rds_backends[account_id]
+    for region in list(backends.keys()):
+        yield backends[region]
+
+
+def _find_global_cluster(account_id: str, identifier: str) -> rds_models.GlobalCluster | None:
+    key = identifier.rsplit(":", maxsplit=1)[-1].lower()
+    for backend in _regional_backends(account_id):
+        if key in backend.global_clusters:
+            return backend.global_clusters[key]
+    return None
+
+
+def _find_member(global_cluster: rds_models.GlobalCluster, cluster_identifier: str) -> rds_models.DBCluster | None:
+    for member in global_cluster.members:
+        if cluster_identifier in (member.db_cluster_arn, member.db_cluster_identifier):
+            return member
+    return None
+
+
+class GlobalClusterStateFault(RDSClientError):
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidGlobalClusterStateFault", message)
+
+
+class GlobalClusterMemberFault(RDSClientError):
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidDBClusterStateFault", message)
+
+
+@patch
+def describe_db_engine_versions() -> None:
+    """AWS: DescribeDBEngineVersions lists engine versions with ``SupportsGlobalDatabases``.
+
+    moto answers HTTP 500, and the provider's ``data "aws_rds_engine_version"`` retries forever.
+    The emulator answers from the project's catalog, as AWS would for those versions.
+    """
+
+    def handler(self: rds_responses.RDSResponse) -> rds_responses.ActionResult:
+        engine = self.params.get("Engine", "aurora-postgresql")
+        wanted = self.params.get("EngineVersion")
+        catalog = load_catalog()
+        versions = [] if engine != catalog.engine else list(catalog.versions)
+        if wanted:
+            versions = [v for v in versions if v == wanted or v.startswith(f"{wanted}.")]
+        rows = [
+            {
+                "Engine": engine,
+                "EngineVersion": v,
+                "DBParameterGroupFamily": f"aurora-postgresql{version_key(v)[0]}",
+                "DBEngineDescription": "Aurora (PostgreSQL)",
+                "DBEngineVersionDescription": f"Aurora PostgreSQL (Compatible with PostgreSQL {v})",
+                "Status": "available",
+                "SupportedEngineModes": ["provisioned"],
+                "SupportsGlobalDatabases": True,
+                "SupportsLogExportsToCloudwatchLogs": True,
+                "ExportableLogTypes": ["postgresql"],
+                "SupportsReadReplica": False,
+                "SupportsParallelQuery": False,
+            }
+            for v in versions
+        ]
+        return rds_responses.ActionResult({"DBEngineVersions": rows})
+
+    rds_responses.RDSResponse.describe_db_engine_versions = handler  # type: ignore[attr-defined]
+
+
+@patch
+def global_cluster_database_name() -> None:
+    """AWS: a global cluster created with ``DatabaseName`` returns it in DescribeGlobalClusters.
+
+    moto drops it, so every re-plan would replace the global cluster.
+    """
+    original = rds_responses.RDSResponse.create_global_cluster
+
+    def create(self: rds_responses.RDSResponse) -> Any:
+        result = original(self)
+        cluster = self.global_backend.global_clusters[self.params["GlobalClusterIdentifier"].lower()]
+        cluster.database_name = self.params.get("DatabaseName")
+        return result
+
+    rds_responses.RDSResponse.create_global_cluster = create  # type: ignore[method-assign]
+    rds_models.GlobalCluster.database_name = None  # type: ignore[attr-defined]
+
+
+@patch
+def provisioned_cluster_scaling_info() -> None:
+    """AWS: ``ScalingConfigurationInfo`` is returned only for serverless v1 clusters.
+
+    moto returns an empty one for provisioned clusters, a perpetual diff on every plan.
+    """
+
+    def info(self: rds_models.DBCluster) -> dict[str, Any] | None:
+        if self.engine_mode != "serverless":
+            return None
+        configuration = self.scaling_configuration or {}
+        return {
+            "MinCapacity": configuration.get("min_capacity"),
+            "MaxCapacity": configuration.get("max_capacity"),
+            "AutoPause": configuration.get("auto_pause"),
+            "SecondsUntilAutoPause": configuration.get("seconds_until_auto_pause"),
+            "TimeoutAction": configuration.get("timeout_action"),
+            "SecondsBeforeTimeout": configuration.get("seconds_before_timeout"),
+        }
+
+    rds_models.DBCluster.scaling_configuration_info = property(info)  # type: ignore[assignment]
+
+
+@patch
+def cross_region_membership() -> None:
+    """AWS: deleting a member cluster, or RemoveFromGlobalCluster, detaches it whatever its region.
+
+    moto keeps global clusters in one regional backend and only detaches members deleted there,
+    so destroying the global cluster afterwards fails with "is not empty" forever.
+    """
+
+    def remove_from_global_cluster(
+        self: rds_models.RDSBackend, global_cluster_identifier: str, db_cluster_identifier: str
+    ) -> rds_models.GlobalCluster | None:
+        global_cluster = _find_global_cluster(self.account_id, global_cluster_identifier)
+        if global_cluster is None:
+            return None
+        member = _find_member(global_cluster, db_cluster_identifier)
+        if member is not None:
+            global_cluster.members.remove(member)
+            member.global_cluster_identifier = None
+            member.is_writer = False
+        return global_cluster
+
+    original_delete = rds_models.RDSBackend.delete_db_cluster
+
+    def delete_db_cluster(self: rds_models.RDSBackend, cluster_identifier: str, snapshot_name: str | None = None) -> Any:
+        cluster = self.clusters.get(cluster_identifier)
+        global_id = getattr(cluster, "global_cluster_identifier", None) if cluster else None
+        if cluster is not None and not cluster.deletion_protection and global_id:
+            remove_from_global_cluster(self, global_id, cluster.db_cluster_arn)
+        return original_delete(self, cluster_identifier, snapshot_name)
+
+    rds_models.RDSBackend.remove_from_global_cluster = remove_from_global_cluster  # type: ignore[method-assign]
+    rds_models.RDSBackend.delete_db_cluster = delete_db_cluster  # type: ignore[method-assign]
+
+    def response(self: rds_responses.RDSResponse) -> rds_responses.ActionResult:
+        global_cluster = self.backend.remove_from_global_cluster(
+            global_cluster_identifier=self.params["GlobalClusterIdentifier"],
+            db_cluster_identifier=self.params["DbClusterIdentifier"],
+        )
+        return rds_responses.ActionResult({"GlobalCluster": global_cluster})
+
+    rds_responses.RDSResponse.remove_from_global_cluster = response  # type: ignore[method-assign]
+
+
+def _move_writer(self: rds_responses.RDSResponse, *, allow_data_loss: bool) -> rds_responses.ActionResult:
+    params = self.params
+    identifier = params["GlobalClusterIdentifier"]
+    target = params["TargetDbClusterIdentifier"]
+    global_cluster = _find_global_cluster(self.current_account, identifier)
+    if global_cluster is None:
+        raise RDSClientError("GlobalClusterNotFoundFault", f"Global cluster {identifier} not found")
+    member = _find_member(global_cluster, target)
+    if member is None:
+        raise GlobalClusterMemberFault(f"{target} is not a member of global cluster {identifier}")
+    if member.is_writer:
+        raise GlobalClusterMemberFault(f"{target} is already the writer of global cluster {identifier}")
+    if not allow_data_loss and member.engine_version != global_cluster.engine_version:
+        raise GlobalClusterStateFault("Switchover requires every member to run the same engine version")
+    for candidate in global_cluster.members:
+        candidate.is_writer = candidate is member
+    # The writer moves to the front, as DescribeGlobalClusters lists it on AWS.
+    global_cluster.members.sort(key=lambda c: not c.is_writer)
+    return rds_responses.ActionResult({"GlobalCluster": global_cluster})
+
+
+@patch
+def switchover_and_failover() -> None:
+    """AWS: SwitchoverGlobalCluster / FailoverGlobalCluster make the target secondary the writer.
+
+    moto implements neither. AWS completes them asynchronously in about a minute; the emulator
+    completes them at once and keeps AWS's refusals (not a member, already the writer).
+    """
+
+    def switchover(self: rds_responses.RDSResponse) -> rds_responses.ActionResult:
+        return _move_writer(self, allow_data_loss=False)
+
+    def failover(self: rds_responses.RDSResponse) -> rds_responses.ActionResult:
+        allow = str(self.params.get("AllowDataLoss", "false")).lower() == "true"
+        switchover_requested = str(self.params.get("Switchover", "false")).lower() == "true"
+        if not allow and not switchover_requested:
+            raise RDSClientError("InvalidParameterCombination", "FailoverGlobalCluster needs AllowDataLoss or Switchover")
+        return _move_writer(self, allow_data_loss=allow)
+
+    rds_responses.RDSResponse.switchover_global_cluster = switchover  # type: ignore[attr-defined]
+    rds_responses.RDSResponse.failover_global_cluster = failover  # type: ignore[attr-defined]
+
+
+def apply_all() -> list[str]:
+    for function in PATCHES:
+        if function.__name__ not in _APPLIED:
+            function()
+            _APPLIED.append(function.__name__)
+    return list(_APPLIED)

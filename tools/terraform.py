@@ -1,0 +1,43 @@
+"""Running Terraform from the project: the project's CLI config, no prompts, readable failures."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from tools.terraform_setup import CLI_CONFIG, write_cli_config
+
+
+class TerraformError(RuntimeError):
+    def __init__(self, args: list[str], workdir: Path, output: str) -> None:
+        tail = "\n".join(output.strip().splitlines()[-25:])
+        super().__init__(f"terraform {' '.join(args)} failed in {workdir}:\n{tail}")
+        self.output = output
+
+
+def terraform_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    if not CLI_CONFIG.is_file():
+        write_cli_config()
+    env = dict(os.environ)
+    env.update({"TF_CLI_CONFIG_FILE": str(CLI_CONFIG), "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"})
+    env.update(extra or {})
+    return env
+
+
+def run(args: list[str], workdir: Path, env: Mapping[str, str] | None = None, timeout: float = 1800) -> str:
+    """Run ``terraform <args>`` in ``workdir``; raise TerraformError with the output tail on failure."""
+    completed = subprocess.run(
+        ["terraform", *args, "-no-color"] if args[0] not in ("version",) else ["terraform", *args],
+        cwd=workdir,
+        env=terraform_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    output = completed.stdout + completed.stderr
+    if completed.returncode != 0:
+        raise TerraformError(args, workdir, output)
+    return output
