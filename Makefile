@@ -38,7 +38,7 @@ node_modules/.installed: package-lock.json
 install: .venv/.installed node_modules/.installed .drkit/terraformrc ## set up Python (.venv), Node 22 + cdktf CLI (node_modules), Terraform CLI config; idempotent
 
 synth: install ## synthesize every environment into cdktf.out (DR_ENVIRONMENTS=dev,local for a subset)
-	$(PY) main.py
+	$(PY) -O main.py
 
 validate: synth ## terraform init (offline via the mirror when present) + validate of every stack, with a summary
 	$(PY) -m tools.validate cdktf.out

@@ -219,9 +219,7 @@ class AuroraGlobalConstruct(Construct):
                 primary_instances = list(instances)
             secret = self._secret(label, identifier, region)
             self.clusters.append(
-                RegionalCluster(
-                    region=region.region, is_primary=region.is_primary, cluster=cluster, instances=instances, secret=secret
-                )
+                RegionalCluster(region=region.region, is_primary=region.is_primary, cluster=cluster, instances=instances, secret=secret)
             )
 
         self.global_cluster_id: str = self.global_cluster.id
@@ -260,9 +258,7 @@ class AuroraGlobalConstruct(Construct):
             statement=[
                 DataAwsIamPolicyDocumentStatement(
                     actions=["sts:AssumeRole"],
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["monitoring.rds.amazonaws.com"])
-                    ],
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["monitoring.rds.amazonaws.com"])],
                 )
             ],
         )

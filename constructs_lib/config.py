@@ -352,8 +352,7 @@ def _parse_cidrs(section: _Section, regions: tuple[str, ...]) -> dict[str, ipadd
         for region_b, cidr_b in ordered[i + 1 :]:
             if cidr_a.overlaps(cidr_b):
                 raise ConfigError(
-                    f"{inner.child(region_b)}: '{cidr_b}' overlaps {inner.child(region_a)} '{cidr_a}'"
-                    " (peered VPCs need disjoint ranges)"
+                    f"{inner.child(region_b)}: '{cidr_b}' overlaps {inner.child(region_a)} '{cidr_a}' (peered VPCs need disjoint ranges)"
                 )
     return cidrs
 
@@ -542,9 +541,7 @@ def _read_json(path: Path, label: str) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise ConfigError(
-            f"{label}: {str(path)!r} is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
-        ) from None
+        raise ConfigError(f"{label}: {str(path)!r} is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
     except RecursionError:
         raise ConfigError(f"{label}: {str(path)!r} is nested too deeply") from None
 

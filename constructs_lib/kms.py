@@ -51,9 +51,7 @@ class RegionalKeyConstruct(Construct):
                 sid="CloudWatchLogsEncryptsLogGroups",
                 actions=KEY_USE_ACTIONS,
                 resources=["*"],
-                principals=[
-                    DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[f"logs.{region}.amazonaws.com"])
-                ],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[f"logs.{region}.amazonaws.com"])],
                 condition=[
                     DataAwsIamPolicyDocumentStatementCondition(
                         test="ArnLike",
@@ -68,9 +66,7 @@ class RegionalKeyConstruct(Construct):
                 resources=["*"],
                 principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=list(SERVICE_PRINCIPALS))],
                 condition=[
-                    DataAwsIamPolicyDocumentStatementCondition(
-                        test="StringEquals", variable="aws:SourceAccount", values=[props.account_id]
-                    )
+                    DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="aws:SourceAccount", values=[props.account_id])
                 ],
             ),
             DataAwsIamPolicyDocumentStatement(

@@ -72,10 +72,10 @@ class NetworkConstruct(Construct):
             enable_dns_hostnames=True,
             tags={"Name": props.name},
         )
-        DefaultSecurityGroup(
-            self, "default_sg", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{props.name}-default-closed"}
-        )
-        self.availability_zones: list[str] = [Fn.element(zones.names, az) for az in range(props.availability_zones)]
+        self.vpc_id: str = self.vpc.id  # read once: every attribute read is a round trip to jsii
+        DefaultSecurityGroup(self, "default_sg", provider=provider, vpc_id=self.vpc_id, tags={"Name": f"{props.name}-default-closed"})
+        zone_names = zones.names
+        self.availability_zones: list[str] = [Fn.element(zone_names, az) for az in range(props.availability_zones)]
 
         subnets: dict[Tier, list[Subnet]] = {}
         for tier in Tier:
@@ -84,7 +84,7 @@ class NetworkConstruct(Construct):
                     self,
                     f"{tier.value}_subnet_{az}",
                     provider=provider,
-                    vpc_id=self.vpc.id,
+                    vpc_id=self.vpc_id,
                     cidr_block=cidr,
                     availability_zone=self.availability_zones[az],
                     map_public_ip_on_launch=False,
@@ -93,9 +93,9 @@ class NetworkConstruct(Construct):
                 for az, cidr in enumerate(plan.cidrs(tier))
             ]
 
-        igw = InternetGateway(self, "igw", provider=provider, vpc_id=self.vpc.id, tags={"Name": props.name})
+        igw = InternetGateway(self, "igw", provider=provider, vpc_id=self.vpc_id, tags={"Name": props.name})
         public_rt = RouteTable(
-            self, "public_rt", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{props.name}-public", "Tier": "public"}
+            self, "public_rt", provider=provider, vpc_id=self.vpc_id, tags={"Name": f"{props.name}-public", "Tier": "public"}
         )
         Route(
             self,
@@ -130,7 +130,7 @@ class NetworkConstruct(Construct):
                 self,
                 f"app_rt_{az}",
                 provider=provider,
-                vpc_id=self.vpc.id,
+                vpc_id=self.vpc_id,
                 tags={"Name": f"{props.name}-app-{az}", "Tier": "app"},
             )
             Route(
@@ -144,9 +144,7 @@ class NetworkConstruct(Construct):
             RouteTableAssociation(self, f"app_rta_{az}", provider=provider, subnet_id=subnet.id, route_table_id=table.id)
             app_route_tables.append(table)
 
-        data_rt = RouteTable(
-            self, "data_rt", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{props.name}-data", "Tier": "data"}
-        )
+        data_rt = RouteTable(self, "data_rt", provider=provider, vpc_id=self.vpc_id, tags={"Name": f"{props.name}-data", "Tier": "data"})
         for az, subnet in enumerate(subnets[Tier.DATA]):
             RouteTableAssociation(self, f"data_rta_{az}", provider=provider, subnet_id=subnet.id, route_table_id=data_rt.id)
 
@@ -158,7 +156,7 @@ class NetworkConstruct(Construct):
             provider=provider,
             name=f"{props.name}-database",
             description="Aurora PostgreSQL: 5432 from the app subnets of every drkit VPC only",
-            vpc_id=self.vpc.id,
+            vpc_id=self.vpc_id,
             tags={"Name": f"{props.name}-database"},
         )
         for index, cidr in enumerate(props.database_client_cidrs):
@@ -174,7 +172,6 @@ class NetworkConstruct(Construct):
                 cidr_ipv4=cidr,
             )
 
-        self.vpc_id: str = self.vpc.id
         self.vpc_cidr = props.vpc_cidr
         self.public_subnet_ids: list[str] = [s.id for s in subnets[Tier.PUBLIC]]
         self.app_subnet_ids: list[str] = [s.id for s in subnets[Tier.APP]]
@@ -202,9 +199,7 @@ class NetworkConstruct(Construct):
             statement=[
                 DataAwsIamPolicyDocumentStatement(
                     actions=["sts:AssumeRole"],
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["vpc-flow-logs.amazonaws.com"])
-                    ],
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["vpc-flow-logs.amazonaws.com"])],
                 )
             ],
         )
@@ -225,7 +220,7 @@ class NetworkConstruct(Construct):
             self,
             "flow_log",
             provider=provider,
-            vpc_id=self.vpc.id,
+            vpc_id=self.vpc_id,
             traffic_type="ALL",
             log_destination_type="cloud-watch-logs",
             log_destination=group.arn,

@@ -28,6 +28,7 @@ class PeerSide:
 @dataclass(frozen=True, kw_only=True)
 class PeeringProps:
     name: str
+    requester_role: str  # DR-Role of the requesting region: the connection belongs to it
     requester: PeerSide
     accepter: PeerSide
 
@@ -55,7 +56,9 @@ class PeeringConstruct(Construct):
             provider=accepter.provider,
             vpc_peering_connection_id=connection.id,
             auto_accept=True,
-            tags=tags,  # one peering object has one tag set: keep both sides identical
+            # The connection is the requester's: both sides carry the requester's DR-Role, so
+            # the two views of one connection never disagree about its tags.
+            tags={**tags, "DR-Role": props.requester_role},
         )
         VpcPeeringConnectionOptions(
             self,

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import jsii
 from cdktf import (
     S3Backend,
     S3BackendEndpointConfig,
-    TerraformElement,
     TerraformOutput,
     TerraformStack,
     TerraformVariable,
@@ -21,7 +19,7 @@ from constructs import Construct
 from constructs_lib.aurora_global import AuroraGlobalConstruct, AuroraGlobalProps, RegionalDatabaseInput
 from constructs_lib.config import PROJECT_NAME, EnvironmentConfig
 from constructs_lib.kms import RegionalKeyConstruct, RegionalKeyProps
-from constructs_lib.naming import logical_id, resource_name
+from constructs_lib.naming import resource_name
 from constructs_lib.network import NetworkConstruct, NetworkProps
 from constructs_lib.peering import PeeringConstruct, PeeringProps, PeerSide
 from constructs_lib.regions import RegionRole, provider_alias
@@ -120,9 +118,7 @@ class DrStack(TerraformStack):
         app_cidrs = tuple(
             cidr
             for region in env.regions
-            for cidr in SubnetPlan(vpc_cidr=env.vpc_cidrs[region], availability_zones=env.network.availability_zones).cidrs(
-                Tier.APP
-            )
+            for cidr in SubnetPlan(vpc_cidr=env.vpc_cidrs[region], availability_zones=env.network.availability_zones).cidrs(Tier.APP)
         )
         self.networks = {
             ctx.region: NetworkConstruct(
@@ -149,6 +145,7 @@ class DrStack(TerraformStack):
                 f"{ctx.label}_peering",
                 PeeringProps(
                     name=resource_name(PROJECT_NAME, env.name, self.primary.region, "to", ctx.region),
+                    requester_role=self.primary.role.value,
                     requester=self._peer_side(self.primary, primary_network),
                     accepter=self._peer_side(ctx, self.networks[ctx.region]),
                 ),
@@ -263,23 +260,11 @@ class DrStack(TerraformStack):
             self._output(f"{prefix}_region", ctx.region, f"AWS region of the {prefix} role")
             self._output(f"{prefix}_vpc_id", network.vpc_id, f"VPC of the {prefix} region")
             self._output(f"{prefix}_cluster_arn", cluster.cluster_arn, f"Aurora cluster ARN in the {prefix} region")
-            self._output(
-                f"{prefix}_cluster_endpoint", cluster.writer_endpoint, f"Cluster (writer) endpoint in the {prefix} region"
-            )
+            self._output(f"{prefix}_cluster_endpoint", cluster.writer_endpoint, f"Cluster (writer) endpoint in the {prefix} region")
             self._output(f"{prefix}_cluster_reader_endpoint", cluster.reader_endpoint, f"Reader endpoint in the {prefix} region")
             self._output(
                 f"{prefix}_db_secret_arn",
                 cluster.secret_arn,
                 f"Secrets Manager secret with the master credentials in the {prefix} region",
             )
-            self._output(
-                f"{prefix}_kms_key_arn", self.keys[ctx.region].key_arn, f"Customer-managed KMS key of the {prefix} region"
-            )
-
-    # ------------------------------------------------------------------ naming
-
-    @jsii.member(jsii_name="allocateLogicalId")
-    def _allocate_logical_id(self, tf_element: TerraformElement | Construct) -> str:
-        node = tf_element.node
-        parts = [scope.node.id for scope in node.scopes[2:]]  # below the app and the stack
-        return logical_id(parts)
+            self._output(f"{prefix}_kms_key_arn", self.keys[ctx.region].key_arn, f"Customer-managed KMS key of the {prefix} region")

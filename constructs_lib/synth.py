@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from constructs_lib.config import ConfigError, Settings
 
@@ -50,16 +51,15 @@ def _swap_into_place(staging: Path, outdir: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def stack_json(outdir: Path, stack_name: str) -> dict[str, object]:
+def stack_json(outdir: Path, stack_name: str) -> dict[str, Any]:
     return json.loads((outdir / "stacks" / stack_name / "cdk.tf.json").read_text(encoding="utf-8"))
 
 
-def resource_counts(document: dict[str, object]) -> Counter[tuple[str, str]]:
+def resource_counts(document: dict[str, Any]) -> Counter[tuple[str, str]]:
     """(resource type, provider alias) -> count, from a synthesized stack."""
     counts: Counter[tuple[str, str]] = Counter()
-    resources = document.get("resource", {})
-    assert isinstance(resources, dict)
-    for rtype, items in resources.items():
+    resources = document.get("resource")
+    for rtype, items in (resources if isinstance(resources, dict) else {}).items():
         for body in items.values():
             alias = str(body.get("provider", "aws")).split(".")[-1]
             counts[(rtype, alias)] += 1

@@ -10,6 +10,9 @@ from pathlib import Path
 from tools.terraform_setup import CLI_CONFIG, write_cli_config
 
 
+_USER_AWS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN")
+
+
 class TerraformError(RuntimeError):
     def __init__(self, args: list[str], workdir: Path, output: str) -> None:
         tail = "\n".join(output.strip().splitlines()[-25:])
@@ -20,7 +23,7 @@ class TerraformError(RuntimeError):
 def terraform_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     if not CLI_CONFIG.is_file():
         write_cli_config()
-    env = dict(os.environ)
+    env = {key: value for key, value in os.environ.items() if not (extra and key in _USER_AWS and "AWS_ENDPOINT_URL" in extra)}
     env.update({"TF_CLI_CONFIG_FILE": str(CLI_CONFIG), "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"})
     env.update(extra or {})
     return env

@@ -31,9 +31,7 @@ def describe(stack_dir: Path) -> list[str]:
     by_type: Counter[str] = Counter()
     for (rtype, _), n in counts.items():
         by_type[rtype] += n
-    lines = [
-        f"  {stack_dir.name}: {sum(counts.values())} resources; " + ", ".join(f"{r} {n}" for r, n in sorted(per_region.items()))
-    ]
+    lines = [f"  {stack_dir.name}: {sum(counts.values())} resources; " + ", ".join(f"{r} {n}" for r, n in sorted(per_region.items()))]
     lines.append("    " + ", ".join(f"{t.removeprefix('aws_')} {n}" for t, n in sorted(by_type.items())))
     return lines
 

@@ -100,9 +100,7 @@ BAD_INPUTS = [
         "dev.secondary_regions: at least one secondary region is needed for disaster recovery, got []",
         id="no-secondary",
     ),
-    pytest.param(
-        {"secondary_regions": "us-west-2"}, "dev.secondary_regions: expected a list, got 'us-west-2'", id="secondary-not-list"
-    ),
+    pytest.param({"secondary_regions": "us-west-2"}, "dev.secondary_regions: expected a list, got 'us-west-2'", id="secondary-not-list"),
     pytest.param(
         {"lag_alarm_threshold_seconds": 0},
         "dev.lag_alarm_threshold_seconds: must be greater than 0 and at most 3600, got 0",

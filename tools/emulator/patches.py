@@ -220,6 +220,74 @@ def switchover_and_failover() -> None:
     rds_responses.RDSResponse.failover_global_cluster = failover  # type: ignore[attr-defined]
 
 
+_INSTANCE_MONITORING_FIELDS = (
+    "monitoring_interval",
+    "monitoring_role_arn",
+    "performance_insights_enabled",
+    "performance_insights_kms_key_id",
+    "performance_insights_retention_period",
+)
+
+
+@patch
+def instance_monitoring_settings() -> None:
+    """AWS: DescribeDBInstances returns MonitoringInterval, MonitoringRoleArn and the
+    Performance Insights settings an instance was created or modified with.
+
+    moto ignores them, so every plan would try to turn enhanced monitoring and Performance
+    Insights on again.
+    """
+    original_init = rds_models.DBInstance.__init__
+    original_update = rds_models.DBInstance.update
+
+    def remember(instance: rds_models.DBInstance, kwargs: dict[str, Any]) -> None:
+        if kwargs.get("enable_performance_insights") is not None:  # the request's name for it
+            instance.performance_insights_enabled = kwargs["enable_performance_insights"]  # type: ignore[attr-defined]
+        for name in _INSTANCE_MONITORING_FIELDS:
+            if kwargs.get(name) is not None:
+                setattr(instance, name, kwargs[name])
+
+    def init(self: rds_models.DBInstance, *args: Any, **kwargs: Any) -> None:
+        for name in _INSTANCE_MONITORING_FIELDS:
+            setattr(self, name, None)
+        original_init(self, *args, **kwargs)
+        remember(self, kwargs)
+        if self.monitoring_interval is None:  # type: ignore[attr-defined]
+            self.monitoring_interval = 0  # type: ignore[attr-defined]
+
+    def update(self: rds_models.DBInstance, **kwargs: Any) -> Any:
+        remember(self, kwargs)
+        return original_update(self, **kwargs)
+
+    rds_models.DBInstance.__init__ = init  # type: ignore[method-assign]
+    rds_models.DBInstance.update = update  # type: ignore[method-assign]
+
+
+@patch
+def global_cluster_tags() -> None:
+    """AWS: global clusters are taggable (CreateGlobalCluster ``Tags``, ListTagsForResource and
+    AddTagsToResource on the ``arn:aws:rds::<account>:global-cluster:<id>`` ARN).
+
+    moto ignores the tags, so the provider's default tags show up as a change on every plan.
+    """
+    original_create = rds_responses.RDSResponse.create_global_cluster
+    original_lookup = rds_models.RDSBackend._get_resource_for_tagging
+
+    def create(self: rds_responses.RDSResponse) -> Any:
+        result = original_create(self)
+        cluster = self.global_backend.global_clusters[self.params["GlobalClusterIdentifier"].lower()]
+        cluster.add_tags(self.params.get("Tags") or [])
+        return result
+
+    def lookup(self: rds_models.RDSBackend, arn: str) -> Any:
+        if ":global-cluster:" in arn:
+            return _find_global_cluster(self.account_id, arn)
+        return original_lookup(self, arn)
+
+    rds_responses.RDSResponse.create_global_cluster = create  # type: ignore[method-assign]
+    rds_models.RDSBackend._get_resource_for_tagging = lookup  # type: ignore[method-assign]
+
+
 def apply_all() -> list[str]:
     for function in PATCHES:
         if function.__name__ not in _APPLIED:

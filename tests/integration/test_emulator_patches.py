@@ -1,0 +1,99 @@
+"""Each emulator fidelity patch makes moto answer as AWS does (in-process moto, patched)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from tools.emulator.patches import apply_all
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for key, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    apply_all()
+    with mock_aws():
+        yield lambda service, region="us-east-1": boto3.client(service, region_name=region)
+
+
+def global_with_members(aws: Any) -> tuple[str, str]:
+    aws("rds").create_global_cluster(
+        GlobalClusterIdentifier="g1", Engine="aurora-postgresql", EngineVersion="16.6", DatabaseName="transactions",
+        Tags=[{"Key": "Environment", "Value": "test"}],
+    )
+    primary = aws("rds").create_db_cluster(
+        DBClusterIdentifier="p1", Engine="aurora-postgresql", EngineVersion="16.6", GlobalClusterIdentifier="g1",
+        MasterUsername="admin", MasterUserPassword="x" * 16,
+    )["DBCluster"]["DBClusterArn"]
+    secondary = aws("rds", "us-west-2").create_db_cluster(
+        DBClusterIdentifier="s1", Engine="aurora-postgresql", EngineVersion="16.6", GlobalClusterIdentifier="g1",
+    )["DBCluster"]["DBClusterArn"]
+    return primary, secondary
+
+
+def writer(aws: Any) -> str:
+    members = aws("rds").describe_global_clusters(GlobalClusterIdentifier="g1")["GlobalClusters"][0]["GlobalClusterMembers"]
+    return next(m["DBClusterArn"] for m in members if m["IsWriter"])
+
+
+def test_describe_db_engine_versions_reports_global_support(aws: Any) -> None:
+    rds = aws("rds")
+    (row,) = rds.describe_db_engine_versions(Engine="aurora-postgresql", EngineVersion="16.6")["DBEngineVersions"]
+    assert row["SupportsGlobalDatabases"] is True and row["DBParameterGroupFamily"] == "aurora-postgresql16"
+    assert rds.describe_db_engine_versions(Engine="aurora-postgresql", EngineVersion="15.4")["DBEngineVersions"] == []
+
+
+def test_global_cluster_keeps_database_name_and_tags(aws: Any) -> None:
+    global_with_members(aws)
+    cluster = aws("rds").describe_global_clusters(GlobalClusterIdentifier="g1")["GlobalClusters"][0]
+    assert cluster["DatabaseName"] == "transactions"
+    tags = aws("rds").list_tags_for_resource(ResourceName=cluster["GlobalClusterArn"])["TagList"]
+    assert tags == [{"Key": "Environment", "Value": "test"}]
+
+
+def test_provisioned_cluster_has_no_serverless_scaling_block(aws: Any) -> None:
+    global_with_members(aws)
+    cluster = aws("rds").describe_db_clusters(DBClusterIdentifier="p1")["DBClusters"][0]
+    assert "ScalingConfigurationInfo" not in cluster
+
+
+def test_deleting_a_cross_region_member_detaches_it(aws: Any) -> None:
+    global_with_members(aws)
+    aws("rds", "us-west-2").delete_db_cluster(DBClusterIdentifier="s1", SkipFinalSnapshot=True)
+    aws("rds").delete_db_cluster(DBClusterIdentifier="p1", SkipFinalSnapshot=True)
+    aws("rds").delete_global_cluster(GlobalClusterIdentifier="g1")
+    assert aws("rds").describe_global_clusters()["GlobalClusters"] == []
+
+
+def test_switchover_moves_the_writer_and_refuses_strangers(aws: Any) -> None:
+    primary, secondary = global_with_members(aws)
+    assert writer(aws) == primary
+    aws("rds").switchover_global_cluster(GlobalClusterIdentifier="g1", TargetDbClusterIdentifier=secondary)
+    assert writer(aws) == secondary
+    with pytest.raises(ClientError, match="already the writer"):
+        aws("rds").switchover_global_cluster(GlobalClusterIdentifier="g1", TargetDbClusterIdentifier=secondary)
+    with pytest.raises(ClientError, match="is not a member"):
+        aws("rds").failover_global_cluster(GlobalClusterIdentifier="g1", TargetDbClusterIdentifier="arn:aws:rds:eu-west-1:123456789012:cluster:x", AllowDataLoss=True)
+    aws("rds").failover_global_cluster(GlobalClusterIdentifier="g1", TargetDbClusterIdentifier=primary, AllowDataLoss=True)
+    assert writer(aws) == primary
+
+
+def test_instances_report_monitoring_settings(aws: Any) -> None:
+    global_with_members(aws)
+    aws("rds").create_db_instance(
+        DBInstanceIdentifier="i1", DBClusterIdentifier="p1", Engine="aurora-postgresql", DBInstanceClass="db.r6g.large",
+        MonitoringInterval=60, MonitoringRoleArn="arn:aws:iam::123456789012:role/m", EnablePerformanceInsights=True,
+        PerformanceInsightsRetentionPeriod=7,
+    )
+    instance = aws("rds").describe_db_instances(DBInstanceIdentifier="i1")["DBInstances"][0]
+    assert instance["MonitoringInterval"] == 60
+    assert instance["PerformanceInsightsEnabled"] is True
+    assert instance["PerformanceInsightsRetentionPeriod"] == 7
