@@ -34,6 +34,11 @@ ENVIRONMENT = "local"
 STACK = f"dr-{ENVIRONMENT}"
 
 
+def master_password() -> str:
+    """A fresh password for this run; it reaches AWS only through write-only arguments."""
+    return "Dk" + secrets.token_urlsafe(24).replace("-", "x").replace("_", "y")
+
+
 class StepFailed(RuntimeError):
     def __init__(self, step: str, detail: str) -> None:
         super().__init__(f"step '{step}' failed: {detail}")
@@ -49,7 +54,7 @@ class Deployment:
     timings: dict[str, float] = field(default_factory=dict)
     quiet: bool = False
     # Fresh for every run and never written anywhere: it reaches AWS only through write-only arguments.
-    password: str = field(default_factory=lambda: master_password(), repr=False)
+    password: str = field(default_factory=master_password, repr=False)
 
     @property
     def outdir(self) -> Path:
@@ -138,11 +143,6 @@ def terraform_stream(args: list[str], deployment: Deployment, log_name: str, ext
     return output
 
 
-def master_password() -> str:
-    """A fresh password for this run; it reaches AWS only through write-only arguments."""
-    return "Dk" + secrets.token_urlsafe(24).replace("-", "x").replace("_", "y")
-
-
 def ensure_emulator(deployment: Deployment) -> None:
     with deployment.step("emulator", "start moto with drkit's fidelity patches on a free port"):
         existing = emulator_process.running(deployment.state_dir)
@@ -160,9 +160,7 @@ def synth_local(deployment: Deployment) -> None:
         config_path = deployment.state_dir / "environments.json"
         config_path.write_text(json.dumps(local_config(deployment.url), indent=2), encoding="utf-8")
         env = {**os.environ, "DR_CONFIG": str(config_path), "CDKTF_OUTDIR": str(deployment.outdir)}
-        completed = subprocess.run(
-            [sys.executable, "-O", "main.py"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
-        )
+        completed = subprocess.run([sys.executable, "-O", "main.py"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
         if completed.returncode != 0:
             raise RuntimeError(completed.stderr.strip() or completed.stdout.strip())
         deployment.say("    " + completed.stdout.strip().splitlines()[-1].strip())
@@ -231,9 +229,7 @@ def destroy(deployment: Deployment) -> dict[str, Any]:
     leftovers: dict[str, Any] = {}
     if deployment.stack_dir.is_dir():
         with deployment.step("destroy", "terraform destroy (secondary, then primary, then the global cluster)"):
-            terraform_stream(
-                ["destroy", "-auto-approve"], deployment, "destroy.log", {"TF_VAR_db_master_password": deployment.password}
-            )
+            terraform_stream(["destroy", "-auto-approve"], deployment, "destroy.log", {"TF_VAR_db_master_password": deployment.password})
         with deployment.step("leftovers", "check that the emulator holds nothing of the stack"):
             leftovers = smoke.leftovers(deployment.client)
             if leftovers:

@@ -70,15 +70,13 @@ def _switch(client: ClientFactory, global_id: str, target_arn: str, say: Callabl
         topology = global_topology(client, global_id)
         if topology["writer"] == target_arn:
             elapsed = time.monotonic() - start
-            say(f"    writer is now {target_arn.split(':')[-1]} in {topology['writer_region']} ({elapsed:.1f} s)")
+            say(f"    writer is now {target_arn.rsplit(':', maxsplit=1)[-1]} in {topology['writer_region']} ({elapsed:.1f} s)")
             return elapsed
         time.sleep(2)
     raise RuntimeError(f"the writer did not move to {target_arn} within {timeout:.0f} s")
 
 
-def switchover_drill(
-    client: ClientFactory, outputs: dict[str, Any], say: Callable[[str], None], timeout: float = 600
-) -> dict[str, Any]:
+def switchover_drill(client: ClientFactory, outputs: dict[str, Any], say: Callable[[str], None], timeout: float = 600) -> dict[str, Any]:
     """Planned switchover to the secondary, verified, then back to the primary, verified."""
     global_id = outputs["global_cluster_id"]
     before = global_topology(client, global_id)
@@ -105,9 +103,7 @@ def leftovers(client: ClientFactory, regions: tuple[str, ...] = REGIONS) -> dict
             "vpcs": [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")],
             "secrets": [s["Name"] for s in client("secretsmanager", region).list_secrets()["SecretList"]],
             "enabled_kms_keys": [
-                k["KeyId"]
-                for k in kms.list_keys()["Keys"]
-                if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+                k["KeyId"] for k in kms.list_keys()["Keys"] if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
             ],
             "log_groups": [g["logGroupName"] for g in client("logs", region).describe_log_groups()["logGroups"]],
         }

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from tools.terraform_setup import CLI_CONFIG, write_cli_config
 
-
 _USER_AWS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN")
 
 
@@ -23,7 +22,9 @@ class TerraformError(RuntimeError):
 def terraform_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     if not CLI_CONFIG.is_file():
         write_cli_config()
-    env = {key: value for key, value in os.environ.items() if not (extra and key in _USER_AWS and "AWS_ENDPOINT_URL" in extra)}
+    emulated = bool(extra and "AWS_ENDPOINT_URL" in extra)
+    # Against the emulator, the user's AWS identity must not leak in: only the fake credentials count.
+    env = {key: value for key, value in os.environ.items() if not (emulated and key in _USER_AWS)}
     env.update({"TF_CLI_CONFIG_FILE": str(CLI_CONFIG), "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"})
     env.update(extra or {})
     return env

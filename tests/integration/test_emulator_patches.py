@@ -26,15 +26,25 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 def global_with_members(aws: Any) -> tuple[str, str]:
     aws("rds").create_global_cluster(
-        GlobalClusterIdentifier="g1", Engine="aurora-postgresql", EngineVersion="16.6", DatabaseName="transactions",
+        GlobalClusterIdentifier="g1",
+        Engine="aurora-postgresql",
+        EngineVersion="16.6",
+        DatabaseName="transactions",
         Tags=[{"Key": "Environment", "Value": "test"}],
     )
     primary = aws("rds").create_db_cluster(
-        DBClusterIdentifier="p1", Engine="aurora-postgresql", EngineVersion="16.6", GlobalClusterIdentifier="g1",
-        MasterUsername="admin", MasterUserPassword="x" * 16,
+        DBClusterIdentifier="p1",
+        Engine="aurora-postgresql",
+        EngineVersion="16.6",
+        GlobalClusterIdentifier="g1",
+        MasterUsername="admin",
+        MasterUserPassword="x" * 16,
     )["DBCluster"]["DBClusterArn"]
     secondary = aws("rds", "us-west-2").create_db_cluster(
-        DBClusterIdentifier="s1", Engine="aurora-postgresql", EngineVersion="16.6", GlobalClusterIdentifier="g1",
+        DBClusterIdentifier="s1",
+        Engine="aurora-postgresql",
+        EngineVersion="16.6",
+        GlobalClusterIdentifier="g1",
     )["DBCluster"]["DBClusterArn"]
     return primary, secondary
 
@@ -81,7 +91,9 @@ def test_switchover_moves_the_writer_and_refuses_strangers(aws: Any) -> None:
     with pytest.raises(ClientError, match="already the writer"):
         aws("rds").switchover_global_cluster(GlobalClusterIdentifier="g1", TargetDbClusterIdentifier=secondary)
     with pytest.raises(ClientError, match="is not a member"):
-        aws("rds").failover_global_cluster(GlobalClusterIdentifier="g1", TargetDbClusterIdentifier="arn:aws:rds:eu-west-1:123456789012:cluster:x", AllowDataLoss=True)
+        aws("rds").failover_global_cluster(
+            GlobalClusterIdentifier="g1", TargetDbClusterIdentifier="arn:aws:rds:eu-west-1:123456789012:cluster:x", AllowDataLoss=True
+        )
     aws("rds").failover_global_cluster(GlobalClusterIdentifier="g1", TargetDbClusterIdentifier=primary, AllowDataLoss=True)
     assert writer(aws) == primary
 
@@ -89,8 +101,13 @@ def test_switchover_moves_the_writer_and_refuses_strangers(aws: Any) -> None:
 def test_instances_report_monitoring_settings(aws: Any) -> None:
     global_with_members(aws)
     aws("rds").create_db_instance(
-        DBInstanceIdentifier="i1", DBClusterIdentifier="p1", Engine="aurora-postgresql", DBInstanceClass="db.r6g.large",
-        MonitoringInterval=60, MonitoringRoleArn="arn:aws:iam::123456789012:role/m", EnablePerformanceInsights=True,
+        DBInstanceIdentifier="i1",
+        DBClusterIdentifier="p1",
+        Engine="aurora-postgresql",
+        DBInstanceClass="db.r6g.large",
+        MonitoringInterval=60,
+        MonitoringRoleArn="arn:aws:iam::123456789012:role/m",
+        EnablePerformanceInsights=True,
         PerformanceInsightsRetentionPeriod=7,
     )
     instance = aws("rds").describe_db_instances(DBInstanceIdentifier="i1")["DBInstances"][0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -68,7 +67,12 @@ def test_default_security_group_is_closed_and_flow_logs_are_encrypted(stacks: di
 def test_database_port_open_only_to_app_subnets_of_every_vpc(stacks: dict[str, Any]) -> None:
     rules = by_provider(resources(stacks["dev"], "aws_vpc_security_group_ingress_rule"), "primary")
     assert sorted(r["cidr_ipv4"] for r in rules) == [
-        "10.0.64.0/20", "10.0.80.0/20", "10.0.96.0/20", "10.1.64.0/20", "10.1.80.0/20", "10.1.96.0/20",
+        "10.0.64.0/20",
+        "10.0.80.0/20",
+        "10.0.96.0/20",
+        "10.1.64.0/20",
+        "10.1.80.0/20",
+        "10.1.96.0/20",
     ]
     assert all(r["from_port"] == r["to_port"] == 5432 and r["ip_protocol"] == "tcp" for r in rules)
     assert all(r["cidr_ipv4"] != "0.0.0.0/0" for r in resources(stacks["dev"], "aws_vpc_security_group_ingress_rule").values())
@@ -103,12 +107,22 @@ def test_one_rotating_key_per_region_with_a_scoped_policy(stacks: dict[str, Any]
     documents = data_sources(stack, "aws_iam_policy_document")
     key_policies = [d for name, d in documents.items() if name.startswith("primary_key_policy")]
     statements = {s["sid"]: s for s in key_policies[0]["statement"]}
-    assert set(statements) == {"AccountAdministersKey", "CloudWatchLogsEncryptsLogGroups", "AlertPublishersUseKey", "AccountUsesKeyThroughDataServices"}
+    assert set(statements) == {
+        "AccountAdministersKey",
+        "CloudWatchLogsEncryptsLogGroups",
+        "AlertPublishersUseKey",
+        "AccountUsesKeyThroughDataServices",
+    }
     for statement in statements.values():
         for principal in statement["principals"]:
             assert "*" not in principal["identifiers"]
     via = statements["AccountUsesKeyThroughDataServices"]["condition"][0]["values"]
-    assert via == ["rds.us-east-1.amazonaws.com", "secretsmanager.us-east-1.amazonaws.com", "lambda.us-east-1.amazonaws.com", "eks.us-east-1.amazonaws.com"]
+    assert via == [
+        "rds.us-east-1.amazonaws.com",
+        "secretsmanager.us-east-1.amazonaws.com",
+        "lambda.us-east-1.amazonaws.com",
+        "eks.us-east-1.amazonaws.com",
+    ]
 
 
 # ----------------------------------------------------------------------------- Aurora
@@ -194,7 +208,7 @@ def test_master_password_is_an_ephemeral_sensitive_variable(stacks: dict[str, An
         assert "default" not in variable
         for version in resources(stack, "aws_secretsmanager_secret_version").values():
             assert "secret_string" not in version
-            assert "\"password\" = var.db_master_password" in version["secret_string_wo"]
+            assert '"password" = var.db_master_password' in version["secret_string_wo"]
 
 
 def test_no_secret_argument_in_any_synthesized_stack(stacks: dict[str, Any]) -> None:

@@ -1,0 +1,133 @@
+"""Plan review: ``make plan ENV=<env>`` runs ``terraform plan``, saves it, and reviews it.
+
+The review counts create/update/replace/destroy per resource type and region and lists every
+stateful resource (global cluster, clusters, instances, KMS keys, secrets, buckets) that the
+plan would replace or destroy. For ``production`` that is refused (exit 3) unless each such
+address is named with ``--allow-destroy ADDRESS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tools.terraform import TerraformError, run
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+STATEFUL_TYPES = frozenset(
+    {
+        "aws_rds_global_cluster",
+        "aws_rds_cluster",
+        "aws_rds_cluster_instance",
+        "aws_kms_key",
+        "aws_secretsmanager_secret",
+        "aws_s3_bucket",
+    }
+)
+GUARDED_ENVIRONMENTS = frozenset({"production", "prod"})
+
+
+def action_of(actions: list[str]) -> str:
+    if actions in (["no-op"], ["read"]):
+        return "no-op"
+    if "delete" in actions and "create" in actions:
+        return "replace"
+    return {"create": "create", "update": "update", "delete": "destroy"}.get(actions[0], actions[0])
+
+
+@dataclass(frozen=True)
+class Review:
+    counts: Counter[tuple[str, str, str]]  # (action, type, region) -> n
+    stateful_losses: tuple[tuple[str, str], ...]  # (address, action)
+    blocked: tuple[str, ...] = field(default=())
+
+    def render(self, environment: str) -> str:
+        lines = [f"drkit plan review for {environment}:"]
+        if not self.counts:
+            lines.append("  no changes")
+        for (action, rtype, region), n in sorted(self.counts.items()):
+            lines.append(f"  {action:<8} {n:>3}  {rtype}  ({region})")
+        if self.stateful_losses:
+            lines.append("  stateful resources that would lose data:")
+            lines.extend(f"    {action:<8} {address}" for address, action in self.stateful_losses)
+        if self.blocked:
+            lines.append(
+                "  REFUSED: this plan destroys or replaces stateful resources in production. "
+                "Re-run with --allow-destroy for each address only if that is intended: " + " ".join(self.blocked)
+            )
+        return "\n".join(lines)
+
+
+def provider_regions(plan: dict[str, Any]) -> dict[str, str]:
+    """address -> region, from the provider configuration each resource uses."""
+    configuration = plan.get("configuration", {})
+    regions = {
+        key: str(body.get("expressions", {}).get("region", {}).get("constant_value", "?"))
+        for key, body in configuration.get("provider_config", {}).items()
+    }
+    resources = configuration.get("root_module", {}).get("resources", [])
+    return {r["address"]: regions.get(r.get("provider_config_key", ""), "?") for r in resources}
+
+
+def review(plan: dict[str, Any], environment: str, allowed: frozenset[str] = frozenset()) -> Review:
+    regions = provider_regions(plan)
+    counts: Counter[tuple[str, str, str]] = Counter()
+    losses: list[tuple[str, str]] = []
+    for change in plan.get("resource_changes", []):
+        action = action_of(change["change"]["actions"])
+        if action == "no-op":
+            continue
+        address = change["address"]
+        config_address = address.split("[")[0]
+        counts[(action, change["type"], regions.get(config_address, "?"))] += 1
+        if action in ("destroy", "replace") and change["type"] in STATEFUL_TYPES:
+            losses.append((address, action))
+    blocked = tuple(a for a, _ in losses if a not in allowed) if environment in GUARDED_ENVIRONMENTS else ()
+    return Review(counts=counts, stateful_losses=tuple(losses), blocked=blocked)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", required=True, help="environment name (stack dr-<env>)")
+    parser.add_argument("--outdir", default=str(PROJECT_DIR / "cdktf.out"))
+    parser.add_argument("--allow-destroy", action="append", default=[], metavar="ADDRESS")
+    parser.add_argument("--plan-json", help="review an existing `terraform show -json` file instead of planning")
+    args = parser.parse_args(argv)
+    from constructs_lib.config import ConfigError, load_settings
+
+    try:
+        environment = load_settings(PROJECT_DIR).get(args.env).environment
+    except ConfigError as error:
+        print(f"drkit: {error}", file=sys.stderr)
+        return 2
+    if args.plan_json:
+        plan = json.loads(Path(args.plan_json).read_text(encoding="utf-8"))
+    else:
+        stack_dir = Path(args.outdir) / "stacks" / f"dr-{args.env}"
+        if not (stack_dir / "cdk.tf.json").is_file():
+            print(f"drkit: {stack_dir} not found; run `make synth` first", file=sys.stderr)
+            return 2
+        if "TF_VAR_db_master_password" not in os.environ:
+            print("drkit: set TF_VAR_db_master_password (it is only sent through write-only arguments)", file=sys.stderr)
+            return 2
+        try:
+            run(["init", "-input=false"], stack_dir)
+            run(["plan", "-input=false", "-out=drkit.tfplan"], stack_dir)
+            plan = json.loads(run(["show", "-json", "drkit.tfplan"], stack_dir))
+        except TerraformError as error:
+            print(f"drkit: {error}", file=sys.stderr)
+            return 1
+        print(f"drkit: plan saved to {stack_dir / 'drkit.tfplan'}")
+    result = review(plan, environment, frozenset(args.allow_destroy))
+    print(result.render(args.env))
+    return 3 if result.blocked else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
