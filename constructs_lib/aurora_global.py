@@ -269,9 +269,7 @@ class AuroraGlobalConstruct(Construct):
             name=f"{self._props.name}-rds-monitoring",
             assume_role_policy=trust.json,
         )
-        IamRolePolicyAttachment(
-            self, "monitoring_policy", provider=self._props.iam_provider, role=role.name, policy_arn=ENHANCED_MONITORING_POLICY
-        )
+        IamRolePolicyAttachment(self, "monitoring_policy", provider=self._props.iam_provider, role=role.name, policy_arn=ENHANCED_MONITORING_POLICY)
         return role
 
     def _secret(self, label: str, identifier: str, region: RegionalDatabaseInput) -> SecretsmanagerSecret:

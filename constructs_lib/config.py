@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from constructs_lib.engine_catalog import EngineCatalog, load_catalog, version_key
 from constructs_lib.regions import KNOWN_REGIONS, MAX_SECONDARY_REGIONS
+from constructs_lib.rto import RecoveryBudget, recovery_budget
 
 T = TypeVar("T")
 
@@ -145,8 +146,7 @@ def as_cidr(value: object, path: str) -> ipaddress.IPv4Network:
         raise ConfigError(f"{path}: {_show(value)} is not an IPv4 CIDR; VPC primary CIDRs are IPv4")
     if not 16 <= network.prefixlen <= 20:
         raise ConfigError(
-            f"{path}: {_show(value)} must have a prefix between /16 and /20 "
-            "(AWS allows /16 at most; /20 leaves room for 9 subnets in 3 tiers)"
+            f"{path}: {_show(value)} must have a prefix between /16 and /20 (AWS allows /16 at most; /20 leaves room for 9 subnets in 3 tiers)"
         )
     if not network.is_private:
         raise ConfigError(f"{path}: {_show(value)} is not a private (RFC 1918) range")
@@ -295,6 +295,10 @@ class EnvironmentConfig:
     @property
     def is_local(self) -> bool:
         return self.aws_endpoint_url is not None
+
+    @property
+    def recovery_budget(self) -> RecoveryBudget:
+        return recovery_budget(self.dns.ttl_seconds, self.monitoring.lag_alarm_threshold_seconds, self.rto_target_seconds)
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -483,6 +487,9 @@ def _parse_environment(name: str, raw: object, catalog: EngineCatalog) -> Enviro
             f"emulator, got {endpoint!r} for environment {environment!r}"
         )
     section.finish()
+    budget = recovery_budget(dns.ttl_seconds, monitoring.lag_alarm_threshold_seconds, rto_target)
+    if not budget.within_target:
+        raise ConfigError(f"{section.child('rto_target_seconds')}: {rto_target} is less than the recovery budget: {budget.explain()}")
     return EnvironmentConfig(
         name=name,
         environment=environment,
@@ -514,9 +521,7 @@ def _as_any_cidr(value: object, path: str) -> str:
     raise ConfigError(f"{path}: expected a CIDR such as '203.0.113.0/24', got {_show(value)}")
 
 
-def parse_environments(
-    document: object, *, source: str, only: tuple[str, ...] | None = None, catalog: EngineCatalog | None = None
-) -> Settings:
+def parse_environments(document: object, *, source: str, only: tuple[str, ...] | None = None, catalog: EngineCatalog | None = None) -> Settings:
     """Parse the ``environments`` object (keyed by environment name) into typed settings."""
     catalog = catalog or load_catalog()
     if not isinstance(document, dict):

@@ -65,9 +65,7 @@ class RegionalKeyConstruct(Construct):
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
                 principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=list(SERVICE_PRINCIPALS))],
-                condition=[
-                    DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="aws:SourceAccount", values=[props.account_id])
-                ],
+                condition=[DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="aws:SourceAccount", values=[props.account_id])],
             ),
             DataAwsIamPolicyDocumentStatement(
                 sid="AccountUsesKeyThroughDataServices",

@@ -94,9 +94,7 @@ class NetworkConstruct(Construct):
             ]
 
         igw = InternetGateway(self, "igw", provider=provider, vpc_id=self.vpc_id, tags={"Name": props.name})
-        public_rt = RouteTable(
-            self, "public_rt", provider=provider, vpc_id=self.vpc_id, tags={"Name": f"{props.name}-public", "Tier": "public"}
-        )
+        public_rt = RouteTable(self, "public_rt", provider=provider, vpc_id=self.vpc_id, tags={"Name": f"{props.name}-public", "Tier": "public"})
         Route(
             self,
             "public_default_route",

@@ -16,9 +16,15 @@ from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdent
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 from constructs import Construct
 
+from constructs_lib.alerts import AlertTopicConstruct, AlertTopicProps
 from constructs_lib.aurora_global import AuroraGlobalConstruct, AuroraGlobalProps, RegionalDatabaseInput
 from constructs_lib.config import PROJECT_NAME, EnvironmentConfig
+from constructs_lib.dashboard import DashboardConstruct, DashboardProps
+from constructs_lib.dr_operations import DrOperationsConstruct, DrOperationsProps, RunbookRegion
+from constructs_lib.failover_dns import FailoverDnsConstruct, FailoverDnsProps, ZoneVpc
 from constructs_lib.kms import RegionalKeyConstruct, RegionalKeyProps
+from constructs_lib.lambda_package import build_package
+from constructs_lib.monitoring import ReplicationMonitorConstruct, ReplicationMonitorProps
 from constructs_lib.naming import resource_name
 from constructs_lib.network import NetworkConstruct, NetworkProps
 from constructs_lib.peering import PeeringConstruct, PeeringProps, PeerSide
@@ -68,8 +74,7 @@ class DrStack(TerraformStack):
         super().__init__(scope, env.stack_name)
         self.env = env
         self.regions: list[RegionContext] = [
-            self._region(region, RegionRole.PRIMARY if index == 0 else RegionRole.SECONDARY, index - 1)
-            for index, region in enumerate(env.regions)
+            self._region(region, RegionRole.PRIMARY if index == 0 else RegionRole.SECONDARY, index - 1) for index, region in enumerate(env.regions)
         ]
         self.primary = self.regions[0]
         self._backend()
@@ -178,7 +183,115 @@ class DrStack(TerraformStack):
                 ),
             ),
         )
+        self._monitoring()
+        self._failover()
         self._outputs()
+
+    def _failover(self) -> None:
+        env = self.env
+        name = resource_name(PROJECT_NAME, env.name)
+        db = self.database
+        self.dns = FailoverDnsConstruct(
+            self,
+            "failover_dns",
+            FailoverDnsProps(
+                provider=self.primary.provider,
+                primary_region=self.primary.region,
+                zone_name=env.dns.zone_name,
+                environment=env.environment,
+                vpcs=tuple(ZoneVpc(vpc_id=self.networks[ctx.region].vpc_id, region=ctx.region) for ctx in self.regions),
+                ttl_seconds=env.dns.ttl_seconds,
+                primary_cluster_identifier=f"{name}-{self.primary.region}",
+                primary_endpoint=db.primary.writer_endpoint,
+                secondary_endpoint=db.secondaries[0].writer_endpoint,
+                global_writer_endpoint=db.global_writer_endpoint,
+                alert_topic_arn=self.alert_topics[self.primary.region].topic_arn,
+            ),
+        )
+        self.dr_operations = DrOperationsConstruct(
+            self,
+            "dr_operations",
+            DrOperationsProps(
+                iam_provider=self.primary.provider,
+                name=name,
+                environment=env.environment,
+                account_id=self.account_id,
+                trusted_principals=env.dr_operations.trusted_principals,
+                external_id=env.dr_operations.external_id,
+                global_cluster_id=name,
+                cluster_arns=tuple(f"arn:aws:rds:{region}:{self.account_id}:cluster:{name}-{region}" for region in env.regions),
+                zone_id=self.dns.zone_id,
+                record_name=self.dns.record_name,
+                health_check_ids=tuple(self.dns.health_check_ids),
+                max_switchover_lag_seconds=env.monitoring.lag_alarm_threshold_seconds,
+                log_retention_days=env.monitoring.log_retention_days,
+                package=build_package("failover"),
+                regions=tuple(
+                    RunbookRegion(
+                        provider=ctx.provider,
+                        region=ctx.region,
+                        kms_key_arn=self.keys[ctx.region].key_arn,
+                        alert_topic_arn=self.alert_topics[ctx.region].topic_arn,
+                    )
+                    for ctx in self.regions
+                ),
+            ),
+        )
+
+    def _monitoring(self) -> None:
+        env = self.env
+        name = resource_name(PROJECT_NAME, env.name)
+        package = build_package("replication_monitor")
+        self.alert_topics = {
+            ctx.region: AlertTopicConstruct(
+                self,
+                f"{ctx.label}_alerts",
+                AlertTopicProps(
+                    provider=ctx.provider,
+                    name=f"{name}-alerts",
+                    account_id=self.account_id,
+                    kms_key_arn=self.keys[ctx.region].key_arn,
+                    emails=env.alerts.emails,
+                    https_endpoints=env.alerts.https_endpoints,
+                ),
+            )
+            for ctx in self.regions
+        }
+        self.monitors = {
+            ctx.region: ReplicationMonitorConstruct(
+                self,
+                f"{ctx.label}_monitor",
+                ReplicationMonitorProps(
+                    provider=ctx.provider,
+                    region=ctx.region,
+                    environment=env.environment,
+                    name=name,
+                    account_id=self.account_id,
+                    global_cluster_id=name,
+                    kms_key_arn=self.keys[ctx.region].key_arn,
+                    alert_topic_arn=self.alert_topics[ctx.region].topic_arn,
+                    threshold_seconds=env.monitoring.lag_alarm_threshold_seconds,
+                    reserved_concurrency=env.monitoring.reserved_concurrency,
+                    log_retention_days=env.monitoring.log_retention_days,
+                    package=package,
+                    local_secondary_clusters=() if ctx.is_primary else (f"{name}-{ctx.region}",),
+                ),
+            )
+            for ctx in self.regions
+        }
+        DashboardConstruct(
+            self,
+            "dashboard",
+            DashboardProps(
+                provider=self.primary.provider,
+                name=f"{name}-disaster-recovery",
+                environment=env.environment,
+                home_region=self.primary.region,
+                clusters=tuple((region, f"{name}-{region}") for region in env.regions),
+                monitor_function_name=f"{name}-replication-monitor",
+                monitor_regions=env.regions,
+            ),
+        )
 
     # ------------------------------------------------------------------ set-up
 
@@ -254,6 +367,9 @@ class DrStack(TerraformStack):
             db.global_writer_endpoint,
             "Preferred connection string: the global writer endpoint follows the writer after switchover/failover",
         )
+        self._output("dr_operations_role_arn", self.dr_operations.role_arn, "IAM role DR operators assume (with the configured ExternalId)")
+        self._output("hosted_zone_id", self.dns.zone_id, "Private hosted zone with the failover records")
+        self._output("database_record_name", self.dns.record_name, "Failover CNAME: primary cluster while healthy, else the secondary")
         for ctx, cluster in zip(self.regions, db.clusters, strict=True):
             prefix = ctx.label
             network = self.networks[ctx.region]

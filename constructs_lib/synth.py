@@ -81,4 +81,5 @@ def summarize(outdir: Path, settings: Settings) -> str:
             f"aurora-postgresql {env.engine.version}; "
             f"{'protected (production)' if env.is_production else 'destroyable'}"
         )
+        lines.append(f"    recovery budget: {env.recovery_budget.explain()}")
     return "\n".join(lines)

@@ -191,7 +191,9 @@ def deploy(deployment: Deployment) -> dict[str, Any]:
         terraform_stream(["apply", "-auto-approve"], deployment, "apply.log", password)
     report: dict[str, Any] = {}
     with deployment.step("smoke", "read the deployment back from the emulator"):
-        report = smoke.inspect(deployment.client, _outputs(deployment))
+        outputs = _outputs(deployment)
+        report = smoke.inspect(deployment.client, outputs)
+        report["monitor"] = smoke.run_monitor(deployment.client, outputs["primary_region"], seed_lag_ms=850.0)
         deployment.say(smoke.render(report))
     with deployment.step("replan", "terraform plan again: a correct stack shows no changes"):
         output = terraform_stream(["plan", "-detailed-exitcode"], deployment, "replan.log", password)
@@ -200,8 +202,8 @@ def deploy(deployment: Deployment) -> dict[str, Any]:
             changed = [line.strip() for line in output.splitlines() if line.strip().startswith("# ")]
             raise RuntimeError("the second plan is not empty:\n" + "\n".join(changed[:20]))
         deployment.say("    No changes: the deployment matches the configuration")
-    with deployment.step("drill", "switch the writer to the secondary region and back"):
-        report["drill"] = smoke.switchover_drill(deployment.client, _outputs(deployment), deployment.say)
+    with deployment.step("drill", "runbook: switchover to the secondary region, repeat (no-op), and back"):
+        report["drill"] = smoke.switchover_drill(deployment.client, _outputs(deployment), deployment.say, ENVIRONMENT)
     return report
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +29,13 @@ def global_topology(client: ClientFactory, global_cluster_id: str) -> dict[str, 
 def inspect(client: ClientFactory, outputs: dict[str, Any]) -> dict[str, Any]:
     regions = [outputs["primary_region"], outputs["secondary_region"]]
     report: dict[str, Any] = {"global": global_topology(client, outputs["global_cluster_id"]), "regions": {}}
+    records = client("route53").list_resource_record_sets(HostedZoneId=outputs["hosted_zone_id"])["ResourceRecordSets"]
+    report["dns"] = sorted(
+        f"{r['Name']} {r['Type']} {r.get('Failover', 'SIMPLE')} -> {', '.join(v['Value'] for v in r.get('ResourceRecords', []))}"
+        + (" (health-checked)" if r.get("HealthCheckId") else "")
+        for r in records
+        if r["Type"] == "CNAME"
+    )
     for region in regions:
         rds = client("rds", region)
         ec2 = client("ec2", region)
@@ -44,8 +50,58 @@ def inspect(client: ClientFactory, outputs: dict[str, Any]) -> dict[str, Any]:
             "peerings": sorted({p["Status"]["Code"] for p in peerings}),
             "secrets": len(client("secretsmanager", region).list_secrets()["SecretList"]),
             "kms_keys": len([a for a in client("kms", region).list_aliases()["Aliases"] if a["AliasName"].startswith("alias/drkit-")]),
+            "schedules": [f"{r['Name']} {r.get('ScheduleExpression', '')}".strip() for r in client("events", region).list_rules()["Rules"]],
+            "alarms": sorted(a["AlarmName"] for a in client("cloudwatch", region).describe_alarms()["MetricAlarms"]),
+            "monitor_concurrency": _concurrency(client, region),
         }
     return report
+
+
+def _concurrency(client: ClientFactory, region: str) -> int | None:
+    functions = [
+        f["FunctionName"] for f in client("lambda", region).list_functions()["Functions"] if f["FunctionName"].endswith("-replication-monitor")
+    ]
+    if not functions:
+        return None
+    value = client("lambda", region).get_function_concurrency(FunctionName=functions[0]).get("ReservedConcurrentExecutions")
+    return int(value) if value is not None else None
+
+
+def run_monitor(client: ClientFactory, region: str, seed_lag_ms: float | None) -> dict[str, Any]:
+    """Run the deployed monitor's logic in-process against the emulator, with its own settings.
+
+    The emulator replicates nothing, so no Aurora lag metric exists there; ``seed_lag_ms`` puts
+    one sample per secondary, as Aurora would publish it, before the run.
+    """
+    from functions.replication_monitor.logic import parse_topology
+    from functions.replication_monitor.monitor import run
+    from functions.replication_monitor.settings import MonitorSettings
+
+    lam = client("lambda", region)
+    function = next(f for f in lam.list_functions()["Functions"] if f["FunctionName"].endswith("-replication-monitor"))
+    variables = lam.get_function_configuration(FunctionName=function["FunctionName"])["Environment"]["Variables"]
+    settings = MonitorSettings.from_env({**variables, "AWS_REGION": region})
+    if seed_lag_ms is not None:
+        response = client("rds", region).describe_global_clusters(GlobalClusterIdentifier=settings.global_cluster_id)
+        for member in parse_topology(response, settings.global_cluster_id).secondaries:
+            client("cloudwatch", member.region).put_metric_data(
+                Namespace="AWS/RDS",
+                MetricData=[
+                    {
+                        "MetricName": "AuroraGlobalDBReplicationLag",
+                        "Dimensions": [{"Name": "DBClusterIdentifier", "Value": member.identifier}],
+                        "Value": seed_lag_ms,
+                        "Unit": "Milliseconds",
+                    }
+                ],
+            )
+    verdict, changes = run(settings, client)
+    return {
+        "status": verdict.status.value,
+        "writer_region": verdict.writer_region,
+        "lag_seconds": {s.identifier: s.lag_seconds for s in verdict.secondaries},
+        "alerts": len(changes),
+    }
 
 
 def render(report: dict[str, Any]) -> str:
@@ -60,31 +116,66 @@ def render(report: dict[str, Any]) -> str:
             f"VPC {', '.join(facts['vpcs'])}; peering {', '.join(facts['peerings'])}; "
             f"{facts['secrets']} secret(s); {facts['kms_keys']} KMS alias(es)"
         )
+        lines.append(f"      schedules: {'; '.join(facts['schedules'])}; monitor reserved concurrency {facts['monitor_concurrency']}")
+        lines.append(f"      alarms: {', '.join(facts['alarms'])}")
+    for record in report.get("dns", []):
+        lines.append(f"    dns: {record}")
+    if "monitor" in report:
+        run = report["monitor"]
+        lags = ", ".join(f"{name} {lag} s" for name, lag in run["lag_seconds"].items())
+        lines.append(f"    replication monitor run: {run['status']}, writer {run['writer_region']}, lag {lags}, {run['alerts']} alert(s)")
     return "\n".join(lines)
 
 
-def _switch(client: ClientFactory, global_id: str, target_arn: str, say: Callable[[str], None], timeout: float) -> float:
-    start = time.monotonic()
-    client("rds", "us-east-1").switchover_global_cluster(GlobalClusterIdentifier=global_id, TargetDbClusterIdentifier=target_arn)
-    while time.monotonic() - start < timeout:
-        topology = global_topology(client, global_id)
-        if topology["writer"] == target_arn:
-            elapsed = time.monotonic() - start
-            say(f"    writer is now {target_arn.rsplit(':', maxsplit=1)[-1]} in {topology['writer_region']} ({elapsed:.1f} s)")
-            return elapsed
-        time.sleep(2)
-    raise RuntimeError(f"the writer did not move to {target_arn} within {timeout:.0f} s")
+def switchover_drill(client: ClientFactory, outputs: dict[str, Any], say: Callable[[str], None], environment: str) -> dict[str, Any]:
+    """The runbook itself: switchover to the secondary, verified; a repeat is a no-op; then back."""
+    from functions.failover.logic import Operation
+    from functions.failover.runner import RunbookSettings, execute
+
+    def settings(api_region: str) -> RunbookSettings:
+        topic = next(t["TopicArn"] for t in client("sns", api_region).list_topics()["Topics"] if t["TopicArn"].endswith("-alerts"))
+        return RunbookSettings(
+            environment=environment,
+            api_region=api_region,
+            global_cluster_id=outputs["global_cluster_id"],
+            alert_topic_arn=topic,
+            zone_id=outputs["hosted_zone_id"],
+            record_name=outputs["database_record_name"],
+            poll_seconds=1,
+            timeout_seconds=600,
+        )
+
+    def indented(text: str) -> None:
+        for line in text.splitlines():
+            say(f"      {line}")
+
+    primary, secondary = outputs["primary_region"], outputs["secondary_region"]
+    seed_lag(client, outputs["secondary_region"], outputs["secondary_cluster_arn"].rsplit(":", maxsplit=1)[-1], 400.0)
+    say(f"    switchover to {secondary} (dry run, then for real):")
+    dry = execute(Operation.SWITCHOVER, secondary, True, settings(secondary), client, indented)
+    there = execute(Operation.SWITCHOVER, secondary, False, settings(secondary), client, indented)
+    say("    the same request again:")
+    again = execute(Operation.SWITCHOVER, secondary, False, settings(secondary), client, indented)
+    seed_lag(client, primary, outputs["primary_cluster_arn"].rsplit(":", maxsplit=1)[-1], 400.0)
+    say(f"    switchover back to {primary}:")
+    back = execute(Operation.SWITCHOVER, primary, False, settings(primary), client, indented)
+    after = global_topology(client, outputs["global_cluster_id"])
+    return {"results": [dry["result"], there["result"], again["result"], back["result"]], "writer_after": after["writer_region"]}
 
 
-def switchover_drill(client: ClientFactory, outputs: dict[str, Any], say: Callable[[str], None], timeout: float = 600) -> dict[str, Any]:
-    """Planned switchover to the secondary, verified, then back to the primary, verified."""
-    global_id = outputs["global_cluster_id"]
-    before = global_topology(client, global_id)
-    say(f"    writer before the drill: {before['writer_region']}")
-    there = _switch(client, global_id, outputs["secondary_cluster_arn"], say, timeout)
-    back = _switch(client, global_id, outputs["primary_cluster_arn"], say, timeout)
-    after = global_topology(client, global_id)
-    return {"writer_before": before["writer_region"], "writer_after": after["writer_region"], "seconds": [there, back]}
+def seed_lag(client: ClientFactory, region: str, identifier: str, milliseconds: float) -> None:
+    """The emulator replicates nothing: publish the lag sample Aurora would publish."""
+    client("cloudwatch", region).put_metric_data(
+        Namespace="AWS/RDS",
+        MetricData=[
+            {
+                "MetricName": "AuroraGlobalDBReplicationLag",
+                "Dimensions": [{"Name": "DBClusterIdentifier", "Value": identifier}],
+                "Value": milliseconds,
+                "Unit": "Milliseconds",
+            }
+        ],
+    )
 
 
 def leftovers(client: ClientFactory, regions: tuple[str, ...] = REGIONS) -> dict[str, Any]:
@@ -93,6 +184,9 @@ def leftovers(client: ClientFactory, regions: tuple[str, ...] = REGIONS) -> dict
     global_clusters = client("rds", "us-east-1").describe_global_clusters()["GlobalClusters"]
     if global_clusters:
         found["global_clusters"] = [g["GlobalClusterIdentifier"] for g in global_clusters]
+    zones = [z["Name"] for z in client("route53").list_hosted_zones()["HostedZones"]]
+    if zones:
+        found["hosted_zones"] = zones
     for region in regions:
         rds = client("rds", region)
         ec2 = client("ec2", region)
@@ -106,6 +200,9 @@ def leftovers(client: ClientFactory, regions: tuple[str, ...] = REGIONS) -> dict
                 k["KeyId"] for k in kms.list_keys()["Keys"] if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
             ],
             "log_groups": [g["logGroupName"] for g in client("logs", region).describe_log_groups()["logGroups"]],
+            "functions": [f["FunctionName"] for f in client("lambda", region).list_functions()["Functions"]],
+            "alarms": [a["AlarmName"] for a in client("cloudwatch", region).describe_alarms()["MetricAlarms"]],
+            "topics": [t["TopicArn"] for t in client("sns", region).list_topics()["Topics"]],
         }
         remaining = {kind: items for kind, items in facts.items() if items}
         if remaining:

@@ -114,3 +114,59 @@ def test_instances_report_monitoring_settings(aws: Any) -> None:
     assert instance["MonitoringInterval"] == 60
     assert instance["PerformanceInsightsEnabled"] is True
     assert instance["PerformanceInsightsRetentionPeriod"] == 7
+
+
+def test_aws_published_powertools_layer_can_be_attached(aws: Any) -> None:
+    import io
+    import zipfile
+
+    role = aws("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return 1\n")
+    layer = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:27"
+    function = aws("lambda").create_function(
+        FunctionName="f", Runtime="python3.13", Role=role, Handler="handler.handler", Code={"ZipFile": buffer.getvalue()}, Layers=[layer]
+    )
+    assert [entry["Arn"] for entry in function["Layers"]] == [layer]
+    key = aws("kms").create_key()["KeyMetadata"]["Arn"]
+    aws("lambda").update_function_configuration(FunctionName="f", KMSKeyArn=key, Environment={"Variables": {"A": "1"}})
+    assert aws("lambda").get_function_configuration(FunctionName="f")["KMSKeyArn"] == key
+    assert aws("lambda").get_function(FunctionName="f")["Configuration"]["KMSKeyArn"] == key
+    with pytest.raises(ClientError):
+        aws("lambda").create_function(
+            FunctionName="g",
+            Runtime="python3.13",
+            Role=role,
+            Handler="handler.handler",
+            Code={"ZipFile": buffer.getvalue()},
+            Layers=["arn:aws:lambda:us-east-1:999999999999:layer:unknown:1"],
+        )
+
+
+def test_cloudwatch_metric_health_check_keeps_its_alarm_and_no_http_fields(aws: Any) -> None:
+    route53 = aws("route53")
+    created = route53.create_health_check(
+        CallerReference="hc1",
+        HealthCheckConfig={
+            "Type": "CLOUDWATCH_METRIC",
+            "AlarmIdentifier": {"Region": "us-east-1", "Name": "writer-down"},
+            "InsufficientDataHealthStatus": "Unhealthy",
+        },
+    )["HealthCheck"]
+    config = route53.get_health_check(HealthCheckId=created["Id"])["HealthCheck"]["HealthCheckConfig"]
+    assert config["AlarmIdentifier"] == {"Region": "us-east-1", "Name": "writer-down"}
+    assert config["InsufficientDataHealthStatus"] == "Unhealthy"
+    for absent in ("RequestInterval", "Port", "FailureThreshold", "IPAddress"):
+        assert absent not in config, absent
+
+
+def test_hosted_zone_created_with_a_vpc_is_private_and_takes_more_vpcs(aws: Any) -> None:
+    east = aws("ec2").create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    west = aws("ec2", "us-west-2").create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    route53 = aws("route53")
+    zone = route53.create_hosted_zone(Name="dr.internal", CallerReference="z1", VPC={"VPCRegion": "us-east-1", "VPCId": east})["HostedZone"]
+    assert zone["Config"]["PrivateZone"] is True
+    route53.associate_vpc_with_hosted_zone(HostedZoneId=zone["Id"], VPC={"VPCRegion": "us-west-2", "VPCId": west})
+    vpcs = route53.get_hosted_zone(Id=zone["Id"])["VPCs"]
+    assert sorted(v["VPCId"] for v in vpcs) == sorted([east, west])

@@ -7,12 +7,17 @@ the summary is in the test report either way).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
 
 from tools.deploy_local import Deployment, deploy, destroy
 from tools.emulator import process as emulator_process
+from tools.emulator.process import isolated_env
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +36,18 @@ def test_deploy_drill_and_destroy_on_the_emulator(tmp_path: Path, capsys: pytest
             assert facts["peerings"] == ["active"], region
             assert facts["secrets"] == 1 and facts["kms_keys"] == 1, region
         assert report["replan_no_changes"] is True
-        assert report["drill"]["writer_before"] == report["drill"]["writer_after"] == "us-east-1"
+        assert report["drill"]["results"] == ["dry-run", "completed", "no-op", "completed"]
+        assert report["drill"]["writer_after"] == "us-east-1"
+        assert sorted(line.split()[0] for line in report["dns"]) == [
+            "db.local.drkit.internal.",
+            "db.local.drkit.internal.",
+            "writer.local.drkit.internal.",
+        ]
+        for region, facts in report["regions"].items():
+            assert any("rate(1 minute)" in rule for rule in facts["schedules"]), region
+            assert facts["monitor_concurrency"] == 5, region
+        assert any(a.endswith("-rpo-lag") for a in report["regions"]["us-west-2"]["alarms"])
+        assert report["monitor"]["status"] == "OK" and report["monitor"]["writer_region"] == "us-east-1"
 
         # The master password reached AWS through write-only arguments only: not in the state.
         s3 = deployment.client("s3")
@@ -44,6 +60,33 @@ def test_deploy_drill_and_destroy_on_the_emulator(tmp_path: Path, capsys: pytest
         assert deployment.password not in state
         for log in ("apply.log", "replan.log"):
             assert deployment.password not in (deployment.state_dir / log).read_text()
+
+        # The DR role's trust policy, as AWS stores it: valid JSON with the configured ExternalId.
+        role = deployment.client("iam").get_role(RoleName="drkit-local-dr-operations")["Role"]
+        trust = role["AssumeRolePolicyDocument"]
+        trust = json.loads(urllib.parse.unquote(trust)) if isinstance(trust, str) else trust
+        (statement,) = trust["Statement"]
+        assert statement["Condition"]["StringEquals"]["sts:ExternalId"] == config["dr_operations"]["external_id"]
+        assert statement["Principal"]["AWS"] == "arn:aws:iam::123456789012:root"
+
+        # The runbook CLI, as an operator runs it, against the emulator.
+        cli_env = isolated_env(dict(os.environ), {"AWS_ENDPOINT_URL": deployment.url, "DR_CONFIG": str(deployment.state_dir / "environments.json")})
+        status = subprocess.run(
+            [sys.executable, "-m", "functions.failover", "status", "--env", "local"], env=cli_env, capture_output=True, text=True, check=False
+        )
+        assert status.returncode == 0, status.stderr
+        assert "WRITER    drkit-local-us-east-1 (us-east-1)" in status.stdout
+        dry_run = subprocess.run(
+            [sys.executable, "-m", "functions.failover", "switchover", "--env", "local", "--to", "us-west-2", "--dry-run"],
+            env=cli_env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert dry_run.returncode == 0, dry_run.stdout + dry_run.stderr
+        assert "dry run: nothing was changed" in dry_run.stdout
+        refused = subprocess.run(
+            [sys.executable, "-m", "functions.failover", "switchover", "--env", "local", "--to", "eu-west-1"],
+            env=cli_env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert refused.returncode == 3 and "eu-west-1 is not a member region" in refused.stdout
 
         leftovers = destroy(deployment)
         assert leftovers == {}

@@ -111,9 +111,7 @@ BAD_INPUTS = [
         "dev.lag_alarm_threshold_seconds: must be greater than 0 and at most 3600, got -5",
         id="negative-threshold",
     ),
-    pytest.param(
-        {"lag_alarm_threshold_seconds": "5"}, "dev.lag_alarm_threshold_seconds: expected a number, got '5'", id="string-threshold"
-    ),
+    pytest.param({"lag_alarm_threshold_seconds": "5"}, "dev.lag_alarm_threshold_seconds: expected a number, got '5'", id="string-threshold"),
     pytest.param(
         {"monitor_reserved_concurrency": 0},
         "dev.monitor_reserved_concurrency: must be between 1 and 1000, got 0",

@@ -17,9 +17,7 @@ def run_main(tmp_path: Path, document: object) -> tuple[subprocess.CompletedProc
     config.write_text(json.dumps(document))
     outdir = tmp_path / "cdktf.out"
     env = {"PATH": "/usr/bin:/bin", "DR_CONFIG": str(config), "CDKTF_OUTDIR": str(outdir)}
-    completed = subprocess.run(
-        [sys.executable, "-O", "main.py"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    completed = subprocess.run([sys.executable, "-O", "main.py"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120, check=False)
     return completed, outdir
 
 

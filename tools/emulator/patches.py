@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from moto.awslambda import models as lambda_models
 from moto.rds import models as rds_models
 from moto.rds import responses as rds_responses
 from moto.rds.exceptions import RDSClientError
+from moto.route53 import models as route53_models
+from moto.route53 import responses as route53_responses
 
 from constructs_lib.engine_catalog import load_catalog, version_key
 
@@ -286,6 +289,113 @@ def global_cluster_tags() -> None:
 
     rds_responses.RDSResponse.create_global_cluster = create  # type: ignore[method-assign]
     rds_models.RDSBackend._get_resource_for_tagging = lookup  # type: ignore[method-assign]
+
+
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+
+
+@patch
+def aws_published_layers() -> None:
+    """AWS: the Powertools for AWS Lambda layers (account 017000801446) are public in every
+    commercial region, so any account can attach them.
+
+    moto knows only layers published inside the emulator and rejects the function.
+    """
+    original = lambda_models.LambdaFunction._get_layers_data
+
+    def layers(self: lambda_models.LambdaFunction, arns: list[str]) -> list[dict[str, Any]]:
+        public = [arn for arn in arns if arn.split(":")[4] == POWERTOOLS_LAYER_ACCOUNT]
+        own = [arn for arn in arns if arn not in public]
+        return [*original(self, own), *({"Arn": arn, "CodeSize": 0} for arn in public)]
+
+    lambda_models.LambdaFunction._get_layers_data = layers  # type: ignore[method-assign]
+
+
+@patch
+def cloudwatch_metric_health_checks() -> None:
+    """AWS: a CLOUDWATCH_METRIC health check returns its AlarmIdentifier and
+    InsufficientDataHealthStatus, and no IPAddress, Port, RequestInterval or FailureThreshold.
+
+    moto drops the first two and invents defaults for the others (RequestInterval 30, Port 80),
+    so the provider sees drift on every plan and replaces the health check.
+    """
+    original_create = route53_responses.Route53.create_health_check
+    original_config = route53_models.HealthCheck.health_check_config.fget  # type: ignore[attr-defined]
+
+    def create(self: route53_responses.Route53) -> Any:
+        result = original_create(self)
+        config = self._get_param("HealthCheckConfig")
+        health_check = result.result["HealthCheck"]  # type: ignore[attr-defined]
+        health_check.alarm_identifier = config.get("AlarmIdentifier")
+        health_check.insufficient_data_health_status = config.get("InsufficientDataHealthStatus")
+        return result
+
+    def config(self: route53_models.HealthCheck) -> dict[str, Any]:
+        if self.type_ != "CLOUDWATCH_METRIC":
+            return dict(original_config(self))
+        return {
+            "Type": self.type_,
+            "Inverted": self.inverted,
+            "Disabled": self.disabled,
+            "AlarmIdentifier": getattr(self, "alarm_identifier", None),
+            "InsufficientDataHealthStatus": getattr(self, "insufficient_data_health_status", None),
+        }
+
+    route53_responses.Route53.create_health_check = create  # type: ignore[method-assign]
+    route53_models.HealthCheck.health_check_config = property(config)  # type: ignore[assignment,method-assign]
+
+
+@patch
+def lambda_environment_key() -> None:
+    """AWS: GetFunction(Configuration) returns ``KMSKeyArn`` when the environment variables are
+    encrypted with a customer-managed key.
+
+    moto accepts the key and forgets it, so every plan would set it again.
+    """
+    original_init = lambda_models.LambdaFunction.__init__
+    original_config = lambda_models.LambdaFunction.get_configuration
+    original_update = lambda_models.LambdaFunction.update_configuration
+
+    def init(self: lambda_models.LambdaFunction, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        original_init(self, account_id, spec, *args, **kwargs)
+        self.kms_key_arn = spec.get("KMSKeyArn")  # type: ignore[attr-defined]
+
+    def configuration(self: lambda_models.LambdaFunction, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config = dict(original_config(self, *args, **kwargs))
+        if getattr(self, "kms_key_arn", None):
+            config["KMSKeyArn"] = self.kms_key_arn  # type: ignore[attr-defined]
+        return config
+
+    def update(self: lambda_models.LambdaFunction, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "KMSKeyArn" in config_updates:
+            self.kms_key_arn = config_updates["KMSKeyArn"] or None  # type: ignore[attr-defined]
+        return dict(original_update(self, config_updates))
+
+    lambda_models.LambdaFunction.__init__ = init  # type: ignore[method-assign]
+    lambda_models.LambdaFunction.get_configuration = configuration  # type: ignore[method-assign]
+    lambda_models.LambdaFunction.update_configuration = update  # type: ignore[method-assign]
+
+
+@patch
+def hosted_zone_created_with_a_vpc_is_private() -> None:
+    """AWS: CreateHostedZone with a ``VPC`` creates a private hosted zone (the provider sends no
+    ``HostedZoneConfig.PrivateZone``, which is implied by the VPC).
+
+    moto treats the zone as public unless ``PrivateZone`` is set, and then refuses to associate
+    the other VPCs ("You're trying to associate a VPC with a public hosted zone").
+    """
+    original = route53_responses.Route53.create_hosted_zone
+
+    def create(self: route53_responses.Route53) -> Any:
+        result = original(self)
+        vpc_id = self._get_param("VPC.VPCId")
+        zone = result.result["HostedZone"]  # type: ignore[attr-defined]
+        if vpc_id and not zone.private_zone:
+            zone.private_zone = True
+            self.backend.associate_vpc_with_hosted_zone(zone.id, vpc_id, self._get_param("VPC.VPCRegion"))
+        return result
+
+    route53_responses.Route53.create_hosted_zone = create  # type: ignore[method-assign]
 
 
 def apply_all() -> list[str]:

@@ -1,0 +1,72 @@
+"""AlertTopicConstruct: the regional SNS topic every alarm, monitor and runbook reports to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
+from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
+from constructs import Construct
+
+PUBLISHING_SERVICES = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertTopicProps:
+    provider: AwsProvider
+    name: str
+    account_id: str
+    kms_key_arn: str
+    emails: tuple[str, ...] = ()
+    https_endpoints: tuple[str, ...] = ()
+
+
+class AlertTopicConstruct(Construct):
+    """KMS-encrypted topic; CloudWatch alarms and EventBridge may publish, from this account only."""
+
+    def __init__(self, scope: Construct, construct_id: str, props: AlertTopicProps) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = SnsTopic(self, "topic", provider=props.provider, name=props.name, kms_master_key_id=props.kms_key_arn)
+        self.topic_arn: str = self.topic.arn
+        policy = DataAwsIamPolicyDocument(
+            self,
+            "policy",
+            provider=props.provider,
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="AlarmsAndRulesPublish",
+                    actions=["sns:Publish"],
+                    resources=[self.topic_arn],
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=list(PUBLISHING_SERVICES))],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="aws:SourceAccount", values=[props.account_id])
+                    ],
+                ),
+                DataAwsIamPolicyDocumentStatement(
+                    sid="AccountManagesTopic",
+                    actions=[
+                        "sns:Publish",
+                        "sns:Subscribe",
+                        "sns:GetTopicAttributes",
+                        "sns:SetTopicAttributes",
+                        "sns:ListSubscriptionsByTopic",
+                    ],
+                    resources=[self.topic_arn],
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[f"arn:aws:iam::{props.account_id}:root"])],
+                ),
+            ],
+        )
+        SnsTopicPolicy(self, "topic_policy", provider=props.provider, arn=self.topic_arn, policy=policy.json)
+        endpoints = [("email", e) for e in props.emails] + [("https", u) for u in props.https_endpoints]
+        for index, (protocol, endpoint) in enumerate(endpoints):
+            SnsTopicSubscription(
+                self, f"subscription_{index}", provider=props.provider, topic_arn=self.topic_arn, protocol=protocol, endpoint=endpoint
+            )

@@ -1,0 +1,204 @@
+"""DrOperationsConstruct: the DR operations role and the failover runbook Lambda per region.
+
+The role's trust policy is a policy document resolved by Terraform (principals and the
+``sts:ExternalId`` value from config), never a string with unresolved values inside. Its
+permissions are exactly what the runbook does, each statement scoped to ARNs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf import AssetType, TerraformAsset
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction, LambdaFunctionEnvironment
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+
+from constructs_lib.lambda_package import LambdaPackage
+
+RUNTIME = "python3.13"
+HANDLER = "failover.handler.lambda_handler"
+RUNBOOK_TIMEOUT_SECONDS = 900  # waits for the switchover/failover to finish and verifies it
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunbookRegion:
+    provider: AwsProvider
+    region: str
+    kms_key_arn: str
+    alert_topic_arn: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DrOperationsProps:
+    iam_provider: AwsProvider
+    name: str  # drkit-<env>
+    environment: str
+    account_id: str
+    trusted_principals: tuple[str, ...]  # empty: the account root
+    external_id: str
+    global_cluster_id: str
+    cluster_arns: tuple[str, ...]
+    zone_id: str
+    record_name: str
+    health_check_ids: tuple[str, ...]
+    max_switchover_lag_seconds: float
+    log_retention_days: int
+    package: LambdaPackage
+    regions: tuple[RunbookRegion, ...]
+
+    def __post_init__(self) -> None:
+        if not self.external_id:
+            raise ValueError("dr_operations.external_id: required")
+        if not self.regions:
+            raise ValueError("regions: the runbook needs at least one region")
+
+
+class DrOperationsConstruct(Construct):
+    def __init__(self, scope: Construct, construct_id: str, props: DrOperationsProps) -> None:
+        super().__init__(scope, construct_id)
+        self._props = props
+        function_names = [f"{props.name}-failover-runbook"]
+        function_arns = [f"arn:aws:lambda:{r.region}:{props.account_id}:function:{function_names[0]}" for r in props.regions]
+        runbook_permissions = self._permissions("runbook_permissions", invoke_arns=(), writes_logs=True)
+        operator_permissions = self._permissions("operator_permissions", invoke_arns=tuple(function_arns), writes_logs=False)
+
+        trust = DataAwsIamPolicyDocument(
+            self,
+            "operator_trust",
+            provider=props.iam_provider,
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="OperatorsWithExternalId",
+                    actions=["sts:AssumeRole"],
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="AWS", identifiers=list(props.trusted_principals) or [f"arn:aws:iam::{props.account_id}:root"]
+                        )
+                    ],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="sts:ExternalId", values=[props.external_id])
+                    ],
+                )
+            ],
+        )
+        self.role = IamRole(
+            self,
+            "operator_role",
+            provider=props.iam_provider,
+            name=f"{props.name}-dr-operations",
+            description="Switchover/failover of the drkit global database and its DNS",
+            assume_role_policy=trust.json,
+            max_session_duration=3600,
+        )
+        IamRolePolicy(self, "operator_policy", provider=props.iam_provider, role=self.role.id, policy=operator_permissions.json)
+
+        lambda_trust = DataAwsIamPolicyDocument(
+            self,
+            "runbook_trust",
+            provider=props.iam_provider,
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    actions=["sts:AssumeRole"],
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["lambda.amazonaws.com"])],
+                )
+            ],
+        )
+        runbook_role = IamRole(
+            self, "runbook_role", provider=props.iam_provider, name=f"{props.name}-failover-runbook", assume_role_policy=lambda_trust.json
+        )
+        IamRolePolicy(self, "runbook_policy", provider=props.iam_provider, role=runbook_role.id, policy=runbook_permissions.json)
+
+        self.functions: list[LambdaFunction] = []
+        for region in props.regions:
+            label = region.region.replace("-", "_")
+            log_group = CloudwatchLogGroup(
+                self,
+                f"{label}_log_group",
+                provider=region.provider,
+                name=f"/aws/lambda/{function_names[0]}",
+                retention_in_days=props.log_retention_days,
+                kms_key_id=region.kms_key_arn,
+            )
+            asset = TerraformAsset(self, f"{label}_package", path=str(props.package.path), type=AssetType.FILE)
+            self.functions.append(
+                LambdaFunction(
+                    self,
+                    f"{label}_function",
+                    provider=region.provider,
+                    function_name=function_names[0],
+                    description="drkit DR runbook: switchover / failover of the global database (invoked by the DR role)",
+                    role=runbook_role.arn,
+                    runtime=RUNTIME,
+                    handler=HANDLER,
+                    filename=asset.path,
+                    source_code_hash=props.package.source_code_hash,
+                    timeout=RUNBOOK_TIMEOUT_SECONDS,
+                    memory_size=256,
+                    reserved_concurrent_executions=1,  # one DR operation at a time per region
+                    kms_key_arn=region.kms_key_arn,
+                    environment=LambdaFunctionEnvironment(
+                        variables={
+                            "DRKIT_ENVIRONMENT": props.environment,
+                            "GLOBAL_CLUSTER_ID": props.global_cluster_id,
+                            "ALERT_TOPIC_ARN": region.alert_topic_arn,
+                            "ZONE_ID": props.zone_id,
+                            "RECORD_NAME": props.record_name,
+                            "MAX_SWITCHOVER_LAG_SECONDS": f"{props.max_switchover_lag_seconds:g}",
+                        }
+                    ),
+                    depends_on=[log_group],
+                )
+            )
+        self.role_arn: str = self.role.arn
+        self.function_arns: list[str] = function_arns
+
+    def _permissions(self, construct_id: str, invoke_arns: tuple[str, ...], writes_logs: bool) -> DataAwsIamPolicyDocument:
+        props = self._props
+        global_arn = f"arn:aws:rds::{props.account_id}:global-cluster:{props.global_cluster_id}"
+        statements = [
+            DataAwsIamPolicyDocumentStatement(
+                sid="MoveTheWriter",
+                actions=["rds:SwitchoverGlobalCluster", "rds:FailoverGlobalCluster"],
+                resources=[global_arn, *props.cluster_arns],
+            ),
+            DataAwsIamPolicyDocumentStatement(sid="ReadTopology", actions=["rds:DescribeGlobalClusters"], resources=[global_arn]),
+            DataAwsIamPolicyDocumentStatement(sid="ReadMembers", actions=["rds:DescribeDBClusters"], resources=list(props.cluster_arns)),
+            DataAwsIamPolicyDocumentStatement(sid="ReadLag", actions=["cloudwatch:GetMetricData"], resources=["*"]),
+            DataAwsIamPolicyDocumentStatement(
+                sid="FailoverRecords",
+                actions=["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
+                resources=[f"arn:aws:route53:::hostedzone/{props.zone_id}"],
+            ),
+            DataAwsIamPolicyDocumentStatement(
+                sid="HealthStatus",
+                actions=["route53:GetHealthCheckStatus"],
+                resources=[f"arn:aws:route53:::healthcheck/{check}" for check in props.health_check_ids],
+            ),
+            DataAwsIamPolicyDocumentStatement(sid="AuditTrail", actions=["sns:Publish"], resources=[r.alert_topic_arn for r in props.regions]),
+            DataAwsIamPolicyDocumentStatement(
+                sid="EncryptedTopics", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[r.kms_key_arn for r in props.regions]
+            ),
+        ]
+        if writes_logs:
+            statements.append(
+                DataAwsIamPolicyDocumentStatement(
+                    sid="Logs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[
+                        f"arn:aws:logs:{r.region}:{props.account_id}:log-group:/aws/lambda/{props.name}-failover-runbook:*" for r in props.regions
+                    ],
+                )
+            )
+        if invoke_arns:
+            statements.append(DataAwsIamPolicyDocumentStatement(sid="InvokeRunbook", actions=["lambda:InvokeFunction"], resources=list(invoke_arns)))
+        return DataAwsIamPolicyDocument(self, construct_id, provider=props.iam_provider, statement=statements)

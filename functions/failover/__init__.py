@@ -1,0 +1,1 @@
+"""DR runbook: switchover (planned) and failover (unplanned) of the Aurora global database."""

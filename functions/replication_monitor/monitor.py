@@ -1,0 +1,88 @@
+"""One monitoring run: AWS calls around the pure logic. Clients are injected (moto or AWS)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .logic import (
+    LagSample,
+    LagVerdict,
+    Transition,
+    evaluate_lag,
+    metric_queries,
+    parse_topology,
+    render_alert,
+    samples_from_results,
+    topology_transition,
+    transitions,
+)
+from .settings import MonitorSettings
+
+ClientFactory = Callable[[str, str], Any]  # (service, region) -> boto3 client
+LOOKBACK = timedelta(minutes=5)
+
+
+def end_of_period(now: datetime) -> datetime:
+    """The end of the current one-minute period, so the newest (partial) datapoint is included."""
+    return now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def read_samples(client: ClientFactory, verdict_regions: dict[str, list[Any]], now: datetime) -> list[LagSample]:
+    """One GetMetricData call per region, whatever the number of secondaries there."""
+    samples: list[LagSample] = []
+    for region, members in sorted(verdict_regions.items()):
+        try:
+            response = client("cloudwatch", region).get_metric_data(
+                MetricDataQueries=metric_queries(members),
+                StartTime=now - LOOKBACK,
+                EndTime=end_of_period(now),
+                ScanBy="TimestampDescending",
+            )
+            results = response.get("MetricDataResults", [])
+        except Exception:  # an unreadable region is missing data, which is itself alerted
+            results = []
+        samples.extend(samples_from_results(members, results))
+    return samples
+
+
+def load_state(client: ClientFactory, settings: MonitorSettings) -> dict[str, str]:
+    try:
+        value = client("ssm", settings.region).get_parameter(Name=settings.state_parameter)["Parameter"]["Value"]
+        state = json.loads(value)
+    except Exception:  # first run, or an unreadable state: start from "all OK"
+        return {}
+    return {str(k): str(v) for k, v in state.items()} if isinstance(state, dict) else {}
+
+
+def save_state(client: ClientFactory, settings: MonitorSettings, state: dict[str, str]) -> None:
+    client("ssm", settings.region).put_parameter(
+        Name=settings.state_parameter, Value=json.dumps(state, sort_keys=True), Type="String", Overwrite=True
+    )
+
+
+def run(settings: MonitorSettings, client: ClientFactory, now: datetime | None = None) -> tuple[LagVerdict, list[Transition]]:
+    """Discover the topology, read lag, decide, alert on state changes, remember the state."""
+    now = now or datetime.now(UTC)
+    try:
+        response = client("rds", settings.region).describe_global_clusters(GlobalClusterIdentifier=settings.global_cluster_id)
+    except Exception:
+        response = {}
+    topology = parse_topology(response, settings.global_cluster_id)
+    samples = read_samples(client, topology.secondaries_by_region(), now)
+    verdict = evaluate_lag(samples, settings.threshold_seconds, topology.writer.region if topology.writer else None)
+    previous = load_state(client, settings)
+    changes = transitions(previous, verdict)
+    writer_change = topology_transition(previous, verdict)
+    if writer_change is not None:
+        changes.append(writer_change)
+    if changes:
+        subject, message = render_alert(settings.environment, settings.region, changes, verdict)
+        client("sns", settings.region).publish(TopicArn=settings.alert_topic_arn, Subject=subject, Message=message)
+    state = verdict.state()
+    state["__writer__"] = "NO_DATA" if verdict.writer_region is None else "OK"
+    if state != previous:  # steady state costs no write
+        save_state(client, settings, state)
+    return verdict, changes

@@ -1,0 +1,141 @@
+"""Synth tests for monitoring: the lag monitor, its schedule, alarms, topics and the dashboard."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.helpers import data_sources, only, resources
+
+
+def by_provider(items: dict[str, dict[str, Any]], alias: str) -> list[dict[str, Any]]:
+    return [body for body in items.values() if body["provider"] == f"aws.{alias}"]
+
+
+@pytest.mark.parametrize("alias", ["primary", "secondary"])
+def test_monitor_function_per_region(stacks: dict[str, Any], alias: str) -> None:
+    (function,) = [f for f in by_provider(resources(stacks["dev"], "aws_lambda_function"), alias) if f["function_name"].endswith("replication-monitor")]
+    assert function["reserved_concurrent_executions"] == 5
+    assert function["runtime"] == "python3.13"
+    assert function["handler"] == "replication_monitor.handler.lambda_handler"
+    assert function["timeout"] < 60  # runs never overlap the one-minute schedule
+    assert function["kms_key_arn"].startswith("${aws_kms_key.")
+    assert function["environment"]["variables"]["LAG_THRESHOLD_SECONDS"] == "5"
+    assert function["environment"]["variables"]["GLOBAL_CLUSTER_ID"] == "drkit-dev"
+    assert function["filename"].endswith(".zip") and function["source_code_hash"]
+    assert "017000801446:layer:AWSLambdaPowertoolsPythonV3-python313" in function["layers"][0]
+
+
+def test_reserved_concurrency_and_threshold_come_from_config(tmp_path: Any) -> None:
+    from constructs_lib.config import parse_environments
+    from constructs_lib.synth import stack_json, synthesize
+    from tests.helpers import minimal_environment
+
+    settings = parse_environments(
+        {"qa": minimal_environment(monitor_reserved_concurrency=2, lag_alarm_threshold_seconds=1.5, app_clusters={"enabled": False})},
+        source="test",
+    )
+    synthesize(settings, tmp_path / "out")
+    stack = stack_json(tmp_path / "out", "dr-qa")
+    monitors = [f for f in resources(stack, "aws_lambda_function").values() if f["function_name"].endswith("replication-monitor")]
+    assert len(monitors) == 2
+    for function in monitors:
+        assert function["reserved_concurrent_executions"] == 2
+        assert function["environment"]["variables"]["LAG_THRESHOLD_SECONDS"] == "1.5"
+    rpo = [a for a in resources(stack, "aws_cloudwatch_metric_alarm").values() if a["metric_name"] == "AuroraGlobalDBRPOLag"]
+    assert [a["threshold"] for a in rpo] == [1500]
+
+
+def test_schedule_every_minute_with_target_and_permission(stacks: dict[str, Any]) -> None:
+    stack = stacks["dev"]
+    rules = resources(stack, "aws_cloudwatch_event_rule")
+    assert sorted(r["schedule_expression"] for r in rules.values()) == ["rate(1 minute)"] * 2
+    assert len(resources(stack, "aws_cloudwatch_event_target")) == 2
+    for permission in resources(stack, "aws_lambda_permission").values():
+        assert permission["principal"] == "events.amazonaws.com"
+        assert permission["source_arn"].startswith("${aws_cloudwatch_event_rule.")
+
+
+def test_failures_reach_the_alert_topic(stacks: dict[str, Any]) -> None:
+    for config in resources(stacks["dev"], "aws_lambda_function_event_invoke_config").values():
+        assert config["destination_config"]["on_failure"]["destination"].startswith("${aws_sns_topic.")
+        assert config["maximum_retry_attempts"] == 0
+
+
+def test_rpo_lag_alarm_for_each_secondary_in_its_region(stacks: dict[str, Any]) -> None:
+    alarms = resources(stacks["dev"], "aws_cloudwatch_metric_alarm")
+    rpo = [a for a in alarms.values() if a["metric_name"] == "AuroraGlobalDBRPOLag"]
+    (alarm,) = rpo
+    assert alarm["provider"] == "aws.secondary"
+    assert alarm["dimensions"] == {"DBClusterIdentifier": "drkit-dev-us-west-2"}
+    assert alarm["threshold"] == 5000  # milliseconds
+    assert alarm["comparison_operator"] == "GreaterThanThreshold"
+    assert alarm["treat_missing_data"] == "breaching"
+    assert alarm["alarm_actions"][0].startswith("${aws_sns_topic.")
+
+
+def test_monitor_health_alarms(stacks: dict[str, Any]) -> None:
+    alarms = [a for a in resources(stacks["dev"], "aws_cloudwatch_metric_alarm").values() if a["namespace"] == "AWS/Lambda"]
+    assert sorted((a["provider"], a["metric_name"]) for a in alarms) == sorted(
+        (p, m) for p in ("aws.primary", "aws.secondary") for m in ("Errors", "Throttles", "Invocations")
+    )
+    silent = [a for a in alarms if a["metric_name"] == "Invocations"]
+    assert all(a["treat_missing_data"] == "breaching" for a in silent)
+
+
+def test_alert_topics_are_encrypted_and_publishable_by_alarms(stacks: dict[str, Any]) -> None:
+    stack = stacks["dev"]
+    topics = resources(stack, "aws_sns_topic")
+    assert len(topics) == 2 and all(t["kms_master_key_id"].startswith("${aws_kms_key.") for t in topics.values())
+    policies = [d for name, d in data_sources(stack, "aws_iam_policy_document").items() if name.startswith("primary_alerts_policy")]
+    statements = {s["sid"]: s for s in policies[0]["statement"]}
+    assert statements["AlarmsAndRulesPublish"]["principals"][0]["identifiers"] == ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+
+
+def test_monitor_role_is_limited_to_its_calls(stacks: dict[str, Any]) -> None:
+    documents = data_sources(stacks["dev"], "aws_iam_policy_document")
+    permissions = [d for name, d in documents.items() if name.startswith("primary_monitor_permissions")]
+    statements = {s["sid"]: s for s in permissions[0]["statement"]}
+    assert set(statements) == {"ReadTopology", "ReadLagMetrics", "Alert", "EncryptedTopicAndEnvironment", "AlertState", "Logs"}
+    for sid, statement in statements.items():
+        assert "*" not in statement["actions"], sid
+        if statement["resources"] == ["*"]:
+            assert statement["actions"] == ["cloudwatch:GetMetricData"], sid
+    assert statements["ReadTopology"]["resources"][0].endswith(":global-cluster:drkit-dev")
+
+
+def test_log_groups_encrypted_with_retention(stacks: dict[str, Any]) -> None:
+    groups = [g for g in resources(stacks["dev"], "aws_cloudwatch_log_group").values() if g["name"].startswith("/aws/lambda/")]
+    assert len(groups) == 4  # monitor and runbook, in each region
+    assert all(g["retention_in_days"] == 30 and g["kms_key_id"] for g in groups)
+
+
+def test_dashboard_per_environment(stacks: dict[str, Any]) -> None:
+    dashboard = only(resources(stacks["dev"], "aws_cloudwatch_dashboard"))
+    body = json.loads(dashboard["dashboard_body"])
+    titles = [w["properties"]["title"] for w in body["widgets"]]
+    assert len(titles) == 4
+    lag_metrics = body["widgets"][0]["properties"]["metrics"]
+    assert [
+        "AWS/RDS",
+        "AuroraGlobalDBRPOLag",
+        "DBClusterIdentifier",
+        "drkit-dev-us-west-2",
+        {"region": "us-west-2", "label": "drkit-dev-us-west-2 RPO"},
+    ] in lag_metrics
+
+
+def test_lambda_package_is_deterministic_and_minimal() -> None:
+    import zipfile
+
+    from constructs_lib.lambda_package import build_package
+
+    first = build_package.__wrapped__("replication_monitor")
+    second = build_package.__wrapped__("replication_monitor")
+    assert first == second
+    names = zipfile.ZipFile(first.path).namelist()
+    assert names == sorted(names)
+    assert all(n.startswith("replication_monitor/") and n.endswith(".py") for n in names)
+    assert "replication_monitor/handler.py" in names

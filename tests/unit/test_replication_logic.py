@@ -1,0 +1,111 @@
+"""Pure decisions of the replication monitor, as tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from functions.replication_monitor.logic import (
+    LagSample,
+    Member,
+    Status,
+    evaluate_lag,
+    metric_queries,
+    parse_topology,
+    samples_from_results,
+    topology_transition,
+    transitions,
+)
+
+PRIMARY = "arn:aws:rds:us-east-1:123456789012:cluster:drkit-dev-us-east-1"
+WEST = "arn:aws:rds:us-west-2:123456789012:cluster:drkit-dev-us-west-2"
+EU = "arn:aws:rds:eu-west-1:123456789012:cluster:drkit-dev-eu-west-1"
+
+
+def response(*members: tuple[str, bool]) -> dict[str, object]:
+    return {
+        "GlobalClusters": [{"GlobalClusterIdentifier": "drkit-dev", "GlobalClusterMembers": [{"DBClusterArn": a, "IsWriter": w} for a, w in members]}]
+    }
+
+
+def test_topology_before_and_after_switchover() -> None:
+    before = parse_topology(response((PRIMARY, True), (WEST, False)), "drkit-dev")
+    assert before.writer and before.writer.region == "us-east-1"
+    assert [m.region for m in before.secondaries] == ["us-west-2"]
+    after = parse_topology(response((PRIMARY, False), (WEST, True)), "drkit-dev")
+    assert after.writer and after.writer.region == "us-west-2"
+    assert [m.identifier for m in after.secondaries] == ["drkit-dev-us-east-1"]
+
+
+def test_unknown_global_cluster_has_no_writer() -> None:
+    topology = parse_topology({"GlobalClusters": []}, "drkit-dev")
+    assert topology.writer is None and topology.secondaries == ()
+
+
+def test_one_query_set_per_region_covers_every_secondary() -> None:
+    topology = parse_topology(response((PRIMARY, True), (WEST, False), (EU, False)), "drkit-dev")
+    regions = topology.secondaries_by_region()
+    assert sorted(regions) == ["eu-west-1", "us-west-2"]
+    queries = metric_queries(regions["us-west-2"])
+    assert [q["MetricStat"]["Metric"]["MetricName"] for q in queries] == ["AuroraGlobalDBReplicationLag", "AuroraGlobalDBRPOLag"]
+    assert queries[0]["MetricStat"]["Metric"]["Dimensions"] == [{"Name": "DBClusterIdentifier", "Value": "drkit-dev-us-west-2"}]
+
+
+def test_samples_take_the_newest_value() -> None:
+    member = Member(WEST, False)
+    results = [{"Id": "m0_repl", "Values": [1200.0, 90.0]}, {"Id": "m0_rpo", "Values": []}]
+    (sample,) = samples_from_results([member], results)
+    assert sample.replication_lag_ms == 1200.0 and sample.rpo_lag_ms is None
+
+
+@pytest.mark.parametrize(
+    ("replication_ms", "rpo_ms", "threshold", "status", "lag"),
+    [
+        (1000.0, 900.0, 5, Status.OK, 1.0),
+        (5000.0, None, 5, Status.OK, 5.0),  # exactly at the threshold is not above it
+        (5001.0, None, 5, Status.LAGGING, 5.001),
+        (100.0, 7000.0, 5, Status.LAGGING, 7.0),  # the worst of the two lags counts
+        (None, None, 5, Status.NO_DATA, None),
+        (1500.0, None, 1, Status.LAGGING, 1.5),
+        (0.0, 0.0, 0.5, Status.OK, 0.0),
+    ],
+)
+def test_evaluate_lag(replication_ms: float | None, rpo_ms: float | None, threshold: float, status: Status, lag: float | None) -> None:
+    verdict = evaluate_lag([LagSample(Member(WEST, False), replication_ms, rpo_ms)], threshold, "us-east-1")
+    (secondary,) = verdict.secondaries
+    assert secondary.status is status and secondary.lag_seconds == lag
+    assert verdict.status is status
+
+
+def test_verdict_without_writer_or_secondaries_is_no_data() -> None:
+    assert evaluate_lag([], 5, "us-east-1").status is Status.NO_DATA
+    assert evaluate_lag([LagSample(Member(WEST, False), 1.0, 1.0)], 5, None).status is Status.NO_DATA
+
+
+def test_threshold_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="threshold_seconds must be positive, got 0"):
+        evaluate_lag([], 0, "us-east-1")
+
+
+@pytest.mark.parametrize(
+    ("previous", "status", "alerts"),
+    [
+        ({}, Status.OK, 0),  # first run, healthy: quiet
+        ({}, Status.LAGGING, 1),  # first run, lagging: alert
+        ({"drkit-dev-us-west-2": "OK"}, Status.LAGGING, 1),
+        ({"drkit-dev-us-west-2": "LAGGING"}, Status.LAGGING, 0),  # still lagging: no repeat every minute
+        ({"drkit-dev-us-west-2": "LAGGING"}, Status.OK, 1),  # recovery is announced once
+        ({"drkit-dev-us-west-2": "OK"}, Status.NO_DATA, 1),  # missing data is an alert
+        ({"drkit-dev-us-west-2": "NO_DATA"}, Status.NO_DATA, 0),
+    ],
+)
+def test_alerts_once_per_state_change(previous: dict[str, str], status: Status, alerts: int) -> None:
+    lag = {Status.OK: 1000.0, Status.LAGGING: 9000.0, Status.NO_DATA: None}[status]
+    verdict = evaluate_lag([LagSample(Member(WEST, False), lag, None)], 5, "us-east-1")
+    assert len(transitions(previous, verdict)) == alerts
+
+
+def test_writer_visibility_changes_alert_once() -> None:
+    blind = evaluate_lag([], 5, None)
+    assert topology_transition({}, blind) is not None
+    assert topology_transition({"__writer__": "NO_DATA"}, blind) is None
+    assert topology_transition({"__writer__": "NO_DATA"}, evaluate_lag([], 5, "us-east-1")) is not None
