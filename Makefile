@@ -18,7 +18,7 @@ PIPENV_VERSION := 2026.10.3
 PY := $(CURDIR)/.venv/bin/python
 ENV ?= dev
 
-.PHONY: help install synth validate test test-fast lint plan deploy-local destroy-local bench refresh-engine-versions clean
+.PHONY: help install synth validate scan test test-fast lint plan deploy-local destroy-local bench refresh-engine-versions clean
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -32,10 +32,16 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# checkov pins boto3 (and more) exactly, so it lives in its own virtualenv.
+.venv-checkov/.installed: tools/checkov-requirements.txt
+	python3 -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet --disable-pip-version-check -r tools/checkov-requirements.txt
+	@touch $@
+
 .drkit/terraformrc: tools/terraform_setup.py .venv/.installed
 	$(PY) -m tools.terraform_setup
 
-install: .venv/.installed node_modules/.installed .drkit/terraformrc ## set up Python (.venv), Node 22 + cdktf CLI (node_modules), Terraform CLI config; idempotent
+install: .venv/.installed .venv-checkov/.installed node_modules/.installed .drkit/terraformrc ## set up Python (.venv, .venv-checkov), Node 22 + cdktf CLI (node_modules), Terraform CLI config; idempotent
 
 synth: install ## synthesize every environment into cdktf.out (DR_ENVIRONMENTS=dev,local for a subset)
 	$(PY) -O main.py
@@ -43,10 +49,15 @@ synth: install ## synthesize every environment into cdktf.out (DR_ENVIRONMENTS=d
 validate: synth ## terraform init (offline via the mirror when present) + validate of every stack, with a summary
 	$(PY) -m tools.validate cdktf.out
 
-test: install ## the whole suite: lint, types, unit, terraform validity, emulator integration
+test: install ## the whole suite: lint, types, checkov, unit, terraform validity, emulator integration
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(PY) -O main.py
+	$(PY) -m tools.policy_scan cdktf.out
 	$(PY) -m pytest
+
+scan: synth ## checkov on every synthesized stack, with the project's suppressions
+	$(PY) -m tools.policy_scan cdktf.out
 
 test-fast: install ## unit tests only
 	$(PY) -m pytest tests/unit

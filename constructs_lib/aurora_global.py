@@ -147,6 +147,9 @@ class AuroraGlobalConstruct(Construct):
                     RdsClusterParameterGroupParameter(name="rds.force_ssl", value="1"),
                     RdsClusterParameterGroupParameter(name="log_connections", value="1"),
                     RdsClusterParameterGroupParameter(name="log_disconnections", value="1"),
+                    # Schema changes and slow statements only: full query logs would copy card data into logs.
+                    RdsClusterParameterGroupParameter(name="log_statement", value="ddl"),
+                    RdsClusterParameterGroupParameter(name="log_min_duration_statement", value="1000"),
                 ],
             )
             common = dict(

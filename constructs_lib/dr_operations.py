@@ -19,11 +19,18 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction, LambdaFunctionEnvironment
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.lambda_function import (
+    LambdaFunction,
+    LambdaFunctionDeadLetterConfig,
+    LambdaFunctionEnvironment,
+    LambdaFunctionTracingConfig,
+)
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from constructs_lib.lambda_package import LambdaPackage
+from constructs_lib.monitoring import XRAY_WRITE_POLICY
 
 RUNTIME = "python3.13"
 HANDLER = "failover.handler.lambda_handler"
@@ -117,6 +124,7 @@ class DrOperationsConstruct(Construct):
             self, "runbook_role", provider=props.iam_provider, name=f"{props.name}-failover-runbook", assume_role_policy=lambda_trust.json
         )
         IamRolePolicy(self, "runbook_policy", provider=props.iam_provider, role=runbook_role.id, policy=runbook_permissions.json)
+        IamRolePolicyAttachment(self, "runbook_tracing", provider=props.iam_provider, role=runbook_role.name, policy_arn=XRAY_WRITE_POLICY)
 
         self.functions: list[LambdaFunction] = []
         for region in props.regions:
@@ -146,6 +154,8 @@ class DrOperationsConstruct(Construct):
                     memory_size=256,
                     reserved_concurrent_executions=1,  # one DR operation at a time per region
                     kms_key_arn=region.kms_key_arn,
+                    tracing_config=LambdaFunctionTracingConfig(mode="Active"),
+                    dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=region.alert_topic_arn),
                     environment=LambdaFunctionEnvironment(
                         variables={
                             "DRKIT_ENVIRONMENT": props.environment,

@@ -28,7 +28,13 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction, LambdaFunctionEnvironment
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.lambda_function import (
+    LambdaFunction,
+    LambdaFunctionDeadLetterConfig,
+    LambdaFunctionEnvironment,
+    LambdaFunctionTracingConfig,
+)
 from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import (
     LambdaFunctionEventInvokeConfig,
     LambdaFunctionEventInvokeConfigDestinationConfig,
@@ -46,6 +52,8 @@ HANDLER = "replication_monitor.handler.lambda_handler"
 TIMEOUT_SECONDS = 50
 MEMORY_MB = 256
 SCHEDULE = "rate(1 minute)"
+# X-Ray has no resource-level permissions; the AWS-managed policy keeps "*" out of our statements.
+XRAY_WRITE_POLICY = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 # AWS-published Powertools for AWS Lambda (Python) v3 layer, present in every commercial region.
 POWERTOOLS_LAYER = "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:27"
 
@@ -91,7 +99,8 @@ class ReplicationMonitorConstruct(Construct):
             "state",
             provider=provider,
             name=f"/{props.name.replace('-', '/', 1)}/replication-monitor/state",
-            type="String",
+            type="SecureString",
+            key_id=props.kms_key_arn,
             value="{}",
             description="Last alert state of the replication monitor (one alert per state change)",
             lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]),
@@ -114,9 +123,12 @@ class ReplicationMonitorConstruct(Construct):
             reserved_concurrent_executions=props.reserved_concurrency,
             layers=[POWERTOOLS_LAYER.format(region=props.region)],
             kms_key_arn=props.kms_key_arn,
+            tracing_config=LambdaFunctionTracingConfig(mode="Active"),
+            dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=props.alert_topic_arn),
             environment=LambdaFunctionEnvironment(
                 variables={
                     "DRKIT_ENVIRONMENT": props.environment,
+                    "STATE_KEY_ID": props.kms_key_arn,
                     "GLOBAL_CLUSTER_ID": props.global_cluster_id,
                     "ALERT_TOPIC_ARN": props.alert_topic_arn,
                     "STATE_PARAMETER": state.name,
@@ -210,8 +222,8 @@ class ReplicationMonitorConstruct(Construct):
                 ),
                 DataAwsIamPolicyDocumentStatement(sid="Alert", actions=["sns:Publish"], resources=[props.alert_topic_arn]),
                 DataAwsIamPolicyDocumentStatement(
-                    sid="EncryptedTopicAndEnvironment",
-                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                    sid="EncryptedTopicStateAndEnvironment",
+                    actions=["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt"],
                     resources=[props.kms_key_arn],
                 ),
                 DataAwsIamPolicyDocumentStatement(sid="AlertState", actions=["ssm:GetParameter", "ssm:PutParameter"], resources=[state_arn]),
@@ -221,6 +233,7 @@ class ReplicationMonitorConstruct(Construct):
             ],
         )
         IamRolePolicy(self, "role_policy", provider=provider, role=role.id, policy=permissions.json)
+        IamRolePolicyAttachment(self, "tracing", provider=provider, role=role.name, policy_arn=XRAY_WRITE_POLICY)
         return role
 
     def _health_alarms(self, props: ReplicationMonitorProps) -> None:

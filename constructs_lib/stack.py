@@ -17,6 +17,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from constructs_lib.alerts import AlertTopicConstruct, AlertTopicProps
+from constructs_lib.app_cluster import AppClusterConstruct, AppClusterProps
 from constructs_lib.aurora_global import AuroraGlobalConstruct, AuroraGlobalProps, RegionalDatabaseInput
 from constructs_lib.config import PROJECT_NAME, EnvironmentConfig
 from constructs_lib.dashboard import DashboardConstruct, DashboardProps
@@ -185,7 +186,30 @@ class DrStack(TerraformStack):
         )
         self._monitoring()
         self._failover()
+        self.app_clusters = self._app_clusters()
         self._outputs()
+
+    def _app_clusters(self) -> dict[str, AppClusterConstruct]:
+        env = self.env
+        if not env.app_clusters.enabled:
+            return {}
+        return {
+            ctx.region: AppClusterConstruct(
+                self,
+                f"{ctx.label}_app_cluster",
+                AppClusterProps(
+                    provider=ctx.provider,
+                    region=ctx.region,
+                    name=resource_name(PROJECT_NAME, env.name, ctx.region),
+                    settings=env.app_clusters,
+                    app_subnet_ids=tuple(self.networks[ctx.region].app_subnet_ids),
+                    database_security_group_id=self.networks[ctx.region].database_security_group_id,
+                    kms_key_arn=self.keys[ctx.region].key_arn,
+                    log_retention_days=env.monitoring.log_retention_days,
+                ),
+            )
+            for ctx in self.regions
+        }
 
     def _failover(self) -> None:
         env = self.env
@@ -384,3 +408,9 @@ class DrStack(TerraformStack):
                 f"Secrets Manager secret with the master credentials in the {prefix} region",
             )
             self._output(f"{prefix}_kms_key_arn", self.keys[ctx.region].key_arn, f"Customer-managed KMS key of the {prefix} region")
+            app = self.app_clusters.get(ctx.region)
+            if app is not None:
+                self._output(f"{prefix}_eks_cluster_name", app.cluster_name, f"EKS cluster for the transaction services in the {prefix} region")
+                self._output(f"{prefix}_eks_cluster_endpoint", app.endpoint, f"EKS API endpoint (private) in the {prefix} region")
+                self._output(f"{prefix}_eks_oidc_issuer", app.oidc_issuer, f"OIDC issuer for IAM roles for service accounts in the {prefix} region")
+                self._output(f"{prefix}_eks_node_role_arn", app.node_role_arn, f"IAM role of the EKS nodes in the {prefix} region")

@@ -50,7 +50,7 @@ def read_samples(client: ClientFactory, verdict_regions: dict[str, list[Any]], n
 
 def load_state(client: ClientFactory, settings: MonitorSettings) -> dict[str, str]:
     try:
-        value = client("ssm", settings.region).get_parameter(Name=settings.state_parameter)["Parameter"]["Value"]
+        value = client("ssm", settings.region).get_parameter(Name=settings.state_parameter, WithDecryption=True)["Parameter"]["Value"]
         state = json.loads(value)
     except Exception:  # first run, or an unreadable state: start from "all OK"
         return {}
@@ -58,8 +58,9 @@ def load_state(client: ClientFactory, settings: MonitorSettings) -> dict[str, st
 
 
 def save_state(client: ClientFactory, settings: MonitorSettings, state: dict[str, str]) -> None:
+    extra = {"KeyId": settings.state_key_id} if settings.state_key_id else {}
     client("ssm", settings.region).put_parameter(
-        Name=settings.state_parameter, Value=json.dumps(state, sort_keys=True), Type="String", Overwrite=True
+        Name=settings.state_parameter, Value=json.dumps(state, sort_keys=True), Type="SecureString", Overwrite=True, **extra
     )
 
 

@@ -25,6 +25,7 @@ class MonitorSettings:
     alert_topic_arn: str
     state_parameter: str
     threshold_seconds: float
+    state_key_id: str | None = None  # KMS key of the SecureString state parameter
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> MonitorSettings:
@@ -42,4 +43,5 @@ class MonitorSettings:
             alert_topic_arn=_required(environ, "ALERT_TOPIC_ARN"),
             state_parameter=_required(environ, "STATE_PARAMETER"),
             threshold_seconds=threshold,
+            state_key_id=environ.get("STATE_KEY_ID") or None,
         )

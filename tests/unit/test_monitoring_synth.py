@@ -16,7 +16,9 @@ def by_provider(items: dict[str, dict[str, Any]], alias: str) -> list[dict[str, 
 
 @pytest.mark.parametrize("alias", ["primary", "secondary"])
 def test_monitor_function_per_region(stacks: dict[str, Any], alias: str) -> None:
-    (function,) = [f for f in by_provider(resources(stacks["dev"], "aws_lambda_function"), alias) if f["function_name"].endswith("replication-monitor")]
+    (function,) = [
+        f for f in by_provider(resources(stacks["dev"], "aws_lambda_function"), alias) if f["function_name"].endswith("replication-monitor")
+    ]
     assert function["reserved_concurrent_executions"] == 5
     assert function["runtime"] == "python3.13"
     assert function["handler"] == "replication_monitor.handler.lambda_handler"
@@ -98,7 +100,7 @@ def test_monitor_role_is_limited_to_its_calls(stacks: dict[str, Any]) -> None:
     documents = data_sources(stacks["dev"], "aws_iam_policy_document")
     permissions = [d for name, d in documents.items() if name.startswith("primary_monitor_permissions")]
     statements = {s["sid"]: s for s in permissions[0]["statement"]}
-    assert set(statements) == {"ReadTopology", "ReadLagMetrics", "Alert", "EncryptedTopicAndEnvironment", "AlertState", "Logs"}
+    assert set(statements) == {"ReadTopology", "ReadLagMetrics", "Alert", "EncryptedTopicStateAndEnvironment", "AlertState", "Logs"}
     for sid, statement in statements.items():
         assert "*" not in statement["actions"], sid
         if statement["resources"] == ["*"]:
