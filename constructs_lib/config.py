@@ -47,6 +47,7 @@ def _show(value: object) -> str:
 # --------------------------------------------------------------------------- readers
 
 Parser = Callable[[object, str], T]
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 class _Section:
@@ -60,6 +61,8 @@ class _Section:
         self._seen: set[str] = set()
 
     def child(self, key: str) -> str:
+        if not _PLAIN_KEY.fullmatch(key):  # empty, spaces, unicode...: quote it so the path stays readable
+            return f"{self.path}[{key!r}]" if self.path else repr(key)
         return f"{self.path}.{key}" if self.path else key
 
     def get(self, key: str, parse: Parser[T], default: T) -> T:
@@ -400,7 +403,7 @@ def _parse_tags(section: _Section) -> dict[str, str]:
 
 
 def _parse_environment(name: str, raw: object, catalog: EngineCatalog) -> EnvironmentConfig:
-    NAME(name, name or "<empty environment name>")
+    NAME(name, f"environments[{name!r}]")
     section = _Section(raw, name)
     environment = section.get("environment", NAME, name)
     production = environment in PRODUCTION_ENVIRONMENTS

@@ -29,6 +29,7 @@ from constructs_lib.monitoring import ReplicationMonitorConstruct, ReplicationMo
 from constructs_lib.naming import resource_name
 from constructs_lib.network import NetworkConstruct, NetworkProps
 from constructs_lib.peering import PeeringConstruct, PeeringProps, PeerSide
+from constructs_lib.policy.aspect import PolicyAspect
 from constructs_lib.regions import RegionRole, provider_alias
 from constructs_lib.subnet_plan import SubnetPlan, Tier
 
@@ -188,6 +189,9 @@ class DrStack(TerraformStack):
         self._failover()
         self.app_clusters = self._app_clusters()
         self._outputs()
+        # Project policy (constructs_lib/policy): errors stop synth, warnings are reported.
+        self.policy = PolicyAspect()
+        self.policy.visit(self)
 
     def _app_clusters(self) -> dict[str, AppClusterConstruct]:
         env = self.env

@@ -25,21 +25,25 @@ def synthesize(settings: Settings, outdir: Path) -> str:
     outdir = outdir.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
+    warnings: list[str] = []
     try:
         app = App(outdir=str(staging))
         for env in settings.environments:
             try:
-                DrStack(app, env)
+                stack = DrStack(app, env)
             except ValueError as error:  # props validation inside constructs
                 raise ConfigError(f"{env.name}: {error}") from None
+            warnings.extend(f"  {env.stack_name}: warning {finding}" for finding in stack.policy.findings)
         try:
             app.synth()
         except Exception as error:  # jsii surfaces validation failures as generic errors
-            raise SynthError(str(error).splitlines()[0]) from None
+            lines = [line for line in str(error).splitlines() if line.strip()]
+            policy = [line.strip() for line in lines if "drkit policy" in line]
+            raise SynthError("; ".join(policy) if policy else lines[0]) from None
         _swap_into_place(staging, outdir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return summarize(outdir, settings)
+    return "\n".join([summarize(outdir, settings), *warnings])
 
 
 def _swap_into_place(staging: Path, outdir: Path) -> None:

@@ -31,3 +31,11 @@ def stacks(synth_dir: Path) -> dict[str, dict[str, Any]]:
     from constructs_lib.synth import stack_json
 
     return {name: stack_json(synth_dir, f"dr-{name}") for name in ("dev", "staging", "production", "local")}
+
+
+# CI runs the property tests with a fixed seed (a failure there is reproducible); locally they explore.
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")

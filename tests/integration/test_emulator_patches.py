@@ -170,3 +170,16 @@ def test_hosted_zone_created_with_a_vpc_is_private_and_takes_more_vpcs(aws: Any)
     route53.associate_vpc_with_hosted_zone(HostedZoneId=zone["Id"], VPC={"VPCRegion": "us-west-2", "VPCId": west})
     vpcs = route53.get_hosted_zone(Id=zone["Id"])["VPCs"]
     assert sorted(v["VPCId"] for v in vpcs) == sorted([east, west])
+
+
+def test_eks_cluster_gets_a_cluster_security_group(aws: Any) -> None:
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24")["Subnet"]["SubnetId"] for i in range(2)]
+    role = aws("iam").create_role(RoleName="eks", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    cluster = aws("eks").create_cluster(name="c1", roleArn=role, resourcesVpcConfig={"subnetIds": subnets})["cluster"]
+    group = cluster["resourcesVpcConfig"]["clusterSecurityGroupId"]
+    assert ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["VpcId"] == vpc
+    aws("eks").delete_cluster(name="c1")
+    remaining = [g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]]
+    assert group not in remaining

@@ -168,3 +168,26 @@ def test_missing_setting_fails_with_its_name(monkeypatch: pytest.MonkeyPatch) ->
         MonitorSettings.from_env(env)
     with pytest.raises(MissingSetting, match="LAG_THRESHOLD_SECONDS must be positive"):
         MonitorSettings.from_env({**ENV, "LAG_THRESHOLD_SECONDS": "-1"})
+
+
+def test_throttled_aws_calls_become_an_alert_not_a_crash(world: World) -> None:
+    from botocore.exceptions import ClientError
+
+    from functions.replication_monitor.monitor import run
+    from functions.replication_monitor.settings import MonitorSettings
+
+    class Throttled:
+        def __getattr__(self, name: str) -> Any:
+            def fail(**_: Any) -> Any:
+                raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, name)
+
+            return fail
+
+    def client(service: str, region: str) -> Any:
+        return Throttled() if service in {"rds", "cloudwatch"} else boto3.client(service, region_name=region)
+
+    verdict, changes = run(MonitorSettings.from_env(ENV), client)
+    assert verdict.status.value == "NO_DATA"
+    assert [c.identifier for c in changes] == ["__writer__"]
+    (alert,) = world.alerts()
+    assert "Writer region: unknown (global cluster not readable)" in alert["Message"]

@@ -195,7 +195,7 @@ def test_top_level_shape_errors() -> None:
         parse_environments({}, source="test")
     with pytest.raises(ConfigError, match=r"^dev: expected an object, got 'x'$"):
         parse_environments({"dev": "x"}, source="test")
-    with pytest.raises(ConfigError, match=r"^Bad Name: expected a lower-case name"):
+    with pytest.raises(ConfigError, match=r"^environments\['Bad Name'\]: expected a lower-case name"):
         parse_environments({"Bad Name": minimal_environment()}, source="test")
 
 

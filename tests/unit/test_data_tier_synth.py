@@ -220,3 +220,17 @@ def test_no_secret_argument_in_any_synthesized_stack(stacks: dict[str, Any]) -> 
                 assert not stored_secret_arguments & set(body), f"{name}: {rtype}.{rname}"
         for variable in stack["variable"].values():
             assert not (variable.get("sensitive") and "default" in variable), name
+
+
+def test_synth_never_reads_secrets_from_the_environment(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A password in the deploy-time environment must not leak into the synthesized JSON."""
+    from constructs_lib.config import load_settings
+    from constructs_lib.synth import synthesize
+    from tests.helpers import PROJECT_DIR
+
+    secret = "Sentinel-Password-7f3a9c1e2b"
+    monkeypatch.setenv("TF_VAR_db_master_password", secret)
+    monkeypatch.setenv("DB_PASSWORD", secret)
+    synthesize(load_settings(PROJECT_DIR, environ={"DR_ENVIRONMENTS": "dev"}), tmp_path / "out")
+    for path in (tmp_path / "out").rglob("*.json"):
+        assert secret not in path.read_text(), path

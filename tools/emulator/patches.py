@@ -7,10 +7,13 @@ in ``tests/integration/test_emulator_patches.py``. ``apply_all()`` is idempotent
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from moto.awslambda import models as lambda_models
+from moto.ec2 import models as ec2_models
+from moto.eks import models as eks_models
 from moto.rds import models as rds_models
 from moto.rds import responses as rds_responses
 from moto.rds.exceptions import RDSClientError
@@ -396,6 +399,41 @@ def hosted_zone_created_with_a_vpc_is_private() -> None:
         return result
 
     route53_responses.Route53.create_hosted_zone = create  # type: ignore[method-assign]
+
+
+@patch
+def eks_cluster_security_group() -> None:
+    """AWS: every EKS cluster gets a cluster security group (``eks-cluster-sg-<name>-...``) in
+    its VPC, returned as ``resourcesVpcConfig.clusterSecurityGroupId`` and removed with the cluster.
+
+    moto returns none, so a rule that lets the nodes reach the database has no group to name.
+    """
+    original_create = eks_models.EKSBackend.create_cluster
+    original_delete = eks_models.EKSBackend.delete_cluster
+
+    def create(self: eks_models.EKSBackend, name: str, role_arn: str, resources_vpc_config: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        cluster = original_create(self, name, role_arn, resources_vpc_config, *args, **kwargs)
+        ec2 = ec2_models.ec2_backends[self.account_id][self.region_name]
+        subnets = resources_vpc_config.get("subnetIds") or []
+        if subnets and not cluster.resources_vpc_config.get("clusterSecurityGroupId"):
+            vpc_id = ec2.get_subnet(subnets[0]).vpc_id
+            group = ec2.create_security_group(
+                f"eks-cluster-sg-{name}", "EKS created security group applied to ENI that is attached to EKS Control Plane", vpc_id
+            )
+            cluster.resources_vpc_config = {**cluster.resources_vpc_config, "clusterSecurityGroupId": group.id, "vpcId": vpc_id}
+        return cluster
+
+    def delete(self: eks_models.EKSBackend, name: str) -> Any:
+        cluster = original_delete(self, name)
+        group_id = (cluster.resources_vpc_config or {}).get("clusterSecurityGroupId")
+        if group_id:
+            ec2 = ec2_models.ec2_backends[self.account_id][self.region_name]
+            with contextlib.suppress(Exception):  # a rule still naming it: AWS retries, the emulator lets it be
+                ec2.delete_security_group(group_id=group_id)
+        return cluster
+
+    eks_models.EKSBackend.create_cluster = create  # type: ignore[method-assign]
+    eks_models.EKSBackend.delete_cluster = delete  # type: ignore[method-assign]
 
 
 def apply_all() -> list[str]:

@@ -1,0 +1,42 @@
+"""DRK004: no IAM statement allows every action, or write actions on every resource."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs_lib.policy.base import Finding, Level, StackView, references
+
+READ_PREFIXES = ("Describe", "Get", "List", "Read", "View", "Search", "Lookup", "Batch Get", "Select")
+
+
+def is_write(action: str) -> bool:
+    verb = action.split(":", 1)[-1]
+    return verb == "*" or not verb.startswith(READ_PREFIXES)
+
+
+@dataclass(frozen=True)
+class NoWildcardIam:
+    rule_id: str = "DRK004"
+    explanation: str = "no IAM statement with Action '*', nor Resource '*' on write actions (KMS key policies excepted: '*' is the key)"
+    level: Level = Level.ERROR
+
+    def check(self, stack: StackView) -> list[Finding]:
+        key_policies: set[str] = set()
+        for _, body in stack.resources("aws_kms_key"):
+            key_policies |= references(body.get("policy"), "data.aws_iam_policy_document")
+        findings = []
+        for address, body in stack.data("aws_iam_policy_document"):
+            if address.rsplit(".", 1)[-1] in key_policies:
+                continue
+            for statement in body.get("statement") or []:
+                if statement.get("effect", "Allow") != "Allow":
+                    continue
+                actions = statement.get("actions") or []
+                sid = statement.get("sid", "?")
+                if "*" in actions:
+                    findings.append(Finding(self.rule_id, self.level, address, f"statement {sid} allows every action"))
+                if "*" in (statement.get("resources") or []):
+                    writes = [a for a in actions if is_write(a)]
+                    if writes:
+                        findings.append(Finding(self.rule_id, self.level, address, f"statement {sid} allows {', '.join(writes)} on every resource"))
+        return findings

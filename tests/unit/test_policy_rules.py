@@ -1,0 +1,149 @@
+"""Each project policy rule fires on a bad construct and stays quiet on the real stacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from constructs_lib.policy import RULES, Level, StackView, evaluate
+from constructs_lib.policy.encryption_at_rest import EncryptionAtRest
+from constructs_lib.policy.log_retention import LogRetention
+from constructs_lib.policy.no_open_data_tier import NoOpenDataTier
+from constructs_lib.policy.no_public_database import NoPublicDatabase
+from constructs_lib.policy.no_wildcard_iam import NoWildcardIam
+from constructs_lib.policy.production_protection import ProductionProtection
+from constructs_lib.policy.single_nat import SingleNat
+from constructs_lib.policy.tls_enforced import TlsEnforced
+
+PROD_PROVIDER = {"aws": [{"alias": "primary", "default_tags": [{"tags": {"Environment": "production"}}]}]}
+TLS_GROUP = {"aws_rds_cluster_parameter_group": {"pg": {"parameter": [{"name": "rds.force_ssl", "value": "1"}]}}}
+GOOD_CLUSTER = {
+    "storage_encrypted": True,
+    "kms_key_id": "${aws_kms_key.k.arn}",
+    "db_cluster_parameter_group_name": "${aws_rds_cluster_parameter_group.pg.name}",
+    "vpc_security_group_ids": ["${aws_security_group.db.id}"],
+    "deletion_protection": True,
+    "lifecycle": {"prevent_destroy": True},
+}
+
+
+def doc(resources: dict[str, Any], data: dict[str, Any] | None = None, provider: dict[str, Any] | None = None) -> StackView:
+    return StackView({"resource": resources, "data": data or {}, "provider": provider or {}})
+
+
+CASES = [
+    pytest.param(EncryptionAtRest(), {"aws_sns_topic": {"t": {"name": "x"}}}, "SNS topic has no customer-managed key", id="DRK001-topic"),
+    pytest.param(
+        EncryptionAtRest(), {"aws_sns_topic": {"t": {"kms_master_key_id": "alias/aws/sns"}}}, "no customer-managed key", id="DRK001-aws-managed-key"
+    ),
+    pytest.param(
+        EncryptionAtRest(),
+        {"aws_rds_cluster": {"c": {**GOOD_CLUSTER, "storage_encrypted": False}}},
+        "storage_encrypted is not true",
+        id="DRK001-cluster",
+    ),
+    pytest.param(
+        EncryptionAtRest(), {"aws_lambda_function": {"f": {"environment": {"variables": {"A": "1"}}}}}, "kms_key_arn", id="DRK001-lambda-env"
+    ),
+    pytest.param(
+        EncryptionAtRest(), {"aws_cloudwatch_log_group": {"g": {"retention_in_days": 30}}}, "log group has no customer-managed key", id="DRK001-logs"
+    ),
+    pytest.param(
+        NoPublicDatabase(), {"aws_rds_cluster_instance": {"i": {"publicly_accessible": True}}}, "publicly_accessible is True", id="DRK002-public"
+    ),
+    pytest.param(NoPublicDatabase(), {"aws_rds_cluster_instance": {"i": {}}}, "publicly_accessible is None", id="DRK002-implicit"),
+    pytest.param(
+        NoOpenDataTier(),
+        {
+            "aws_rds_cluster": {"c": GOOD_CLUSTER},
+            "aws_vpc_security_group_ingress_rule": {"r": {"security_group_id": "${aws_security_group.db.id}", "cidr_ipv4": "0.0.0.0/0"}},
+        },
+        "ingress from the whole internet",
+        id="DRK003-open",
+    ),
+    pytest.param(LogRetention(), {"aws_cloudwatch_log_group": {"g": {"kms_key_id": "k"}}}, "retention_in_days is not set", id="DRK005"),
+    pytest.param(
+        TlsEnforced(),
+        {"aws_rds_cluster": {"c": {**GOOD_CLUSTER, "db_cluster_parameter_group_name": "default.aurora-postgresql17"}}},
+        "rds.force_ssl",
+        id="DRK006",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "resources", "message"), CASES)
+def test_rule_fires_on_a_bad_resource(rule: Any, resources: dict[str, Any], message: str) -> None:
+    findings = rule.check(doc({**TLS_GROUP, **resources}))
+    assert findings, rule.rule_id
+    assert any(message in f.message for f in findings), findings
+    assert all(f.rule_id == rule.rule_id for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ({"actions": ["*"], "resources": ["arn:aws:s3:::b"]}, "allows every action"),
+        ({"actions": ["sns:Publish", "rds:DescribeDBClusters"], "resources": ["*"]}, "allows sns:Publish on every resource"),
+    ],
+)
+def test_wildcard_iam_fires(statement: dict[str, Any], message: str) -> None:
+    findings = NoWildcardIam().check(doc({}, {"aws_iam_policy_document": {"p": {"statement": [{"sid": "S", **statement}]}}}))
+    assert [f.message for f in findings] == [f"statement S {message}"]
+
+
+def test_wildcard_iam_allows_reads_and_key_policies() -> None:
+    data = {
+        "aws_iam_policy_document": {
+            "reads": {"statement": [{"actions": ["cloudwatch:GetMetricData"], "resources": ["*"]}]},
+            "keypolicy": {"statement": [{"actions": ["kms:*"], "resources": ["*"]}]},
+        }
+    }
+    resources = {"aws_kms_key": {"k": {"policy": "${data.aws_iam_policy_document.keypolicy.json}"}}}
+    assert NoWildcardIam().check(doc(resources, data)) == []
+
+
+def test_production_protection_only_in_production() -> None:
+    unprotected = {"aws_rds_cluster": {"c": {**GOOD_CLUSTER, "deletion_protection": False, "lifecycle": {"prevent_destroy": False}}}}
+    assert ProductionProtection().check(doc(unprotected)) == []
+    messages = sorted(f.message for f in ProductionProtection().check(doc(unprotected, provider=PROD_PROVIDER)))
+    assert messages == ["deletion_protection is not true in production", "lifecycle.prevent_destroy is not true in production"]
+
+
+def test_single_nat_is_a_warning() -> None:
+    (finding,) = SingleNat().check(doc({"aws_nat_gateway": {"n": {"provider": "aws.primary"}}}))
+    assert finding.level is Level.WARNING
+
+
+def test_real_stacks_have_no_policy_errors(stacks: dict[str, Any]) -> None:
+    for name, stack in stacks.items():
+        errors = [f for f in evaluate(stack) if f.level is Level.ERROR]
+        assert errors == [], name
+    warnings = [f.rule_id for f in evaluate(stacks["dev"]) if f.level is Level.WARNING]
+    assert warnings == ["DRK008", "DRK008"]
+    assert [f for f in evaluate(stacks["production"])] == []
+
+
+def test_every_rule_has_an_id_explanation_and_level() -> None:
+    ids = [rule.rule_id for rule in RULES]
+    assert len(set(ids)) == len(ids) == 8
+    assert all(rule.explanation and rule.level in (Level.ERROR, Level.WARNING) for rule in RULES)
+
+
+def test_aspect_error_stops_synth(tmp_path: Path) -> None:
+    from cdktf import App, TerraformStack
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+    from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
+
+    from constructs_lib.policy.aspect import PolicyAspect
+
+    app = App(outdir=str(tmp_path))
+    stack = TerraformStack(app, "bad")
+    AwsProvider(stack, "aws", region="us-east-1")
+    RdsClusterInstance(stack, "db", cluster_identifier="c", instance_class="db.r6g.large", engine="aurora-postgresql", publicly_accessible=True)
+    aspect = PolicyAspect()
+    aspect.visit(stack)
+    assert [f.rule_id for f in aspect.findings] == ["DRK002"]
+    with pytest.raises(Exception, match=r"drkit policy \[DRK002\]"):
+        app.synth()
