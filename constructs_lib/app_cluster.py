@@ -11,11 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
 from cdktf_cdktf_provider_aws.eks_cluster import EksCluster, EksClusterEncryptionConfig, EksClusterEncryptionConfigProvider, EksClusterVpcConfig
 from cdktf_cdktf_provider_aws.eks_node_group import EksNodeGroup, EksNodeGroupScalingConfig, EksNodeGroupUpdateConfig
 from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
@@ -26,6 +21,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 from constructs_lib.config import AppClusterSettings
+from constructs_lib.iam import service_trust
 from constructs_lib.network import POSTGRES_PORT
 
 CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -126,16 +122,7 @@ class AppClusterConstruct(Construct):
         self.node_role_arn: str = self.node_role.arn
 
     def _role(self, construct_id: str, props: AppClusterProps, name: str, service: str, policies: tuple[str, ...]) -> IamRole:
-        trust = DataAwsIamPolicyDocument(
-            self,
-            f"{construct_id}_trust",
-            provider=props.provider,
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    actions=["sts:AssumeRole"], principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[service])]
-                )
-            ],
-        )
+        trust = service_trust(self, f"{construct_id}_trust", props.provider, service)
         role = IamRole(self, construct_id, provider=props.provider, name=name, assume_role_policy=trust.json)
         for index, policy in enumerate(policies):
             IamRolePolicyAttachment(self, f"{construct_id}_policy_{index}", provider=props.provider, role=role.name, policy_arn=policy)

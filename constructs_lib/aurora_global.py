@@ -5,11 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf import Fn, Postcondition, TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
 from cdktf_cdktf_provider_aws.data_aws_rds_engine_version import DataAwsRdsEngineVersion
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -27,6 +22,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret_version import Secretsmanage
 from constructs import Construct
 
 from constructs_lib.config import DatabaseSettings, EngineSelection
+from constructs_lib.iam import service_trust
 from constructs_lib.network import POSTGRES_PORT
 
 ENGINE = "aurora-postgresql"
@@ -254,17 +250,7 @@ class AuroraGlobalConstruct(Construct):
         )
 
     def _monitoring_role(self) -> IamRole:
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "monitoring_trust",
-            provider=self._props.iam_provider,
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    actions=["sts:AssumeRole"],
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["monitoring.rds.amazonaws.com"])],
-                )
-            ],
-        )
+        trust = service_trust(self, "monitoring_trust", self._props.iam_provider, "monitoring.rds.amazonaws.com")
         role = IamRole(
             self,
             "monitoring_role",

@@ -29,6 +29,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+from constructs_lib.iam import service_trust
 from constructs_lib.lambda_package import LambdaPackage
 from constructs_lib.monitoring import XRAY_WRITE_POLICY
 
@@ -109,17 +110,7 @@ class DrOperationsConstruct(Construct):
         )
         IamRolePolicy(self, "operator_policy", provider=props.iam_provider, role=self.role.id, policy=operator_permissions.json)
 
-        lambda_trust = DataAwsIamPolicyDocument(
-            self,
-            "runbook_trust",
-            provider=props.iam_provider,
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    actions=["sts:AssumeRole"],
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["lambda.amazonaws.com"])],
-                )
-            ],
-        )
+        lambda_trust = service_trust(self, "runbook_trust", props.iam_provider, "lambda.amazonaws.com")
         runbook_role = IamRole(
             self, "runbook_role", provider=props.iam_provider, name=f"{props.name}-failover-runbook", assume_role_policy=lambda_trust.json
         )

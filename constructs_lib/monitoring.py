@@ -24,7 +24,6 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAla
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -45,6 +44,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
+from constructs_lib.iam import service_trust
 from constructs_lib.lambda_package import LambdaPackage
 
 RUNTIME = "python3.13"
@@ -193,17 +193,7 @@ class ReplicationMonitorConstruct(Construct):
 
     def _role(self, props: ReplicationMonitorProps, log_group_arn: str, state_arn: str) -> IamRole:
         provider = props.provider
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "trust",
-            provider=provider,
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    actions=["sts:AssumeRole"],
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["lambda.amazonaws.com"])],
-                )
-            ],
-        )
+        trust = service_trust(self, "trust", provider, "lambda.amazonaws.com")
         role = IamRole(self, "role", provider=provider, name=f"{props.name}-{props.region}-replication-monitor", assume_role_policy=trust.json)
         permissions = DataAwsIamPolicyDocument(
             self,

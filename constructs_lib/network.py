@@ -11,7 +11,6 @@ from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabi
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
@@ -31,6 +30,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 from constructs_lib.config import NatGateways
+from constructs_lib.iam import service_trust
 from constructs_lib.subnet_plan import SubnetPlan, Tier
 
 POSTGRES_PORT = 5432
@@ -190,17 +190,7 @@ class NetworkConstruct(Construct):
             retention_in_days=props.flow_log_retention_days,
             kms_key_id=props.kms_key_arn,
         )
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "flow_log_trust",
-            provider=provider,
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    actions=["sts:AssumeRole"],
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["vpc-flow-logs.amazonaws.com"])],
-                )
-            ],
-        )
+        trust = service_trust(self, "flow_log_trust", provider, "vpc-flow-logs.amazonaws.com")
         role = IamRole(self, "flow_log_role", provider=provider, name=f"{props.name}-flow-logs", assume_role_policy=trust.json)
         permissions = DataAwsIamPolicyDocument(
             self,

@@ -207,16 +207,24 @@ def deploy(deployment: Deployment) -> dict[str, Any]:
     return report
 
 
+def plan_json(deployment: Deployment, destroy: bool = False) -> dict[str, Any]:
+    """A saved plan of the local deployment (optionally a destroy plan) as ``terraform show -json``."""
+    name = "destroy.tfplan" if destroy else "drkit.tfplan"
+    args = ["plan", f"-out={name}", *(["-destroy"] if destroy else [])]
+    terraform_stream(args, deployment, f"{name}.log", {"TF_VAR_db_master_password": deployment.password})
+    document: dict[str, Any] = _terraform_json(deployment, ["show", "-json", name])
+    return document
+
+
+def _terraform_json(deployment: Deployment, args: list[str]) -> Any:
+    completed = subprocess.run(
+        ["terraform", *args], cwd=deployment.stack_dir, env=terraform_env(deployment.aws_env()), capture_output=True, text=True, check=True
+    )
+    return json.loads(completed.stdout)
+
+
 def _outputs(deployment: Deployment) -> dict[str, Any]:
-    raw = subprocess.run(
-        ["terraform", "output", "-json"],
-        cwd=deployment.stack_dir,
-        env=terraform_env(deployment.aws_env()),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return {name: body["value"] for name, body in json.loads(raw).items()}
+    return {name: body["value"] for name, body in _terraform_json(deployment, ["output", "-json"]).items()}
 
 
 def destroy(deployment: Deployment) -> dict[str, Any]:

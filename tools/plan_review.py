@@ -106,10 +106,22 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"drkit: {error}", file=sys.stderr)
         return 2
+    extra: dict[str, str] = {}
+    outdir = Path(args.outdir)
+    if args.env == "local" and not args.plan_json:
+        from tools.emulator import process
+
+        emulator = process.running()
+        if emulator is None:
+            print("drkit: the local environment lives in the emulator; run `make deploy-local` first", file=sys.stderr)
+            return 2
+        outdir = process.LOCAL_DIR / "cdktf.out"
+        extra = {**process.FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": emulator.url}
+        os.environ.setdefault("TF_VAR_db_master_password", "local-plan-only-password-0")
     if args.plan_json:
         plan = json.loads(Path(args.plan_json).read_text(encoding="utf-8"))
     else:
-        stack_dir = Path(args.outdir) / "stacks" / f"dr-{args.env}"
+        stack_dir = outdir / "stacks" / f"dr-{args.env}"
         if not (stack_dir / "cdk.tf.json").is_file():
             print(f"drkit: {stack_dir} not found; run `make synth` first", file=sys.stderr)
             return 2
@@ -117,9 +129,9 @@ def main(argv: list[str] | None = None) -> int:
             print("drkit: set TF_VAR_db_master_password (it is only sent through write-only arguments)", file=sys.stderr)
             return 2
         try:
-            run(["init", "-input=false"], stack_dir)
-            run(["plan", "-input=false", "-out=drkit.tfplan"], stack_dir)
-            plan = json.loads(run(["show", "-json", "drkit.tfplan"], stack_dir))
+            run(["init", "-input=false"], stack_dir, extra)
+            run(["plan", "-input=false", "-out=drkit.tfplan"], stack_dir, extra)
+            plan = json.loads(run(["show", "-json", "drkit.tfplan"], stack_dir, extra))
         except TerraformError as error:
             print(f"drkit: {error}", file=sys.stderr)
             return 1

@@ -183,3 +183,47 @@ def test_eks_cluster_gets_a_cluster_security_group(aws: Any) -> None:
     aws("eks").delete_cluster(name="c1")
     remaining = [g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]]
     assert group not in remaining
+
+
+def test_group_referencing_rule_keeps_its_description(aws: Any) -> None:
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    database = ec2.create_security_group(GroupName="db", Description="db", VpcId=vpc)["GroupId"]
+    nodes = ec2.create_security_group(GroupName="nodes", Description="nodes", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=database,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": nodes, "Description": "from nodes"}]}
+        ],
+    )
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [database]}])["SecurityGroupRules"]
+    (ingress,) = [r for r in rules if not r["IsEgress"]]
+    assert ingress["Description"] == "from nodes"
+
+
+def test_node_group_keeps_its_settings_and_no_invented_remote_access(aws: Any) -> None:
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24")["Subnet"]["SubnetId"] for i in range(2)]
+    role = aws("iam").create_role(RoleName="eks", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    aws("eks").create_cluster(name="c1", roleArn=role, resourcesVpcConfig={"subnetIds": subnets})
+    aws("eks").create_nodegroup(clusterName="c1", nodegroupName="n1", nodeRole=role, subnets=subnets, updateConfig={"maxUnavailable": 1})
+    group = aws("eks").describe_nodegroup(clusterName="c1", nodegroupName="n1")["nodegroup"]
+    assert not group.get("remoteAccess")
+    assert group["updateConfig"] == {"maxUnavailable": 1}
+
+
+def test_lambda_dead_letter_config_is_kept(aws: Any) -> None:
+    import io
+    import zipfile
+
+    role = aws("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    topic = aws("sns").create_topic(Name="alerts")["TopicArn"]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return 1\n")
+    aws("lambda").create_function(
+        FunctionName="f", Runtime="python3.13", Role=role, Handler="handler.handler", Code={"ZipFile": buffer.getvalue()},
+        DeadLetterConfig={"TargetArn": topic},
+    )  # fmt: skip
+    assert aws("lambda").get_function_configuration(FunctionName="f")["DeadLetterConfig"] == {"TargetArn": topic}

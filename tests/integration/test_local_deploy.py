@@ -11,13 +11,15 @@ import os
 import subprocess
 import sys
 import urllib.parse
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from tools.deploy_local import Deployment, deploy, destroy
+from tools.deploy_local import Deployment, deploy, destroy, plan_json
 from tools.emulator import process as emulator_process
 from tools.emulator.process import isolated_env
+from tools.plan_review import review
 
 pytestmark = pytest.mark.integration
 
@@ -60,6 +62,15 @@ def test_deploy_drill_and_destroy_on_the_emulator(tmp_path: Path, capsys: pytest
         assert deployment.password not in state
         for log in ("apply.log", "replan.log"):
             assert deployment.password not in (deployment.state_dir / log).read_text()
+
+        # Plan review on real plans against the emulator: the guard stays quiet on a no-change
+        # plan and refuses a production plan that destroys stateful resources.
+        quiet = review(plan_json(deployment), "production")
+        assert quiet.counts == Counter() and quiet.blocked == ()
+        destroying = review(plan_json(deployment, destroy=True), "production")
+        blocked_types = {address.split(".")[0] for address in destroying.blocked}
+        assert {"aws_rds_global_cluster", "aws_rds_cluster", "aws_rds_cluster_instance", "aws_kms_key", "aws_secretsmanager_secret"} <= blocked_types
+        assert review(plan_json(deployment, destroy=True), "production", frozenset(destroying.blocked)).blocked == ()
 
         # The DR role's trust policy, as AWS stores it: valid JSON with the configured ExternalId.
         role = deployment.client("iam").get_role(RoleName="drkit-local-dr-operations")["Role"]

@@ -13,7 +13,9 @@ from typing import Any
 
 from moto.awslambda import models as lambda_models
 from moto.ec2 import models as ec2_models
+from moto.ec2.models import security_groups as ec2_sg_models
 from moto.eks import models as eks_models
+from moto.eks import responses as eks_responses
 from moto.rds import models as rds_models
 from moto.rds import responses as rds_responses
 from moto.rds.exceptions import RDSClientError
@@ -434,6 +436,72 @@ def eks_cluster_security_group() -> None:
 
     eks_models.EKSBackend.create_cluster = create  # type: ignore[method-assign]
     eks_models.EKSBackend.delete_cluster = delete  # type: ignore[method-assign]
+
+
+@patch
+def security_group_rule_description_for_group_references() -> None:
+    """AWS: DescribeSecurityGroupRules returns the Description of a rule that references another
+    security group, as it does for CIDR rules.
+
+    moto reads the description from the CIDR range only, so a group-referencing rule loses it and
+    every plan sets it again.
+    """
+
+    def description(self: ec2_sg_models.SecurityGroupRule) -> str | None:
+        return self.ip_range.get("Description") or (self.source_group or {}).get("Description")
+
+    ec2_sg_models.SecurityGroupRule.description = property(description)  # type: ignore[assignment,method-assign]
+
+
+@patch
+def eks_node_group_settings() -> None:
+    """AWS: a managed node group created without ``remoteAccess`` has none, and it keeps the
+    ``updateConfig`` it was created with.
+
+    moto invents ``{"ec2SshKey": "eksKeypair"}`` (forcing replacement on every plan, and
+    suggesting SSH access that does not exist) and drops ``updateConfig`` at creation.
+    """
+    eks_models.DEFAULT_REMOTE_ACCESS = None  # type: ignore[assignment]
+    original = eks_responses.EKSResponse.create_nodegroup
+
+    def create(self: eks_responses.EKSResponse) -> Any:
+        result = original(self)
+        update_config = self._get_param("updateConfig")
+        if update_config:
+            result.result["nodegroup"].update_config = update_config  # type: ignore[attr-defined]
+        return result
+
+    eks_responses.EKSResponse.create_nodegroup = create  # type: ignore[method-assign]
+
+
+@patch
+def lambda_dead_letter_config() -> None:
+    """AWS: GetFunctionConfiguration returns the ``DeadLetterConfig`` a function was given.
+
+    moto drops it, so every plan would add the dead-letter target again.
+    """
+    original_init = lambda_models.LambdaFunction.__init__
+    original_config = lambda_models.LambdaFunction.get_configuration
+    original_update = lambda_models.LambdaFunction.update_configuration
+
+    def init(self: lambda_models.LambdaFunction, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        original_init(self, account_id, spec, *args, **kwargs)
+        self.dead_letter_config = spec.get("DeadLetterConfig")  # type: ignore[attr-defined]
+
+    def configuration(self: lambda_models.LambdaFunction, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config = dict(original_config(self, *args, **kwargs))
+        if getattr(self, "dead_letter_config", None):
+            config["DeadLetterConfig"] = self.dead_letter_config  # type: ignore[attr-defined]
+        return config
+
+    def update(self: lambda_models.LambdaFunction, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "DeadLetterConfig" in config_updates:
+            self.dead_letter_config = config_updates["DeadLetterConfig"] or None  # type: ignore[attr-defined]
+        return dict(original_update(self, config_updates))
+
+    lambda_models.LambdaFunction.__init__ = init  # type: ignore[method-assign]
+    lambda_models.LambdaFunction.get_configuration = configuration  # type: ignore[method-assign]
+    lambda_models.LambdaFunction.update_configuration = update  # type: ignore[method-assign]
 
 
 def apply_all() -> list[str]:

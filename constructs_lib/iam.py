@@ -1,0 +1,26 @@
+"""Small IAM building blocks shared by the constructs."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+
+
+def service_trust(scope: Construct, construct_id: str, provider: AwsProvider, service: str) -> DataAwsIamPolicyDocument:
+    """The trust policy of a role that one AWS service assumes (``lambda.amazonaws.com``, ...)."""
+    return DataAwsIamPolicyDocument(
+        scope,
+        construct_id,
+        provider=provider,
+        statement=[
+            DataAwsIamPolicyDocumentStatement(
+                actions=["sts:AssumeRole"],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[service])],
+            )
+        ],
+    )
