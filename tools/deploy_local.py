@@ -187,7 +187,7 @@ def deploy(deployment: Deployment) -> dict[str, Any]:
     password = {"TF_VAR_db_master_password": deployment.password}
     with deployment.step("init", "terraform init (provider from the mirror when present)"):
         terraform_stream(["init", "-reconfigure"], deployment, "init.log", {})
-    with deployment.step("apply", "terraform apply of the whole stack (about 3 minutes)"):
+    with deployment.step("apply", "terraform apply of the whole stack (about 2.5 minutes)"):
         terraform_stream(["apply", "-auto-approve"], deployment, "apply.log", password)
     report: dict[str, Any] = {}
     with deployment.step("smoke", "read the deployment back from the emulator"):

@@ -71,12 +71,18 @@ def main(argv: list[str] | None = None) -> int:
     def client(service: str, region: str) -> Any:
         return boto3.client(service, region_name=region)
 
+    from botocore.exceptions import BotoCoreError, ClientError
+
     api_region = args.region or args.target or env.primary_region
-    settings = settings_for(args.env, api_region, client)
-    if args.operation == "status":
-        print(render_status(read_state(client, settings)))
-        return 0
-    outcome = execute(Operation(args.operation), args.target, args.dry_run, settings, client, print)
+    try:
+        settings = settings_for(args.env, api_region, client)
+        if args.operation == "status":
+            print(render_status(read_state(client, settings)))
+            return 0
+        outcome = execute(Operation(args.operation), args.target, args.dry_run, settings, client, print)
+    except (BotoCoreError, ClientError) as error:  # no credentials, no endpoint, access denied...
+        print(f"drkit: AWS call failed in {api_region}: {error}", file=sys.stderr)
+        return 1
     return {"completed": 0, "no-op": 0, "dry-run": 0, "refused": 3}.get(outcome["result"], 1)
 
 
