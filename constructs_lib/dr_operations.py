@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import AssetType, TerraformAsset
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
@@ -22,18 +20,15 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
-    LambdaFunctionDeadLetterConfig,
-    LambdaFunctionEnvironment,
-    LambdaFunctionTracingConfig,
 )
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from constructs_lib.iam import service_trust
+from constructs_lib.lambda_function import function_log_group, hardened_function
 from constructs_lib.lambda_package import LambdaPackage
 from constructs_lib.monitoring import XRAY_WRITE_POLICY
 
-RUNTIME = "python3.13"
 HANDLER = "failover.handler.lambda_handler"
 RUNBOOK_TIMEOUT_SECONDS = 900  # waits for the switchover/failover to finish and verifies it
 
@@ -120,44 +115,38 @@ class DrOperationsConstruct(Construct):
         self.functions: list[LambdaFunction] = []
         for region in props.regions:
             label = region.region.replace("-", "_")
-            log_group = CloudwatchLogGroup(
+            log_group = function_log_group(
                 self,
                 f"{label}_log_group",
                 provider=region.provider,
-                name=f"/aws/lambda/{function_names[0]}",
-                retention_in_days=props.log_retention_days,
-                kms_key_id=region.kms_key_arn,
+                function_name=function_names[0],
+                retention_days=props.log_retention_days,
+                kms_key_arn=region.kms_key_arn,
             )
-            asset = TerraformAsset(self, f"{label}_package", path=str(props.package.path), type=AssetType.FILE)
             self.functions.append(
-                LambdaFunction(
+                hardened_function(
                     self,
-                    f"{label}_function",
+                    f"{label}_",
                     provider=region.provider,
                     function_name=function_names[0],
                     description="drkit DR runbook: switchover / failover of the global database (invoked by the DR role)",
-                    role=runbook_role.arn,
-                    runtime=RUNTIME,
+                    role_arn=runbook_role.arn,
                     handler=HANDLER,
-                    filename=asset.path,
-                    source_code_hash=props.package.source_code_hash,
+                    package=props.package,
                     timeout=RUNBOOK_TIMEOUT_SECONDS,
                     memory_size=256,
-                    reserved_concurrent_executions=1,  # one DR operation at a time per region
+                    reserved_concurrency=1,  # one DR operation at a time per region
                     kms_key_arn=region.kms_key_arn,
-                    tracing_config=LambdaFunctionTracingConfig(mode="Active"),
-                    dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=region.alert_topic_arn),
-                    environment=LambdaFunctionEnvironment(
-                        variables={
-                            "DRKIT_ENVIRONMENT": props.environment,
-                            "GLOBAL_CLUSTER_ID": props.global_cluster_id,
-                            "ALERT_TOPIC_ARN": region.alert_topic_arn,
-                            "ZONE_ID": props.zone_id,
-                            "RECORD_NAME": props.record_name,
-                            "MAX_SWITCHOVER_LAG_SECONDS": f"{props.max_switchover_lag_seconds:g}",
-                        }
-                    ),
-                    depends_on=[log_group],
+                    alert_topic_arn=region.alert_topic_arn,
+                    log_group=log_group,
+                    variables={
+                        "DRKIT_ENVIRONMENT": props.environment,
+                        "GLOBAL_CLUSTER_ID": props.global_cluster_id,
+                        "ALERT_TOPIC_ARN": region.alert_topic_arn,
+                        "ZONE_ID": props.zone_id,
+                        "RECORD_NAME": props.record_name,
+                        "MAX_SWITCHOVER_LAG_SECONDS": f"{props.max_switchover_lag_seconds:g}",
+                    },
                 )
             )
         self.role_arn: str = self.role.arn

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import AssetType, TerraformAsset, TerraformResourceLifecycle
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -28,12 +27,6 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-from cdktf_cdktf_provider_aws.lambda_function import (
-    LambdaFunction,
-    LambdaFunctionDeadLetterConfig,
-    LambdaFunctionEnvironment,
-    LambdaFunctionTracingConfig,
-)
 from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import (
     LambdaFunctionEventInvokeConfig,
     LambdaFunctionEventInvokeConfigDestinationConfig,
@@ -45,9 +38,9 @@ from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
 from constructs_lib.iam import service_trust
+from constructs_lib.lambda_function import function_log_group, hardened_function
 from constructs_lib.lambda_package import LambdaPackage
 
-RUNTIME = "python3.13"
 HANDLER = "replication_monitor.handler.lambda_handler"
 TIMEOUT_SECONDS = 50
 MEMORY_MB = 256
@@ -86,13 +79,13 @@ class ReplicationMonitorConstruct(Construct):
         super().__init__(scope, construct_id)
         provider = props.provider
         self.function_name = f"{props.name}-replication-monitor"
-        log_group = CloudwatchLogGroup(
+        log_group = function_log_group(
             self,
             "log_group",
             provider=provider,
-            name=f"/aws/lambda/{self.function_name}",
-            retention_in_days=props.log_retention_days,
-            kms_key_id=props.kms_key_arn,
+            function_name=self.function_name,
+            retention_days=props.log_retention_days,
+            kms_key_arn=props.kms_key_arn,
         )
         state = SsmParameter(
             self,
@@ -106,38 +99,32 @@ class ReplicationMonitorConstruct(Construct):
             lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]),
         )
         role = self._role(props, log_group.arn, state.arn)
-        asset = TerraformAsset(self, "package", path=str(props.package.path), type=AssetType.FILE)
-        self.function = LambdaFunction(
+        self.function = hardened_function(
             self,
-            "function",
+            "",
             provider=provider,
             function_name=self.function_name,
             description="Aurora Global Database replication-lag monitor (drkit)",
-            role=role.arn,
-            runtime=RUNTIME,
+            role_arn=role.arn,
             handler=HANDLER,
-            filename=asset.path,
-            source_code_hash=props.package.source_code_hash,
+            package=props.package,
             timeout=TIMEOUT_SECONDS,
             memory_size=MEMORY_MB,
-            reserved_concurrent_executions=props.reserved_concurrency,
-            layers=[POWERTOOLS_LAYER.format(region=props.region)],
+            reserved_concurrency=props.reserved_concurrency,
             kms_key_arn=props.kms_key_arn,
-            tracing_config=LambdaFunctionTracingConfig(mode="Active"),
-            dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=props.alert_topic_arn),
-            environment=LambdaFunctionEnvironment(
-                variables={
-                    "DRKIT_ENVIRONMENT": props.environment,
-                    "STATE_KEY_ID": props.kms_key_arn,
-                    "GLOBAL_CLUSTER_ID": props.global_cluster_id,
-                    "ALERT_TOPIC_ARN": props.alert_topic_arn,
-                    "STATE_PARAMETER": state.name,
-                    "LAG_THRESHOLD_SECONDS": f"{props.threshold_seconds:g}",
-                    "POWERTOOLS_SERVICE_NAME": "replication-monitor",
-                    "POWERTOOLS_METRICS_NAMESPACE": "drkit",
-                }
-            ),
-            depends_on=[log_group],
+            alert_topic_arn=props.alert_topic_arn,
+            log_group=log_group,
+            layers=[POWERTOOLS_LAYER.format(region=props.region)],
+            variables={
+                "DRKIT_ENVIRONMENT": props.environment,
+                "STATE_KEY_ID": props.kms_key_arn,
+                "GLOBAL_CLUSTER_ID": props.global_cluster_id,
+                "ALERT_TOPIC_ARN": props.alert_topic_arn,
+                "STATE_PARAMETER": state.name,
+                "LAG_THRESHOLD_SECONDS": f"{props.threshold_seconds:g}",
+                "POWERTOOLS_SERVICE_NAME": "replication-monitor",
+                "POWERTOOLS_METRICS_NAMESPACE": "drkit",
+            },
         )
         LambdaFunctionEventInvokeConfig(
             self,
