@@ -203,7 +203,7 @@ def deploy(deployment: Deployment) -> dict[str, Any]:
             raise RuntimeError("the second plan is not empty:\n" + "\n".join(changed[:20]))
         deployment.say("    No changes: the deployment matches the configuration")
     with deployment.step("drill", "runbook: switchover to the secondary region, repeat (no-op), and back"):
-        report["drill"] = smoke.switchover_drill(deployment.client, _outputs(deployment), deployment.say, ENVIRONMENT)
+        report["drill"] = smoke.switchover_drill(deployment.client, outputs, deployment.say, ENVIRONMENT)
     return report
 
 

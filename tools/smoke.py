@@ -84,17 +84,7 @@ def run_monitor(client: ClientFactory, region: str, seed_lag_ms: float | None) -
     if seed_lag_ms is not None:
         response = client("rds", region).describe_global_clusters(GlobalClusterIdentifier=settings.global_cluster_id)
         for member in parse_topology(response, settings.global_cluster_id).secondaries:
-            client("cloudwatch", member.region).put_metric_data(
-                Namespace="AWS/RDS",
-                MetricData=[
-                    {
-                        "MetricName": "AuroraGlobalDBReplicationLag",
-                        "Dimensions": [{"Name": "DBClusterIdentifier", "Value": member.identifier}],
-                        "Value": seed_lag_ms,
-                        "Unit": "Milliseconds",
-                    }
-                ],
-            )
+            seed_lag(client, member.region, member.identifier, seed_lag_ms)
     verdict, changes = run(settings, client)
     return {
         "status": verdict.status.value,

@@ -33,7 +33,7 @@ def terraform_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 def run(args: list[str], workdir: Path, env: Mapping[str, str] | None = None, timeout: float = 1800) -> str:
     """Run ``terraform <args>`` in ``workdir``; raise TerraformError with the output tail on failure."""
     completed = subprocess.run(
-        ["terraform", *args, "-no-color"] if args[0] not in ("version",) else ["terraform", *args],
+        ["terraform", *args, "-no-color"],
         cwd=workdir,
         env=terraform_env(env),
         capture_output=True,
