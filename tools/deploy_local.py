@@ -188,7 +188,15 @@ def deploy(deployment: Deployment) -> dict[str, Any]:
     with deployment.step("init", "terraform init (provider from the mirror when present)"):
         terraform_stream(["init", "-reconfigure"], deployment, "init.log", {})
     with deployment.step("apply", "terraform apply of the whole stack (about 2.5 minutes)"):
-        terraform_stream(["apply", "-auto-approve"], deployment, "apply.log", password)
+        try:
+            terraform_stream(["apply", "-auto-approve"], deployment, "apply.log", password)
+        except RuntimeError as error:
+            # A loaded emulator can lose a response; the SDK's retry then meets "already done"
+            # (seen once: AttachInternetGateway -> Resource.AlreadyAssociated). One more apply
+            # converges from the recorded state; a second failure is reported as it is.
+            first = next((line for line in str(error).splitlines() if "Error:" in line), str(error).splitlines()[0])
+            deployment.say(f"    apply failed ({first.strip()}); applying once more")
+            terraform_stream(["apply", "-auto-approve"], deployment, "apply-retry.log", password)
     report: dict[str, Any] = {}
     with deployment.step("smoke", "read the deployment back from the emulator"):
         outputs = _outputs(deployment)
