@@ -41,7 +41,12 @@ node_modules/.installed: package-lock.json
 .drkit/terraformrc: tools/terraform_setup.py .venv/.installed
 	$(PY) -m tools.terraform_setup
 
-install: .venv/.installed .venv-checkov/.installed node_modules/.installed .drkit/terraformrc ## set up Python (.venv, .venv-checkov), Node 22 + cdktf CLI (node_modules), Terraform CLI config; idempotent
+# Optimized bytecode for `python -O main.py` (see tools/precompile.py): part of a fast synth.
+.venv/.bytecode: .venv/.installed node_modules/.installed tools/precompile.py $(wildcard constructs_lib/*.py constructs_lib/*/*.py constructs_lib/node/*.cjs)
+	$(PY) -O -m tools.precompile
+	@touch $@
+
+install: .venv/.installed .venv-checkov/.installed node_modules/.installed .drkit/terraformrc .venv/.bytecode ## set up Python (.venv, .venv-checkov), Node 22 + cdktf CLI (node_modules), Terraform CLI config; idempotent
 
 synth: install ## synthesize every environment into cdktf.out (DR_ENVIRONMENTS=dev,local for a subset)
 	$(PY) -O main.py

