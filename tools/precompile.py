@@ -31,7 +31,8 @@ def main() -> int:
 
     scratch = Path(tempfile.mkdtemp(prefix="drkit-precompile-"))
     try:
-        synthesize(load_settings(PROJECT_DIR), scratch / "cdktf.out")
+        # The embedded default (cdktf.json): a DR_CONFIG or DR_ENVIRONMENTS of the caller must not change what install compiles.
+        synthesize(load_settings(PROJECT_DIR, environ={}), scratch / "cdktf.out")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     cached = [Path(str(module.__cached__)) for module in list(sys.modules.values()) if getattr(module, "__cached__", None)]
