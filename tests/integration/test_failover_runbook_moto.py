@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -14,6 +13,7 @@ from moto import mock_aws
 from functions.failover.logic import Operation
 from functions.failover.runner import RunbookSettings, execute, read_state
 from tools.emulator.patches import apply_all
+from tools.smoke import seed_lag
 
 pytestmark = pytest.mark.integration
 
@@ -23,17 +23,7 @@ def client(service: str, region: str) -> Any:
 
 
 def lag(region: str, identifier: str, milliseconds: float) -> None:
-    client("cloudwatch", region).put_metric_data(
-        Namespace="AWS/RDS",
-        MetricData=[
-            {
-                "MetricName": "AuroraGlobalDBReplicationLag",
-                "Dimensions": [{"Name": "DBClusterIdentifier", "Value": identifier}],
-                "Value": milliseconds,
-                "Timestamp": datetime.now(UTC),
-            }
-        ],
-    )
+    seed_lag(client, region, identifier, milliseconds)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import importlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 from moto import mock_aws
 
 from tools.emulator.patches import apply_all
+from tools.smoke import seed_lag
 
 pytestmark = pytest.mark.integration
 ENV = {
@@ -49,19 +49,7 @@ class World:
         return boto3.client(service, region_name=region)
 
     def lag(self, region: str, milliseconds: float) -> None:
-        identifier = self.secondary_arns[region].rsplit(":", maxsplit=1)[-1]
-        self.client("cloudwatch", region).put_metric_data(
-            Namespace="AWS/RDS",
-            MetricData=[
-                {
-                    "MetricName": "AuroraGlobalDBReplicationLag",
-                    "Dimensions": [{"Name": "DBClusterIdentifier", "Value": identifier}],
-                    "Value": milliseconds,
-                    "Unit": "Milliseconds",
-                    "Timestamp": datetime.now(UTC),
-                }
-            ],
-        )
+        seed_lag(self.client, region, self.secondary_arns[region].rsplit(":", maxsplit=1)[-1], milliseconds)
 
     def invoke(self) -> dict[str, Any]:
         return self.handler.lambda_handler({"source": "aws.events"}, Context())
