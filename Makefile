@@ -42,7 +42,7 @@ node_modules/.installed: package-lock.json
 	$(PY) -m tools.terraform_setup
 
 # Optimized bytecode for `python -O main.py` (see tools/precompile.py): part of a fast synth.
-.venv/.bytecode: .venv/.installed node_modules/.installed tools/precompile.py $(wildcard constructs_lib/*.py constructs_lib/*/*.py constructs_lib/node/*.cjs)
+.venv/.bytecode: .venv/.installed node_modules/.installed tools/precompile.py $(wildcard constructs_lib/*.py constructs_lib/*/*.py)
 	$(PY) -O -m tools.precompile
 	@touch $@
 
