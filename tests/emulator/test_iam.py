@@ -1,0 +1,116 @@
+"""IAM as the emulator enforces it for credentials it issued: actions, resource ARNs, trust, KMS of topics."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.emulator.conftest import global_with_members
+from tools.emulator.patches.iam import decide, trusts
+
+pytestmark = pytest.mark.emulator
+ACCOUNT = "123456789012"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/dr"
+
+
+def policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+@pytest.mark.parametrize(
+    ("statements", "action", "resource", "verdict"),
+    [
+        ([{"Effect": "Allow", "Action": "rds:DescribeDBClusters", "Resource": "arn:aws:rds:us-east-1:1:cluster:a"}], "rds:DescribeDBClusters", "arn:aws:rds:us-east-1:1:cluster:a", "allow"),
+        ([{"Effect": "Allow", "Action": "rds:DescribeDBClusters", "Resource": "arn:aws:rds:us-east-1:1:cluster:a"}], "rds:DescribeDBClusters", "arn:aws:rds:us-east-1:1:cluster:b", "implicit-deny"),
+        ([{"Effect": "Allow", "Action": "rds:Describe*", "Resource": "*"}], "rds:DescribeDBClusters", "arn:aws:rds:us-east-1:1:cluster:b", "allow"),
+        ([{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": "rds:*", "Resource": "*"}], "rds:DescribeDBClusters", "x", "deny"),
+        ([{"Effect": "Allow", "Action": "sns:Publish", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}}], "sns:Publish", "t", "implicit-deny"),
+        ([{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}], "sns:Publish", "t", "allow"),
+    ],
+)  # fmt: skip
+def test_policy_decisions(statements: list[dict[str, Any]], action: str, resource: str, verdict: str) -> None:
+    assert decide([policy(*statements)], action, resource) == verdict
+
+
+def test_trust_of_the_account_root_means_every_principal_of_the_account_with_the_external_id() -> None:
+    trust = policy(
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Condition": {"StringEquals": {"sts:ExternalId": "e1"}}}
+    )  # fmt: skip
+    user = f"arn:aws:iam::{ACCOUNT}:user/operator"
+    assert trusts(trust, user, ACCOUNT, "e1")
+    assert not trusts(trust, user, ACCOUNT, "wrong") and not trusts(trust, user, ACCOUNT, None)
+    assert not trusts(trust, "arn:aws:iam::999999999999:user/x", "999999999999", "e1")
+
+
+@pytest.fixture
+def operator(aws: Any) -> Any:
+    """Credentials of role ``dr`` (describe one cluster, publish to one encrypted topic), assumed with ExternalId e1."""
+    primary, _ = global_with_members(aws)
+    key = aws("kms").create_key()["KeyMetadata"]["Arn"]
+    topic = aws("sns").create_topic(Name="alerts", Attributes={"KmsMasterKeyId": key})["TopicArn"]
+    iam = aws("iam")
+    trust = policy(
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Condition": {"StringEquals": {"sts:ExternalId": "e1"}}}
+    )  # fmt: skip
+    iam.create_role(RoleName="dr", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(
+        RoleName="dr",
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            policy(
+                {"Effect": "Allow", "Action": "rds:DescribeDBClusters", "Resource": primary},
+                {"Effect": "Allow", "Action": "sns:Publish", "Resource": topic},
+            )
+        ),
+    )
+    iam.create_user(UserName="operator")
+    iam.put_user_policy(
+        UserName="operator", PolicyName="a", PolicyDocument=json.dumps(policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ROLE}))
+    )
+    access = iam.create_access_key(UserName="operator")["AccessKey"]
+    sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id=access["AccessKeyId"], aws_secret_access_key=access["SecretAccessKey"])
+    with pytest.raises(ClientError, match=r"AccessDenied.*ExternalId"):
+        sts.assume_role(RoleArn=ROLE, RoleSessionName="s1", ExternalId="wrong")
+    credentials = sts.assume_role(RoleArn=ROLE, RoleSessionName="s1", ExternalId="e1")["Credentials"]
+
+    def client(service: str, region: str = "us-east-1") -> Any:
+        return boto3.client(
+            service,
+            region_name=region,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+
+    return {"client": client, "primary": primary, "topic": topic, "key": key, "aws": aws}
+
+
+def test_the_role_can_do_exactly_what_its_policy_names(operator: Any) -> None:
+    client = operator["client"]
+    assert client("rds").describe_db_clusters(DBClusterIdentifier=operator["primary"])["DBClusters"]
+    with pytest.raises(ClientError, match=r"AccessDenied.*rds:DescribeDBClusters on resource: arn:aws:rds:us-west-2"):
+        client("rds", "us-west-2").describe_db_clusters(DBClusterIdentifier="c-us-west-2")
+    with pytest.raises(ClientError, match=r"AccessDenied.*sns:ListTopics.*no resource model"):
+        client("sns").list_topics()  # what the old runbook CLI called: the role never granted it
+    assert client("sts").get_caller_identity()["Arn"].endswith(":assumed-role/dr/s1")  # always allowed
+
+
+def test_publishing_to_an_encrypted_topic_needs_the_key_too(operator: Any) -> None:
+    client = operator["client"]
+    with pytest.raises(ClientError, match=r"AccessDenied.*kms:GenerateDataKey on resource: arn:aws:kms"):
+        client("sns").publish(TopicArn=operator["topic"], Message="audit")
+    operator["aws"]("iam").put_role_policy(
+        RoleName="dr",
+        PolicyName="kms",
+        PolicyDocument=json.dumps(policy({"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": operator["key"]})),
+    )
+    assert client("sns").publish(TopicArn=operator["topic"], Message="audit")["MessageId"]
+
+
+def test_the_deployer_is_an_administrator(aws: Any) -> None:
+    """Keys the emulator did not issue (Terraform's) are not restricted, as an admin is not on AWS."""
+    assert aws("sns").list_topics()["Topics"] == []

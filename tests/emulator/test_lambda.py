@@ -1,0 +1,54 @@
+"""Lambda fidelity: public layers, customer-managed environment keys, dead-letter targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+pytestmark = pytest.mark.emulator
+
+
+def test_aws_published_powertools_layer_can_be_attached(aws: Any) -> None:
+    import io
+    import zipfile
+
+    role = aws("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return 1\n")
+    layer = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:27"
+    function = aws("lambda").create_function(
+        FunctionName="f", Runtime="python3.13", Role=role, Handler="handler.handler", Code={"ZipFile": buffer.getvalue()}, Layers=[layer]
+    )
+    assert [entry["Arn"] for entry in function["Layers"]] == [layer]
+    key = aws("kms").create_key()["KeyMetadata"]["Arn"]
+    aws("lambda").update_function_configuration(FunctionName="f", KMSKeyArn=key, Environment={"Variables": {"A": "1"}})
+    assert aws("lambda").get_function_configuration(FunctionName="f")["KMSKeyArn"] == key
+    assert aws("lambda").get_function(FunctionName="f")["Configuration"]["KMSKeyArn"] == key
+    with pytest.raises(ClientError):
+        aws("lambda").create_function(
+            FunctionName="g",
+            Runtime="python3.13",
+            Role=role,
+            Handler="handler.handler",
+            Code={"ZipFile": buffer.getvalue()},
+            Layers=["arn:aws:lambda:us-east-1:999999999999:layer:unknown:1"],
+        )
+
+
+def test_lambda_dead_letter_config_is_kept(aws: Any) -> None:
+    import io
+    import zipfile
+
+    role = aws("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    topic = aws("sns").create_topic(Name="alerts")["TopicArn"]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return 1\n")
+    aws("lambda").create_function(
+        FunctionName="f", Runtime="python3.13", Role=role, Handler="handler.handler", Code={"ZipFile": buffer.getvalue()},
+        DeadLetterConfig={"TargetArn": topic},
+    )  # fmt: skip
+    assert aws("lambda").get_function_configuration(FunctionName="f")["DeadLetterConfig"] == {"TargetArn": topic}

@@ -1,0 +1,160 @@
+"""The emulator's own controls, in front of moto: region outages, a request journal, evaluated health.
+
+A WSGI middleware inside the emulator process:
+
+* **Region outages.** ``POST /_drkit/faults {"down_regions": ["us-east-1"]}``: every request signed
+  for a down region is answered ``503 ServiceUnavailable`` and journaled, as a client in a regional
+  outage sees its calls fail. Route 53 and IAM are global services whose data planes (DNS answers,
+  health checkers, authentication) do not depend on one region, so they keep answering. Requests
+  marked ``X-Drkit-Internal: 1`` (the evaluator reading state, the harness) are never failed.
+  Removing a region from the list is its return: the data plane is told (``hooks``).
+* **A request journal.** ``GET /_drkit/journal?since=N``: every request with its region, service,
+  action and status, so a test can prove which region a call went to and that nothing called a
+  dead region.
+* **Lost answers.** AWS SDKs mark every attempt of one operation with the same
+  ``amz-sdk-invocation-id`` and ``amz-sdk-request: attempt=N``. A retry of an attempt the emulator
+  *answered* means the client never received that answer (aws-sdk-go-v2 retries connection errors
+  whatever the operation, so a create can then meet "already exists"): it is journaled with
+  ``retry_of`` and the answered status, and logged.
+* **Evaluated health.** ``POST /_drkit/health-checks {"<id>": true|false}``: the status the
+  evaluator decided, which GetHealthCheckStatus then reports.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+GLOBAL_SERVICES = frozenset({"route53", "iam"})
+JOURNAL_SIZE = 50_000
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[a-z0-9-]+)/(?P<service>[a-z0-9-]+)/aws4_request")
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+@dataclass
+class ControlState:
+    down_regions: set[str] = field(default_factory=set)
+    health_checks: dict[str, bool] = field(default_factory=dict)
+    journal: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=JOURNAL_SIZE))
+    sequence: int = 0
+    invocations: dict[str, tuple[float, int, int]] = field(default_factory=dict)  # invocation id -> (time, seq, status)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, entry: dict[str, Any]) -> None:
+        with self.lock:
+            self.sequence += 1
+            entry["seq"] = self.sequence
+            self.journal.append(entry)
+
+    def note_attempt(self, invocation: str, attempt: int, entry: dict[str, Any]) -> None:
+        """Remember an SDK attempt; flag a retry of an attempt that was answered (its answer was lost)."""
+        with self.lock:
+            previous = self.invocations.get(invocation)
+            if previous is not None and attempt > 1 and previous[2] and previous[2] < 500:
+                entry["retry_of"] = previous[1]
+                entry["answered_status"] = previous[2]
+                print(
+                    f"drkit emulator: LOST ANSWER: attempt {attempt} of {entry['region']} {entry['service']} {entry['action']} retries request "
+                    f"{previous[1]}, which was answered {previous[2]}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            self.invocations[invocation] = (entry["time"], entry["seq"], entry.get("status", 0))
+            if len(self.invocations) > 20_000:
+                cutoff = entry["time"] - 600
+                self.invocations = {k: v for k, v in self.invocations.items() if v[0] >= cutoff}
+
+    def since(self, sequence: int) -> list[dict[str, Any]]:
+        with self.lock:
+            return [e for e in self.journal if e["seq"] > sequence]
+
+
+STATE = ControlState()
+
+
+def _action(environ: dict[str, Any], body: bytes) -> str:
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return str(target).rsplit(".", 1)[-1]
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    if "Action" in query:
+        return query["Action"][0]
+    if body and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        form = parse_qs(body.decode("utf-8", "replace"))
+        if "Action" in form:
+            return form["Action"][0]
+    return f"{environ.get('REQUEST_METHOD', '?')} {environ.get('PATH_INFO', '')}"
+
+
+def _json(start_response: StartResponse, status: str, document: object) -> list[bytes]:
+    payload = json.dumps(document, default=str).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+class ControlMiddleware:
+    def __init__(self, app: WsgiApp, on_region_returned: Callable[[str], None] | None = None) -> None:
+        self.app = app
+        self.on_region_returned = on_region_returned
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_drkit/"):
+            return self._control(environ, start_response, path)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        region, service = (scope.group("region"), scope.group("service")) if scope else ("", "")
+        internal = environ.get("HTTP_X_DRKIT_INTERNAL") == "1"
+        entry: dict[str, Any] = {"time": time.time(), "region": region, "service": service, "action": _action(environ, body), "internal": internal}
+        if not internal and region in STATE.down_regions and service not in GLOBAL_SERVICES:
+            entry["status"] = 503
+            STATE.record(entry)
+            return _json(
+                start_response, "503 Service Unavailable", {"__type": "ServiceUnavailable", "message": f"drkit emulator: region {region} is down"}
+            )
+
+        def recording_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            entry["status"] = int(status.split(" ", 1)[0])
+            STATE.record(entry)
+            invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
+            if invocation:
+                attempt = re.search(r"attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST", ""))
+                STATE.note_attempt(invocation, int(attempt.group(1)) if attempt else 1, entry)
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        return self.app(environ, recording_start)
+
+    def _control(self, environ: dict[str, Any], start_response: StartResponse, path: str) -> list[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+        if path == "/_drkit/faults":
+            if method == "POST":
+                wanted = set(body.get("down_regions", []))
+                returned = STATE.down_regions - wanted
+                STATE.down_regions = wanted
+                for region in sorted(returned):
+                    if self.on_region_returned is not None:
+                        self.on_region_returned(region)
+            return _json(start_response, "200 OK", {"down_regions": sorted(STATE.down_regions)})
+        if path == "/_drkit/journal":
+            since = int(parse_qs(environ.get("QUERY_STRING", "")).get("since", ["0"])[0])
+            return _json(start_response, "200 OK", {"entries": STATE.since(since), "sequence": STATE.sequence})
+        if path == "/_drkit/health-checks":
+            if method == "POST":
+                STATE.health_checks.update({str(k): bool(v) for k, v in body.items()})
+            return _json(start_response, "200 OK", STATE.health_checks)
+        return _json(start_response, "404 Not Found", {"message": f"unknown control path {path}"})

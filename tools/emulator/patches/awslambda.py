@@ -1,0 +1,89 @@
+"""Lambda: public layers, customer-managed environment keys, dead-letter configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.awslambda import models as lambda_models
+
+from tools.emulator.patches.registry import patch
+
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+
+
+@patch
+def aws_published_layers() -> None:
+    """AWS: the Powertools for AWS Lambda layers (account 017000801446) are public in every
+    commercial region, so any account can attach them.
+
+    moto knows only layers published inside the emulator and rejects the function.
+    """
+    original = lambda_models.LambdaFunction._get_layers_data
+
+    def layers(self: lambda_models.LambdaFunction, arns: list[str]) -> list[dict[str, Any]]:
+        public = [arn for arn in arns if arn.split(":")[4] == POWERTOOLS_LAYER_ACCOUNT]
+        own = [arn for arn in arns if arn not in public]
+        return [*original(self, own), *({"Arn": arn, "CodeSize": 0} for arn in public)]
+
+    lambda_models.LambdaFunction._get_layers_data = layers  # type: ignore[method-assign]
+
+
+@patch
+def lambda_environment_key() -> None:
+    """AWS: GetFunction(Configuration) returns ``KMSKeyArn`` when the environment variables are
+    encrypted with a customer-managed key.
+
+    moto accepts the key and forgets it, so every plan would set it again.
+    """
+    original_init = lambda_models.LambdaFunction.__init__
+    original_config = lambda_models.LambdaFunction.get_configuration
+    original_update = lambda_models.LambdaFunction.update_configuration
+
+    def init(self: lambda_models.LambdaFunction, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        original_init(self, account_id, spec, *args, **kwargs)
+        self.kms_key_arn = spec.get("KMSKeyArn")  # type: ignore[attr-defined]
+
+    def configuration(self: lambda_models.LambdaFunction, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config = dict(original_config(self, *args, **kwargs))
+        if getattr(self, "kms_key_arn", None):
+            config["KMSKeyArn"] = self.kms_key_arn  # type: ignore[attr-defined]
+        return config
+
+    def update(self: lambda_models.LambdaFunction, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "KMSKeyArn" in config_updates:
+            self.kms_key_arn = config_updates["KMSKeyArn"] or None  # type: ignore[attr-defined]
+        return dict(original_update(self, config_updates))
+
+    lambda_models.LambdaFunction.__init__ = init  # type: ignore[method-assign]
+    lambda_models.LambdaFunction.get_configuration = configuration  # type: ignore[method-assign]
+    lambda_models.LambdaFunction.update_configuration = update  # type: ignore[method-assign]
+
+
+@patch
+def lambda_dead_letter_config() -> None:
+    """AWS: GetFunctionConfiguration returns the ``DeadLetterConfig`` a function was given.
+
+    moto drops it, so every plan would add the dead-letter target again.
+    """
+    original_init = lambda_models.LambdaFunction.__init__
+    original_config = lambda_models.LambdaFunction.get_configuration
+    original_update = lambda_models.LambdaFunction.update_configuration
+
+    def init(self: lambda_models.LambdaFunction, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        original_init(self, account_id, spec, *args, **kwargs)
+        self.dead_letter_config = spec.get("DeadLetterConfig")  # type: ignore[attr-defined]
+
+    def configuration(self: lambda_models.LambdaFunction, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config = dict(original_config(self, *args, **kwargs))
+        if getattr(self, "dead_letter_config", None):
+            config["DeadLetterConfig"] = self.dead_letter_config  # type: ignore[attr-defined]
+        return config
+
+    def update(self: lambda_models.LambdaFunction, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "DeadLetterConfig" in config_updates:
+            self.dead_letter_config = config_updates["DeadLetterConfig"] or None  # type: ignore[attr-defined]
+        return dict(original_update(self, config_updates))
+
+    lambda_models.LambdaFunction.__init__ = init  # type: ignore[method-assign]
+    lambda_models.LambdaFunction.get_configuration = configuration  # type: ignore[method-assign]
+    lambda_models.LambdaFunction.update_configuration = update  # type: ignore[method-assign]

@@ -1,0 +1,304 @@
+"""RDS: global clusters, their members and roles, engine versions, instance settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from moto.rds import models as rds_models
+from moto.rds import responses as rds_responses
+from moto.rds.exceptions import RDSClientError
+
+from constructs_lib.engine_catalog import load_catalog, version_key
+from tools.emulator.patches.registry import patch
+
+
+def _regional_backends(account_id: str) -> Iterator[rds_models.RDSBackend]:
+    backends = rds_models.rds_backends[account_id]
+    for region in list(backends.keys()):
+        yield backends[region]
+
+
+def find_global_cluster(account_id: str, identifier: str) -> rds_models.GlobalCluster | None:
+    key = identifier.rsplit(":", maxsplit=1)[-1].lower()
+    for backend in _regional_backends(account_id):
+        if key in backend.global_clusters:
+            return backend.global_clusters[key]
+    return None
+
+
+def find_member(global_cluster: rds_models.GlobalCluster, cluster_identifier: str) -> rds_models.DBCluster | None:
+    for member in global_cluster.members:
+        if cluster_identifier in (member.db_cluster_arn, member.db_cluster_identifier):
+            return member
+    return None
+
+
+class GlobalClusterStateFault(RDSClientError):
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidGlobalClusterStateFault", message)
+
+
+class GlobalClusterMemberFault(RDSClientError):
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidDBClusterStateFault", message)
+
+
+def set_writer(global_cluster: rds_models.GlobalCluster, writer: rds_models.DBCluster) -> None:
+    """Make ``writer`` the writer; every other member replicates from it (and reports it)."""
+    for member in global_cluster.members:
+        member.is_writer = member is writer
+        member.replication_source_identifier = None if member is writer else writer.db_cluster_arn
+    # The writer moves to the front, as DescribeGlobalClusters lists it on AWS.
+    global_cluster.members.sort(key=lambda c: not c.is_writer)
+
+
+@patch
+def describe_db_engine_versions() -> None:
+    """AWS: DescribeDBEngineVersions lists engine versions with ``SupportsGlobalDatabases``.
+
+    moto answers HTTP 500, and the provider's ``data "aws_rds_engine_version"`` retries forever.
+    The emulator answers from the project's catalog, as AWS would for those versions.
+    """
+
+    def handler(self: rds_responses.RDSResponse) -> rds_responses.ActionResult:
+        engine = self.params.get("Engine", "aurora-postgresql")
+        wanted = self.params.get("EngineVersion")
+        catalog = load_catalog()
+        versions = [] if engine != catalog.engine else list(catalog.versions)
+        if wanted:
+            versions = [v for v in versions if v == wanted or v.startswith(f"{wanted}.")]
+        rows = [
+            {
+                "Engine": engine,
+                "EngineVersion": v,
+                "DBParameterGroupFamily": f"aurora-postgresql{version_key(v)[0]}",
+                "DBEngineDescription": "Aurora (PostgreSQL)",
+                "DBEngineVersionDescription": f"Aurora PostgreSQL (Compatible with PostgreSQL {v})",
+                "Status": "available",
+                "SupportedEngineModes": ["provisioned"],
+                "SupportsGlobalDatabases": True,
+                "SupportsLogExportsToCloudwatchLogs": True,
+                "ExportableLogTypes": ["postgresql"],
+                "SupportsReadReplica": False,
+                "SupportsParallelQuery": False,
+            }
+            for v in versions
+        ]
+        return rds_responses.ActionResult({"DBEngineVersions": rows})
+
+    rds_responses.RDSResponse.describe_db_engine_versions = handler  # type: ignore[attr-defined]
+
+
+@patch
+def global_cluster_database_name_and_tags() -> None:
+    """AWS: a global cluster created with ``DatabaseName`` and ``Tags`` returns both
+    (DescribeGlobalClusters; ListTagsForResource on ``arn:aws:rds::<account>:global-cluster:<id>``).
+
+    moto drops both, so every re-plan would replace the global cluster and re-tag it.
+    """
+    original_create = rds_responses.RDSResponse.create_global_cluster
+    original_lookup = rds_models.RDSBackend._get_resource_for_tagging
+
+    def create(self: rds_responses.RDSResponse) -> Any:
+        result = original_create(self)
+        cluster = self.global_backend.global_clusters[self.params["GlobalClusterIdentifier"].lower()]
+        cluster.database_name = self.params.get("DatabaseName")
+        cluster.add_tags(self.params.get("Tags") or [])
+        return result
+
+    def lookup(self: rds_models.RDSBackend, arn: str) -> Any:
+        if ":global-cluster:" in arn:
+            return find_global_cluster(self.account_id, arn)
+        return original_lookup(self, arn)
+
+    rds_responses.RDSResponse.create_global_cluster = create  # type: ignore[method-assign]
+    rds_models.RDSBackend._get_resource_for_tagging = lookup  # type: ignore[method-assign]
+    rds_models.GlobalCluster.database_name = None  # type: ignore[attr-defined]
+
+
+@patch
+def provisioned_cluster_scaling_info() -> None:
+    """AWS: ``ScalingConfigurationInfo`` is returned only for serverless v1 clusters.
+
+    moto returns an empty one for provisioned clusters, a perpetual diff on every plan.
+    """
+
+    def info(self: rds_models.DBCluster) -> dict[str, Any] | None:
+        if self.engine_mode != "serverless":
+            return None
+        configuration = self.scaling_configuration or {}
+        return {
+            "MinCapacity": configuration.get("min_capacity"),
+            "MaxCapacity": configuration.get("max_capacity"),
+            "AutoPause": configuration.get("auto_pause"),
+            "SecondsUntilAutoPause": configuration.get("seconds_until_auto_pause"),
+            "TimeoutAction": configuration.get("timeout_action"),
+            "SecondsBeforeTimeout": configuration.get("seconds_before_timeout"),
+        }
+
+    rds_models.DBCluster.scaling_configuration_info = property(info)  # type: ignore[assignment]
+
+
+@patch
+def secondary_reports_its_replication_source() -> None:
+    """AWS: a secondary member of a global database reports the writer cluster as its
+    ``ReplicationSourceIdentifier`` (DescribeDBClusters). That is why the provider documents
+    ``ignore_changes = [replication_source_identifier]`` for global members (website/docs/r/rds_cluster:
+    "If DB Cluster is part of a Global Cluster, use the lifecycle configuration block ignore_changes
+    argument"; provider PR #40921: "Without this any additional run after the initial one will
+    promote the secondary").
+
+    moto reports none, so a configuration that forgets the guard plans "No changes" on the emulator
+    and promotes (splits) the cluster on AWS.
+    """
+    original = rds_models.RDSBackend.create_db_cluster
+
+    def create(self: rds_models.RDSBackend, kwargs: dict[str, Any]) -> Any:
+        cluster = original(self, kwargs)
+        global_id = getattr(cluster, "global_cluster_identifier", None)
+        global_cluster = find_global_cluster(self.account_id, global_id) if global_id else None
+        if global_cluster is not None and not cluster.is_writer:
+            writer = next((m for m in global_cluster.members if m.is_writer), None)
+            if writer is not None:
+                cluster.replication_source_identifier = writer.db_cluster_arn
+        return cluster
+
+    rds_models.RDSBackend.create_db_cluster = create  # type: ignore[method-assign]
+
+
+@patch
+def cross_region_membership() -> None:
+    """AWS: deleting a member cluster, or RemoveFromGlobalCluster, detaches it whatever its region.
+
+    moto keeps global clusters in one regional backend and only detaches members deleted there,
+    so destroying the global cluster afterwards fails with "is not empty" forever.
+    """
+
+    def remove_from_global_cluster(
+        self: rds_models.RDSBackend, global_cluster_identifier: str, db_cluster_identifier: str
+    ) -> rds_models.GlobalCluster | None:
+        global_cluster = find_global_cluster(self.account_id, global_cluster_identifier)
+        if global_cluster is None:
+            return None
+        member = find_member(global_cluster, db_cluster_identifier)
+        if member is not None:
+            global_cluster.members.remove(member)
+            member.global_cluster_identifier = None
+            member.is_writer = False
+            member.replication_source_identifier = None
+        return global_cluster
+
+    original_delete = rds_models.RDSBackend.delete_db_cluster
+
+    def delete_db_cluster(self: rds_models.RDSBackend, cluster_identifier: str, snapshot_name: str | None = None) -> Any:
+        cluster = self.clusters.get(cluster_identifier)
+        global_id = getattr(cluster, "global_cluster_identifier", None) if cluster else None
+        if cluster is not None and not cluster.deletion_protection and global_id:
+            remove_from_global_cluster(self, global_id, cluster.db_cluster_arn)
+            cluster.replication_source_identifier = None  # detached: moto would look the source up again
+        return original_delete(self, cluster_identifier, snapshot_name)
+
+    rds_models.RDSBackend.remove_from_global_cluster = remove_from_global_cluster  # type: ignore[method-assign]
+    rds_models.RDSBackend.delete_db_cluster = delete_db_cluster  # type: ignore[method-assign]
+
+    def response(self: rds_responses.RDSResponse) -> rds_responses.ActionResult:
+        global_cluster = self.backend.remove_from_global_cluster(
+            global_cluster_identifier=self.params["GlobalClusterIdentifier"],
+            db_cluster_identifier=self.params["DbClusterIdentifier"],
+        )
+        return rds_responses.ActionResult({"GlobalCluster": global_cluster})
+
+    rds_responses.RDSResponse.remove_from_global_cluster = response  # type: ignore[method-assign]
+
+
+def _move_writer(self: rds_responses.RDSResponse, *, allow_data_loss: bool) -> rds_responses.ActionResult:
+    params = self.params
+    identifier = params["GlobalClusterIdentifier"]
+    target = params["TargetDbClusterIdentifier"]
+    global_cluster = find_global_cluster(self.current_account, identifier)
+    if global_cluster is None:
+        raise RDSClientError("GlobalClusterNotFoundFault", f"Global cluster {identifier} not found")
+    member = find_member(global_cluster, target)
+    if member is None:
+        raise GlobalClusterMemberFault(f"{target} is not a member of global cluster {identifier}")
+    if member.is_writer:
+        raise GlobalClusterMemberFault(f"{target} is already the writer of global cluster {identifier}")
+    if not allow_data_loss and member.engine_version != global_cluster.engine_version:
+        raise GlobalClusterStateFault("Switchover requires every member to run the same engine version")
+    set_writer(global_cluster, member)
+    from tools.emulator import hooks  # the data plane (real PostgreSQL) follows, when one is attached
+
+    hooks.writer_moved(global_cluster, member, allow_data_loss=allow_data_loss)
+    return rds_responses.ActionResult({"GlobalCluster": global_cluster})
+
+
+@patch
+def switchover_and_failover() -> None:
+    """AWS: SwitchoverGlobalCluster demotes the writer to a secondary and promotes the target,
+    keeping the topology (API_SwitchoverGlobalCluster: "demotes the current primary cluster to a
+    secondary (read-only) cluster, maintaining the original replication topology");
+    FailoverGlobalCluster with ``AllowDataLoss`` promotes the target at once, and Aurora adds the
+    old primary back as a secondary when its region returns (Aurora User Guide, "Managed failover").
+    After either, the demoted cluster and every other secondary report the new writer as their
+    ``ReplicationSourceIdentifier`` and the new writer reports none.
+
+    moto implements neither. AWS completes them asynchronously in about a minute; the emulator
+    completes them at once and keeps AWS's refusals (not a member, already the writer, versions).
+    """
+
+    def switchover(self: rds_responses.RDSResponse) -> rds_responses.ActionResult:
+        return _move_writer(self, allow_data_loss=False)
+
+    def failover(self: rds_responses.RDSResponse) -> rds_responses.ActionResult:
+        allow = str(self.params.get("AllowDataLoss", "false")).lower() == "true"
+        switchover_requested = str(self.params.get("Switchover", "false")).lower() == "true"
+        if allow and switchover_requested:
+            raise RDSClientError("InvalidParameterCombination", "Specify either AllowDataLoss or Switchover, not both")
+        return _move_writer(self, allow_data_loss=allow)
+
+    rds_responses.RDSResponse.switchover_global_cluster = switchover  # type: ignore[attr-defined]
+    rds_responses.RDSResponse.failover_global_cluster = failover  # type: ignore[attr-defined]
+
+
+_INSTANCE_MONITORING_FIELDS = (
+    "monitoring_interval",
+    "monitoring_role_arn",
+    "performance_insights_enabled",
+    "performance_insights_kms_key_id",
+    "performance_insights_retention_period",
+)
+
+
+@patch
+def instance_monitoring_settings() -> None:
+    """AWS: DescribeDBInstances returns MonitoringInterval, MonitoringRoleArn and the
+    Performance Insights settings an instance was created or modified with.
+
+    moto ignores them, so every plan would try to turn enhanced monitoring and Performance
+    Insights on again.
+    """
+    original_init = rds_models.DBInstance.__init__
+    original_update = rds_models.DBInstance.update
+
+    def remember(instance: rds_models.DBInstance, kwargs: dict[str, Any]) -> None:
+        if kwargs.get("enable_performance_insights") is not None:  # the request's name for it
+            instance.performance_insights_enabled = kwargs["enable_performance_insights"]  # type: ignore[attr-defined]
+        for name in _INSTANCE_MONITORING_FIELDS:
+            if kwargs.get(name) is not None:
+                setattr(instance, name, kwargs[name])
+
+    def init(self: rds_models.DBInstance, *args: Any, **kwargs: Any) -> None:
+        for name in _INSTANCE_MONITORING_FIELDS:
+            setattr(self, name, None)
+        original_init(self, *args, **kwargs)
+        remember(self, kwargs)
+        if self.monitoring_interval is None:  # type: ignore[attr-defined]
+            self.monitoring_interval = 0  # type: ignore[attr-defined]
+
+    def update(self: rds_models.DBInstance, **kwargs: Any) -> Any:
+        remember(self, kwargs)
+        return original_update(self, **kwargs)
+
+    rds_models.DBInstance.__init__ = init  # type: ignore[method-assign]
+    rds_models.DBInstance.update = update  # type: ignore[method-assign]
