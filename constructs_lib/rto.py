@@ -1,33 +1,44 @@
-"""The recovery budget: how long from a regional failure until clients write in the other region.
+"""The recovery budget: from a regional failure until clients write in another region.
 
-  detection   writer-health alarm: period x evaluation periods
-  + health    Route 53 CloudWatch-metric health checks follow the alarm (allowance)
-  + promotion Aurora promotes the secondary (AWS documents under a minute for a global database)
-  + DNS TTL   clients drop the cached answer
+Computed from the same settings the constructs use, so what synth prints is what is deployed:
+
+  detection   the monitor in another region runs every ``SCHEDULE_SECONDS`` (worst case: the fault
+              lands just after a run) + ``failover.detection_periods`` alarm periods of the same length
+  + health    Route 53 follows the CloudWatch alarm's data stream (allowance, checked by game day)
+  + promotion Aurora promotes the secondary (AWS documents about a minute for a managed failover)
+  + DNS TTL   clients drop the cached ``db.<zone>`` answer
   = RTO, checked against ``rto_target_seconds`` at synth time.
 
-RPO is the replication lag the alarms tolerate: ``lag_alarm_threshold_seconds`` (a switchover
-loses nothing; a failover can lose at most what had not replicated).
+RPO is what the alarms tolerate: ``lag_alarm_threshold_seconds`` (a switchover loses nothing; a
+failover can lose at most what had not replicated).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-WRITER_ALARM_PERIOD_SECONDS = 60
-WRITER_ALARM_EVALUATION_PERIODS = 2
+from functions.replication_monitor.contract import SCHEDULE_SECONDS
+
+ALARM_PERIOD_SECONDS = SCHEDULE_SECONDS  # one datum per monitor run: a shorter period would read gaps
 HEALTH_CHECK_ALLOWANCE_SECONDS = 30
 PROMOTION_ALLOWANCE_SECONDS = 60
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RecoveryBudget:
-    detection_seconds: int
-    health_check_seconds: int
-    promotion_seconds: int
+    detection_periods: int
     dns_ttl_seconds: int
     rpo_seconds: float
+    rpo_source: str
     rto_target_seconds: int
+    monitor_interval_seconds: int = SCHEDULE_SECONDS
+    alarm_period_seconds: int = ALARM_PERIOD_SECONDS
+    health_check_seconds: int = HEALTH_CHECK_ALLOWANCE_SECONDS
+    promotion_seconds: int = PROMOTION_ALLOWANCE_SECONDS
+
+    @property
+    def detection_seconds(self) -> int:
+        return self.monitor_interval_seconds + self.alarm_period_seconds * self.detection_periods
 
     @property
     def rto_seconds(self) -> int:
@@ -40,18 +51,8 @@ class RecoveryBudget:
     def explain(self) -> str:
         return (
             f"RTO {self.rto_seconds} s = detection {self.detection_seconds} s "
-            f"({WRITER_ALARM_EVALUATION_PERIODS} x {WRITER_ALARM_PERIOD_SECONDS} s alarm) + health check {self.health_check_seconds} s "
+            f"(monitor every {self.monitor_interval_seconds} s + {self.detection_periods} x {self.alarm_period_seconds} s alarm periods, "
+            f"read from another region) + health check {self.health_check_seconds} s "
             f"+ promotion {self.promotion_seconds} s + DNS TTL {self.dns_ttl_seconds} s "
-            f"(target {self.rto_target_seconds} s); RPO <= {self.rpo_seconds:g} s (lag alarm threshold)"
+            f"(target {self.rto_target_seconds} s); RPO <= {self.rpo_seconds:g} s ({self.rpo_source})"
         )
-
-
-def recovery_budget(dns_ttl_seconds: int, lag_threshold_seconds: float, rto_target_seconds: int) -> RecoveryBudget:
-    return RecoveryBudget(
-        detection_seconds=WRITER_ALARM_PERIOD_SECONDS * WRITER_ALARM_EVALUATION_PERIODS,
-        health_check_seconds=HEALTH_CHECK_ALLOWANCE_SECONDS,
-        promotion_seconds=PROMOTION_ALLOWANCE_SECONDS,
-        dns_ttl_seconds=dns_ttl_seconds,
-        rpo_seconds=lag_threshold_seconds,
-        rto_target_seconds=rto_target_seconds,
-    )

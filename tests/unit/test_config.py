@@ -10,11 +10,7 @@ from typing import Any
 import pytest
 
 from constructs_lib.config import ConfigError, NatGateways, load_settings, parse_environments
-from tests.helpers import PROJECT_DIR, cdktf_environments, minimal_environment
-
-
-def parse_one(env: dict[str, Any], name: str = "dev"):
-    return parse_environments({name: env}, source="test").get(name)
+from tests.helpers import PROJECT_DIR, cdktf_environments, minimal_environment, parse_one
 
 
 def test_defaults_follow_the_mission() -> None:
@@ -22,12 +18,19 @@ def test_defaults_follow_the_mission() -> None:
     assert env.primary_region == "us-east-1"
     assert env.secondary_regions == ("us-west-2",)
     assert {r: str(c) for r, c in env.vpc_cidrs.items()} == {"us-east-1": "10.0.0.0/16", "us-west-2": "10.1.0.0/16"}
-    assert env.monitoring.lag_alarm_threshold_seconds == 5
-    assert env.monitoring.reserved_concurrency == 5
-    assert env.dns.ttl_seconds == 60
+    assert env.lag_alarm_threshold_seconds == 5
+    assert env.monitor_reserved_concurrency == 5
+    assert env.dns_ttl_seconds == 30
     assert env.environment == "dev"
     assert env.stack_name == "dr-dev"
     assert not env.is_production
+    # The state lives outside the primary region: during its outage the stack can still be planned.
+    assert env.state_region == "us-west-2"
+    assert env.network.availability_zone_ids == {
+        "us-east-1": ("use1-az1", "use1-az2", "use1-az4"),  # use1-az3 lacks current instance families and EKS
+        "us-west-2": ("usw2-az1", "usw2-az2", "usw2-az3"),
+    }
+    assert env.failover.switchover_max_lag_seconds == 5 and env.failover.detection_periods == 2
 
 
 def test_environment_decides_protection_and_sizing() -> None:
@@ -161,7 +164,7 @@ BAD_INPUTS = [
     ),
     pytest.param(
         {"dr_operations": {}},
-        "dev.dr_operations.external_id: required (the sts:ExternalId operators must present)",
+        "dev.dr_operations.external_id: required (the `sts:ExternalId` DR operators present when they assume the DR role)",
         id="missing-external-id",
     ),
     pytest.param(
@@ -173,6 +176,62 @@ BAD_INPUTS = [
         {"app_clusters": {"node_min_size": 3, "node_desired_size": 2}},
         "dev.app_clusters.node_desired_size: must satisfy node_min_size <= node_desired_size <= node_max_size, got 3 <= 2 <= 2",
         id="impossible-node-sizes",
+    ),
+    pytest.param(
+        {"network": {"availability_zone_ids": {"us-east-1": ["use1-az1", "use1-az2"]}}},
+        "dev.network.availability_zone_ids.us-east-1: at least 3 entries, got 2",
+        id="too-few-azs",
+    ),
+    pytest.param(
+        {"network": {"availability_zone_ids": {"us-east-1": ["use1-az1", "usw2-az2", "use1-az4"]}}},
+        "dev.network.availability_zone_ids.us-east-1[1]: 'usw2-az2' is not an AZ ID of us-east-1 (they start with 'use1-')",
+        id="az-of-another-region",
+    ),
+    pytest.param(
+        {"network": {"availability_zone_ids": {"us-east-1": ["us-east-1a", "use1-az2", "use1-az4"]}}},
+        "dev.network.availability_zone_ids.us-east-1[0]: expected an availability zone ID such as 'use1-az1', got 'us-east-1a'",
+        id="az-name-not-id",
+    ),
+    pytest.param(
+        {"network": {"availability_zone_ids": {"us-east-1": ["use1-az1", "use1-az1", "use1-az4"]}}},
+        "dev.network.availability_zone_ids.us-east-1: ['use1-az1', 'use1-az1', 'use1-az4'] lists an AZ twice",
+        id="az-twice",
+    ),
+    pytest.param(
+        {"secondary_regions": ["us-west-1"]},
+        "dev.network.availability_zone_ids.us-west-1: required for us-west-1 (drkit has no default there",
+        id="region-without-default-azs",
+    ),
+    pytest.param(
+        {"secondary_regions": ["ap-east-2"]},
+        "dev.secondary_regions[0]: 'ap-east-2' has no AWS-published Powertools for AWS Lambda layer",
+        id="region-without-powertools",
+    ),
+    pytest.param(
+        {"monitor_reserved_concurrency": 950},
+        "dev.monitor_reserved_concurrency: 950 (+ 1 for the runbook) leaves 49 of lambda_concurrency_quota 1000 unreserved per region; "
+        "Lambda keeps at least 100 unreserved",
+        id="concurrency-over-quota",
+    ),
+    pytest.param(
+        {"monitor_reserved_concurrency": 5, "lambda_concurrency_quota": 100},
+        "dev.monitor_reserved_concurrency: 5 (+ 1 for the runbook) leaves 94 of lambda_concurrency_quota 100 unreserved",
+        id="small-account-quota",
+    ),
+    pytest.param(
+        {"dns_ttl_seconds": 60},
+        "dev.rto_target_seconds: 300 is less than the recovery budget: RTO 330 s = detection 180 s",
+        id="budget-over-target",
+    ),
+    pytest.param(
+        {"failover": {"detection_periods": 0}},
+        "dev.failover.detection_periods: must be between 1 and 10, got 0",
+        id="zero-detection-periods",
+    ),
+    pytest.param(
+        {"app_clusters": {"admin_principal_arns": ["arn:aws:iam::123456789012:root"]}},
+        "dev.app_clusters.admin_principal_arns[0]: expected an IAM role or user ARN",
+        id="root-as-eks-admin",
     ),
 ]
 

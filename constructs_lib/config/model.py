@@ -1,0 +1,372 @@
+"""The configuration model: every setting with its default, its reader and a one-line description.
+
+Each setting is a dataclass field declared with :func:`setting`; the loader reads the field's
+JSON key with the field's reader and default, so a setting's default and description live here
+and nowhere else (the README's settings table is generated from this module and checked by a
+test). Cross-field rules of a section are in its ``__post_init__`` and raise
+:class:`SettingError` naming the field; the loader adds the section's path.
+
+Nothing here imports cdktf: tools and tests load configuration in milliseconds.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from constructs_lib.config.readers import (
+    BUCKET,
+    EC2_TYPE,
+    EMAIL,
+    EXTERNAL_ID,
+    HTTPS_URL,
+    IAM_PRINCIPAL,
+    INSTANCE_CLASS,
+    K8S_VERSION,
+    NAME,
+    URL,
+    ZONE_NAME,
+    Parser,
+    as_any_cidr,
+    as_bool,
+    as_enum,
+    as_int,
+    as_list,
+    as_positive_number,
+    as_region,
+    as_str,
+)
+from constructs_lib.engine_catalog import version_key
+from constructs_lib.naming import Names
+from constructs_lib.rto import RecoveryBudget
+
+PRODUCTION_ENVIRONMENTS = frozenset({"production", "prod"})
+LOCAL_ENVIRONMENT = "local"
+RESERVED_TAGS = frozenset({"Environment", "Project", "DR-Role", "ManagedBy"})
+# Lambda keeps at least this much concurrency unreserved per region ("You can reserve up to the
+# Unreserved account concurrency value minus 100", Lambda developer guide, configuration-concurrency).
+ENGINE_KEYS = ("aurora_engine_major", "aurora_engine_version")
+LAMBDA_UNRESERVED_MINIMUM = 100
+RUNBOOK_RESERVED_CONCURRENCY = 1  # one DR operation at a time per region
+
+
+def is_production(environment: str) -> bool:
+    """Production protects stateful resources; every other environment is destroyable."""
+    return environment in PRODUCTION_ENVIRONMENTS
+
+
+class SettingError(ValueError):
+    """A rule between settings of one section is broken; ``field`` names the setting to blame."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+# --------------------------------------------------------------------------- defaults
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a default may depend on."""
+
+    name: str  # the environment's key in the configuration
+    production: bool
+    regions: tuple[str, ...]  # primary first
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "required"
+
+
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True)
+class ByEnvironment:
+    production: Any
+    other: Any
+
+    def resolve(self, context: Context) -> Any:
+        return self.production if context.production else self.other
+
+    def describe(self) -> str:
+        return f"{_show_default(self.production)} production / {_show_default(self.other)}"
+
+
+@dataclass(frozen=True)
+class Derived:
+    function: Callable[[Context], Any]
+    description: str
+
+    def resolve(self, context: Context) -> Any:
+        return self.function(context)
+
+    def describe(self) -> str:
+        return self.description
+
+
+def _show_default(value: Any) -> str:
+    if isinstance(value, StrEnum):
+        return f"`{value.value}`"
+    if isinstance(value, tuple):
+        return f"`{list(value)}`".replace("'", '"')
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, float) and value.is_integer():
+        return f"`{int(value)}`"
+    return f"`{value}`"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one setting is read: description, reader, default (and its JSON keys when they differ)."""
+
+    doc: str
+    parse: Parser[Any] | None  # None: read by the loader's own code (a map keyed by region, ...)
+    default: Any = REQUIRED
+    keys: tuple[str, ...] = ()  # the JSON keys when not the field's name
+
+    def resolve_default(self, context: Context) -> Any:
+        if isinstance(self.default, (ByEnvironment, Derived)):
+            return self.default.resolve(context)
+        return self.default
+
+    def describe_default(self) -> str:
+        if self.default is REQUIRED:
+            return "required"
+        if self.default is None:
+            return "—"
+        if isinstance(self.default, (ByEnvironment, Derived)):
+            return self.default.describe()
+        return _show_default(self.default)
+
+
+SPEC = "drkit.setting"
+SECTION = "drkit.section"
+
+
+def setting(doc: str, parse: Parser[Any] | None, default: Any = REQUIRED, keys: tuple[str, ...] = ()) -> Any:
+    """A configuration field: read from the JSON key of the same name (or from ``keys``)."""
+    return field(metadata={SPEC: Spec(doc, parse, default, keys)})
+
+
+def section(doc: str) -> Any:
+    """A nested object of settings (its type is the field's dataclass)."""
+    return field(metadata={SECTION: doc})
+
+
+# --------------------------------------------------------------------------- sections
+
+
+class NatGateways(StrEnum):
+    PER_AZ = "per_az"
+    SINGLE = "single"
+
+
+class CapacityType(StrEnum):
+    ON_DEMAND = "ON_DEMAND"
+    SPOT = "SPOT"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineSelection:
+    """The aurora-postgresql version, validated against the global-database catalog."""
+
+    version: str
+    catalog_checked_on: str
+
+    @property
+    def major(self) -> int:
+        return version_key(self.version)[0]
+
+    @property
+    def parameter_group_family(self) -> str:
+        return f"aurora-postgresql{self.major}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseSettings:
+    instance_class: str = setting("Aurora instance class", INSTANCE_CLASS, "db.r6g.large")
+    instances_per_region: int = setting("instances per cluster (1–15), spread across AZs", as_int(1, 15), 2)
+    backup_retention_days: int = setting("automated backup retention in days (1–35)", as_int(1, 35), ByEnvironment(35, 7))
+    database_name: str = "transactions"
+    master_username: str = "dbadmin"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkSettings:
+    nat_gateways: NatGateways = setting(
+        "NAT gateways per region (`per_az` or `single`)", as_enum(NatGateways), ByEnvironment(NatGateways.PER_AZ, NatGateways.SINGLE)
+    )
+    flow_log_retention_days: int = setting("VPC flow-log retention in days", as_int(1, 3653), ByEnvironment(365, 30))
+    availability_zone_ids: Mapping[str, tuple[str, ...]] = setting(
+        'object keyed by region: the three AZ IDs (not names) the subnets use, e.g. `["use1-az1", "use1-az2", "use1-az4"]`',
+        None,
+        Derived(lambda c: None, "per region: its first three AZ IDs, skipping use1-az3, usw1-az2, cac1-az3, apne1-az3; none for us-west-1"),
+    )
+    availability_zones: int = 3
+
+
+@dataclass(frozen=True, kw_only=True)
+class DnsSettings:
+    zone_name: str = setting(
+        "private hosted zone for the failover records", ZONE_NAME, Derived(lambda c: Names(c.name).default_zone_name, "`<name>.drkit.internal`")
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertSettings:
+    emails: tuple[str, ...] = setting("e-mail subscriptions of every regional alert topic", as_list(EMAIL), ())
+    https_endpoints: tuple[str, ...] = setting("HTTPS subscriptions of every regional alert topic", as_list(HTTPS_URL), ())
+
+
+@dataclass(frozen=True, kw_only=True)
+class DrOperationsSettings:
+    external_id: str = setting("the `sts:ExternalId` DR operators present when they assume the DR role", EXTERNAL_ID)
+    trusted_principals: tuple[str, ...] = setting(
+        "IAM principals allowed to assume the DR role (empty: the account root)", as_list(IAM_PRINCIPAL, max_items=20), ()
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailoverSettings:
+    switchover_max_lag_seconds: float = setting(
+        "the runbook refuses a switchover while the target's replication lag is above this", as_positive_number(3600), 5.0
+    )
+    detection_periods: int = setting("one-minute periods a writer must look dead from another region before DNS fails over", as_int(1, 10), 2)
+    replication_stall_seconds: int = setting(
+        "replication lag (or silence) beyond which an observer counts the writer as not replicating", as_int(10, 3600), 60
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppClusterSettings:
+    enabled: bool = setting("one EKS cluster per region for the transaction services", as_bool, True)
+    kubernetes_version: str = setting("EKS Kubernetes version", K8S_VERSION, "1.33")
+    endpoint_public_access: bool = setting("public EKS API endpoint (needs `public_access_cidrs`)", as_bool, False)
+    public_access_cidrs: tuple[str, ...] = setting("CIDRs allowed to reach a public EKS API endpoint", as_list(as_any_cidr), ())
+    node_instance_types: tuple[str, ...] = setting("node instance types", as_list(EC2_TYPE, max_items=10, min_items=1), ("m6i.large",))
+    node_min_size: int = setting("node group minimum size", as_int(0, 100), ByEnvironment(3, 1))
+    node_desired_size: int = setting("node group desired size", as_int(0, 100), ByEnvironment(3, 1))
+    node_max_size: int = setting("node group maximum size", as_int(1, 100), ByEnvironment(6, 2))
+    capacity_type: CapacityType = setting("`ON_DEMAND` or `SPOT` nodes", as_enum(CapacityType), CapacityType.ON_DEMAND)
+    admin_principal_arns: tuple[str, ...] = setting(
+        "IAM roles or users given cluster-admin through EKS access entries (the DR role always gets edit access)",
+        as_list(as_str(r"arn:aws:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}", "an IAM role or user ARN"), max_items=20),
+        (),
+    )
+
+    def __post_init__(self) -> None:
+        if not self.node_min_size <= self.node_desired_size <= self.node_max_size:
+            raise SettingError(
+                "node_desired_size",
+                "must satisfy node_min_size <= node_desired_size <= node_max_size, "
+                f"got {self.node_min_size} <= {self.node_desired_size} <= {self.node_max_size}",
+            )
+        if self.endpoint_public_access and not self.public_access_cidrs:
+            raise SettingError("public_access_cidrs", "required when endpoint_public_access is true (never 0.0.0.0/0 by default)")
+
+
+# --------------------------------------------------------------------------- the environment
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvironmentConfig:
+    """One deployable environment: one stack ``dr-<name>``. Fields mirror the JSON keys."""
+
+    name: str
+    environment: str = setting(
+        "value of the `Environment` tag; `production` (or `prod`) turns on protection (deletion protection, final snapshots, "
+        "`prevent_destroy`); any other value is fully destroyable",
+        NAME,
+        Derived(lambda c: c.name, "the key"),
+    )
+    primary_region: str = setting("region of the writer at deploy time; a known commercial AWS region", as_region, "us-east-1")
+    secondary_regions: tuple[str, ...] = setting("1–10 regions (Aurora's limit), no duplicates, not the primary", None, ("us-west-2",))
+    vpc_cidrs: Mapping[str, ipaddress.IPv4Network] = setting(
+        "object keyed by region; private IPv4, /16–/20, pairwise disjoint", None, Derived(lambda c: None, "`10.<n>.0.0/16` by region order")
+    )
+    engine: EngineSelection = setting(
+        "`aurora_engine_major` picks the newest catalog version of that major; "
+        "`aurora_engine_version` an exact one (must be in the global-database catalog)",
+        None,
+        Derived(lambda c: None, "newest version in the catalog"),
+        keys=ENGINE_KEYS,
+    )
+    lag_alarm_threshold_seconds: float = setting("replication-lag alert threshold in seconds (> 0, ≤ 3600)", as_positive_number(3600), 5.0)
+    monitor_reserved_concurrency: int = setting("reserved concurrency of the lag monitor (1–1000)", as_int(1, 1000), 5)
+    lambda_concurrency_quota: int = setting(
+        "the account's Lambda concurrency quota per region; drkit's reserved concurrency must leave 100 unreserved", as_int(100, 1_000_000), 1000
+    )
+    log_retention_days: int = setting("retention of the project's log groups in days", as_int(1, 3653), ByEnvironment(365, 30))
+    dns_ttl_seconds: int = setting("TTL of the failover records (seconds)", as_int(1, 86400), 30)
+    state_bucket: str = setting("S3 bucket of the Terraform state", BUCKET, "drkit-terraform-state")
+    state_region: str = setting(
+        "region of the state bucket; keep it out of the primary region so a primary outage leaves the stack plannable",
+        as_region,
+        Derived(lambda c: c.regions[1], "the first secondary region"),
+    )
+    tags: Mapping[str, str] = setting("extra tags; `Environment`, `Project`, `DR-Role`, `ManagedBy` are drkit's", None, Derived(lambda c: {}, "`{}`"))
+    rto_target_seconds: int = setting("recovery-time objective; synth fails when the recovery budget exceeds it", as_int(60, 86400), 300)
+    aws_endpoint_url: str | None = setting("emulator endpoint; allowed only when `environment` is `local`", URL, None)
+    database: DatabaseSettings = section("the Aurora clusters")
+    network: NetworkSettings = section("VPCs")
+    dns: DnsSettings = section("the private zone")
+    alerts: AlertSettings = section("alert subscriptions")
+    dr_operations: DrOperationsSettings = section("the DR operations role")
+    failover: FailoverSettings = section("failover detection and the runbook's guards")
+    app_clusters: AppClusterSettings = section("EKS per region")
+
+    @property
+    def names(self) -> Names:
+        return Names(self.name)
+
+    @property
+    def is_production(self) -> bool:
+        return is_production(self.environment)
+
+    @property
+    def is_local(self) -> bool:
+        return self.aws_endpoint_url is not None
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return (self.primary_region, *self.secondary_regions)
+
+    @property
+    def stack_name(self) -> str:
+        return self.names.stack
+
+    @property
+    def state_key(self) -> str:
+        return self.names.state_key(self.environment)
+
+    @property
+    def recovery_budget(self) -> RecoveryBudget:
+        return RecoveryBudget(
+            detection_periods=self.failover.detection_periods,
+            dns_ttl_seconds=self.dns_ttl_seconds,
+            rpo_seconds=self.lag_alarm_threshold_seconds,
+            rpo_source="lag alarm threshold",
+            rto_target_seconds=self.rto_target_seconds,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    source: str
+    environments: tuple[EnvironmentConfig, ...] = ()
+
+    def get(self, name: str) -> EnvironmentConfig:
+        from constructs_lib.config.readers import ConfigError
+
+        for env in self.environments:
+            if env.name == name:
+                return env
+        raise ConfigError(f"{name}: no such environment (have: {', '.join(e.name for e in self.environments)})")
