@@ -84,14 +84,15 @@ def measure(url: str, secondaries: int, runs: int) -> dict[str, Any]:
     topic = client("sns", "us-east-1").create_topic(Name=f"{global_id}-alerts")["TopicArn"]
     settings = MonitorSettings(
         environment="bench", region="us-east-1", global_cluster_id=global_id, alert_topic_arn=topic,
-        state_parameter=f"/bench/{global_id}/state", threshold_seconds=5,
+        state_parameter=f"/bench/{global_id}/state", lag_alarm_threshold_seconds=5, replication_stall_seconds=60,
+        member_regions=tuple(regions),
     )  # fmt: skip
     run(settings, client)  # warm-up: first state write
     timings = []
     calls.clear()
     for _ in range(runs):
         start = time.perf_counter()
-        verdict, _ = run(settings, client)
+        verdict = run(settings, client).verdict
         timings.append((time.perf_counter() - start) * 1000)
         assert verdict.status.value == "OK", verdict
     per_run = {name: n // runs for name, n in sorted(calls.items())}

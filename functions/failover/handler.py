@@ -1,39 +1,30 @@
-"""Lambda entry point of the runbook: ``{"operation": "switchover"|"failover"|"status", "target_region": ..., "dry_run": bool}``."""
+"""Lambda entry point of the runbook.
+
+Payload: ``{"operation": "switchover"|"failover"|"status", "target_region": ..., "dry_run": bool,
+"requested_at": "<ISO 8601 with time zone>", "expected_writer_region": optional}``. A request older
+than ``MAX_REQUEST_AGE_SECONDS`` never acts (the function's event invoke config also discards
+asynchronous events after that age and never retries them).
+"""
 
 from __future__ import annotations
 
-import logging
 import os
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 import boto3
+from aws_lambda_powertools import Logger
 from botocore.config import Config
 
-from .logic import Operation, render_status
-from .runner import RunbookSettings, execute, read_state
+from .contract import MAX_REQUEST_AGE_SECONDS, SERVICE, Request
+from .logic import Operation, render_status, request_age_refusal
+from .runner import execute, read_state
+from .settings import from_env
 
-LOG = logging.getLogger("drkit.failover")
-LOG.setLevel(logging.INFO)
+logger = Logger(service=SERVICE)
+SETTINGS = from_env(os.environ)  # cold start: a missing variable fails loudly, by name
 RETRIES = Config(retries={"max_attempts": 5, "mode": "adaptive"}, connect_timeout=5, read_timeout=20)
-
-
-def _settings(environ: dict[str, str]) -> RunbookSettings:
-    missing = [name for name in ("DRKIT_ENVIRONMENT", "GLOBAL_CLUSTER_ID", "ALERT_TOPIC_ARN", "AWS_REGION") if not environ.get(name)]
-    if missing:
-        raise RuntimeError(f"environment variable {missing[0]} is missing or empty")
-    return RunbookSettings(
-        environment=environ["DRKIT_ENVIRONMENT"],
-        api_region=environ["AWS_REGION"],
-        global_cluster_id=environ["GLOBAL_CLUSTER_ID"],
-        alert_topic_arn=environ["ALERT_TOPIC_ARN"],
-        zone_id=environ.get("ZONE_ID") or None,
-        record_name=environ.get("RECORD_NAME") or None,
-        max_switchover_lag_seconds=float(environ.get("MAX_SWITCHOVER_LAG_SECONDS", "5")),
-    )
-
-
-SETTINGS = _settings(dict(os.environ))
 
 
 @cache
@@ -41,15 +32,33 @@ def client(service: str, region: str) -> Any:
     return boto3.client(service, region_name=region, config=RETRIES)
 
 
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@logger.inject_lambda_context
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     if not isinstance(event, dict):
         return {"result": "rejected", "reason": "the event must be an object"}
-    operation = str(event.get("operation", ""))
+    operation = str(event.get(Request.OPERATION, ""))
     if operation == "status":
         return {"result": "status", "status": render_status(read_state(client, SETTINGS))}
     if operation not in {o.value for o in Operation}:
         return {"result": "rejected", "reason": f"operation must be switchover, failover or status, got {operation!r}"}
-    target = event.get("target_region")
+    target = event.get(Request.TARGET_REGION)
     if not isinstance(target, str) or not target:
-        return {"result": "rejected", "reason": "target_region is required"}
-    return execute(Operation(operation), target, bool(event.get("dry_run", False)), SETTINGS, client, LOG.info)
+        return {"result": "rejected", "reason": f"{Request.TARGET_REGION} is required"}
+    stale = request_age_refusal(event.get(Request.REQUESTED_AT), now(), MAX_REQUEST_AGE_SECONDS)
+    if stale is not None:
+        logger.warning("request refused", extra={"reason": stale})
+        return {"result": "rejected", "reason": stale}
+    expected = event.get(Request.EXPECTED_WRITER_REGION)
+    return execute(
+        Operation(operation),
+        target,
+        bool(event.get(Request.DRY_RUN, False)),
+        SETTINGS,
+        client,
+        logger.info,
+        expected_writer_region=expected if isinstance(expected, str) and expected else None,
+    )

@@ -1,48 +1,87 @@
-"""The runbook's AWS side: read the global cluster, decide (``logic``), act, wait, verify, audit."""
+"""The runbook's AWS side: read the global cluster, decide (``logic``), act, wait, verify, audit.
+
+Clients come from an injected factory ``client(service, region)``, so the same code runs in the
+Lambda, in the operator's CLI (``tools/runbook.py``) and against the emulator. What happens after
+the writer has moved (DNS verification, the audit message) is reported, never allowed to turn a
+finished operation into a failure.
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .logic import GlobalState, NoOp, Operation, Proceed, Refuse, parse_global_state, preflight, render_status, summarize_records, writer_is
+from .logic import (
+    GlobalState,
+    NoOp,
+    Operation,
+    Proceed,
+    Refuse,
+    api_region,
+    parse_global_state,
+    preflight,
+    regions_to_read,
+    render_status,
+    summarize_records,
+    writer_is,
+)
 
 ClientFactory = Callable[[str, str], Any]
 Say = Callable[[str], None]
+ROUTE53_REGION = "us-east-1"  # Route 53 is a global service signed for us-east-1
 
 
 @dataclass(frozen=True)
 class RunbookSettings:
     environment: str
-    api_region: str  # where RDS is called; any member region answers for the global cluster
+    home_region: str  # where the runbook reads the global cluster (the Lambda's region; the CLI's target)
     global_cluster_id: str
-    alert_topic_arn: str | None
+    alert_topic_arns: Mapping[str, str]  # region -> alert topic; audit messages go to the region acted in
     zone_id: str | None
-    record_name: str | None
-    max_switchover_lag_seconds: float = 5.0
+    record_names: tuple[str, ...]
+    switchover_max_lag_seconds: float
     timeout_seconds: float = 840.0
     poll_seconds: float = 10.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
 
 
-def read_state(client: ClientFactory, settings: RunbookSettings) -> GlobalState:
-    response = client("rds", settings.api_region).describe_global_clusters(GlobalClusterIdentifier=settings.global_cluster_id)
+def read_state(
+    client: ClientFactory,
+    settings: RunbookSettings,
+    operation: Operation | None = None,
+    target_region: str | None = None,
+    lost_region: str | None = None,
+) -> GlobalState:
+    """The global cluster from ``home_region``, and each member read in its own region.
+
+    A failover does not read the writer's region, before or after the operation (``lost_region``): it
+    is presumed lost, and calling it would only wait for timeouts (and, in a drill, prove that the
+    runbook depends on the region it replaces).
+    """
+    response = client("rds", settings.home_region).describe_global_clusters(GlobalClusterIdentifier=settings.global_cluster_id)
     (global_cluster,) = response["GlobalClusters"]
+    members = global_cluster.get("GlobalClusterMembers", [])
+    writer_region = lost_region or next((m["DBClusterArn"].split(":")[3] for m in members if m.get("IsWriter")), None)
+    wanted = regions_to_read(operation, [m["DBClusterArn"].split(":")[3] for m in members], writer_region, target_region)
     details: dict[str, Any] = {}
-    for member in global_cluster.get("GlobalClusterMembers", []):
+    for member in members:
         arn = member["DBClusterArn"]
+        region = arn.split(":")[3]
+        if region not in wanted:
+            continue
         try:
-            details[arn] = client("rds", arn.split(":")[3]).describe_db_clusters(DBClusterIdentifier=arn)["DBClusters"][0]
-        except Exception:  # an unreachable region shows as a member without instances
-            details[arn] = {"Status": "unreachable"}
+            details[arn] = client("rds", region).describe_db_clusters(DBClusterIdentifier=arn)["DBClusters"][0]
+        except Exception as error:  # an unreachable region shows as a member that could not be read
+            details[arn] = {"Error": str(error).splitlines()[0][:200]}
     return parse_global_state(global_cluster, details)
 
 
 def replication_lag_seconds(client: ClientFactory, region: str, identifier: str, now: datetime | None = None) -> float | None:
-    """Newest worst lag of one secondary, from its own region (the only place it is published)."""
+    """Newest worst lag of one secondary, from its own region (the only place Aurora publishes it)."""
     now = now or datetime.now(UTC)
     queries = [
         {
@@ -65,71 +104,110 @@ def replication_lag_seconds(client: ClientFactory, region: str, identifier: str,
     return max(newest) / 1000.0 if newest else None
 
 
-def audit(client: ClientFactory, settings: RunbookSettings, subject: str, details: dict[str, Any]) -> None:
-    if settings.alert_topic_arn:
-        region = settings.alert_topic_arn.split(":")[3]
-        message = json.dumps({"environment": settings.environment, **details}, indent=2, default=str)
-        client("sns", region).publish(TopicArn=settings.alert_topic_arn, Subject=f"[drkit {settings.environment}] {subject}"[:100], Message=message)
+def audit(client: ClientFactory, settings: RunbookSettings, regions: tuple[str, ...], subject: str, details: dict[str, Any]) -> str:
+    """Publish the audit message to the first reachable topic of ``regions``; say where it went."""
+    message = json.dumps({"environment": settings.environment, **details}, indent=2, default=str)
+    problems = []
+    for region in dict.fromkeys(regions):
+        topic = settings.alert_topic_arns.get(region)
+        if not topic:
+            continue
+        try:
+            client("sns", region).publish(TopicArn=topic, Subject=f"[drkit {settings.environment}] {subject}"[:100], Message=message)
+        except Exception as error:
+            problems.append(f"{region}: {str(error).splitlines()[0][:160]}")
+            continue
+        return f"audit message sent to {topic}"
+    return "audit message NOT sent (" + ("; ".join(problems) or "no alert topic known for " + ", ".join(regions)) + ")"
 
 
 def verify_dns(client: ClientFactory, settings: RunbookSettings) -> list[str]:
-    if not settings.zone_id or not settings.record_name:
-        return []
-    route53 = client("route53", "us-east-1")
-    records = route53.list_resource_record_sets(HostedZoneId=settings.zone_id)["ResourceRecordSets"]
-    lines = summarize_records(records, settings.record_name)
+    """What the failover records and their health checks say now. Never raises: a check that could
+    not be made is reported as such (Route 53 refuses GetHealthCheckStatus for CALCULATED checks, and
+    its control plane may be unreachable during an outage)."""
+    if not settings.zone_id or not settings.record_names:
+        return ["dns: not verified (no hosted zone known)"]
+    route53 = client("route53", ROUTE53_REGION)
+    try:
+        records = route53.list_resource_record_sets(HostedZoneId=settings.zone_id)["ResourceRecordSets"]
+    except Exception as error:
+        return [f"dns: not verified (ListResourceRecordSets failed: {str(error).splitlines()[0][:160]})"]
+    lines = [f"dns: {line}" for line in summarize_records(records, settings.record_names)]
+    wanted = {name.rstrip(".") + "." for name in settings.record_names}
     for record in records:
         check = record.get("HealthCheckId")
-        if check and record.get("Name") == settings.record_name.rstrip(".") + ".":
+        if not check or record.get("Name") not in wanted:
+            continue
+        try:
             observations = route53.get_health_check_status(HealthCheckId=check).get("HealthCheckObservations", [])
             states = sorted({o.get("StatusReport", {}).get("Status", "?").split(":")[0] for o in observations}) or ["no observations"]
-            lines.append(f"health of {record.get('Failover', '')} record: {', '.join(states)}")
+            lines.append(f"dns: health of {record['Name']} {record.get('Failover', '')} record: {', '.join(states)}")
+        except Exception as error:
+            lines.append(f"dns: health of {record['Name']} {record.get('Failover', '')} record not verified ({str(error).splitlines()[0][:300]})")
     return lines
 
 
-def execute(operation: Operation, target_region: str, dry_run: bool, settings: RunbookSettings, client: ClientFactory, say: Say) -> dict[str, Any]:
-    state = read_state(client, settings)
+def execute(
+    operation: Operation,
+    target_region: str,
+    dry_run: bool,
+    settings: RunbookSettings,
+    client: ClientFactory,
+    say: Say,
+    expected_writer_region: str | None = None,
+) -> dict[str, Any]:
+    state = read_state(client, settings, operation, target_region)
     say(render_status(state))
     target = state.member_in(target_region)
     lag = None
-    if operation is Operation.SWITCHOVER and target is not None and not target.is_writer:
-        lag = replication_lag_seconds(client, target.region, target.identifier)
+    if target is not None and not target.is_writer:
+        try:
+            lag = replication_lag_seconds(client, target.region, target.identifier)
+        except Exception as error:
+            say(f"replication lag of {target.identifier} could not be read: {str(error).splitlines()[0][:160]}")
         say(f"replication lag of {target.identifier}: {'no data' if lag is None else f'{lag:.1f} s'}")
-    decision = preflight(operation, state, target_region, lag, settings.max_switchover_lag_seconds)
+    decision = preflight(operation, state, target_region, lag, settings.switchover_max_lag_seconds, expected_writer_region)
+    writer_region = state.writer.region if state.writer else None
+    call_region = api_region(operation, writer_region, target_region)
+    audit_regions = (call_region, target_region, settings.home_region)
     if isinstance(decision, Refuse):
         say(f"REFUSED: {decision.reason}")
-        audit(client, settings, f"{operation.value} to {target_region} refused", {"reason": decision.reason})
+        say(audit(client, settings, audit_regions, f"{operation.value} to {target_region} refused", {"reason": decision.reason}))
         return {"result": "refused", "reason": decision.reason}
     if isinstance(decision, NoOp):
         say(f"no-op: {decision.reason}")
         return {"result": "no-op", "reason": decision.reason}
     assert isinstance(decision, Proceed)
-    say(f"plan: {decision.describe()}")
+    say(f"plan: {decision.describe()} (API call in {call_region})")
     if dry_run:
         say("dry run: nothing was changed")
-        return {"result": "dry-run", "plan": decision.describe()}
-    rds = client("rds", settings.api_region)
+        return {"result": "dry-run", "plan": decision.describe(), "api_region": call_region}
+    rds = client("rds", call_region)
     start = time.monotonic()
-    audit(client, settings, f"{operation.value} to {target_region} started", {"plan": decision.describe()})
+    say(audit(client, settings, audit_regions, f"{operation.value} to {target_region} started", {"plan": decision.describe(), "lag_seconds": lag}))
     if operation is Operation.SWITCHOVER:
         rds.switchover_global_cluster(GlobalClusterIdentifier=state.identifier, TargetDbClusterIdentifier=decision.target.arn)
     else:
         rds.failover_global_cluster(GlobalClusterIdentifier=state.identifier, TargetDbClusterIdentifier=decision.target.arn, AllowDataLoss=True)
+    watch = replace(settings, home_region=call_region)
+    lost = writer_region if operation is Operation.FAILOVER else None
     while True:
-        current = read_state(client, settings)
+        current = read_state(client, watch, operation, target_region, lost_region=lost)
         elapsed = time.monotonic() - start
         if writer_is(current, decision.target.arn):
             break
         if elapsed > settings.timeout_seconds:
             reason = f"the writer is not {decision.target.identifier} after {elapsed:.0f} s"
-            audit(client, settings, f"{operation.value} to {target_region} did not finish", {"reason": reason})
+            say(audit(client, settings, audit_regions, f"{operation.value} to {target_region} did not finish", {"reason": reason}))
             return {"result": "timeout", "reason": reason}
         say(f"waiting: {elapsed:.0f} s, global cluster {current.status}")
-        time.sleep(settings.poll_seconds)
+        settings.sleep(settings.poll_seconds)
     say(f"verified: {decision.target.identifier} in {target_region} is the writer ({elapsed:.1f} s)")
-    dns = verify_dns(client, settings)
-    for line in dns:
-        say(f"dns: {line}")
-    details = {"plan": decision.describe(), "seconds": round(elapsed, 1), "dns": dns}
-    audit(client, settings, f"{operation.value} to {target_region} completed", details)
+    checks = verify_dns(client, settings)
+    for line in checks:
+        say(line)
+    details: dict[str, Any] = {"plan": decision.describe(), "api_region": call_region, "seconds": round(elapsed, 1), "verification": checks}
+    if operation is Operation.FAILOVER:
+        details["data_loss_window_seconds"] = lag  # the target's last observed lag: what may not have replicated
+    say(audit(client, settings, audit_regions, f"{operation.value} to {target_region} completed", details))
     return {"result": "completed", **details}

@@ -63,7 +63,7 @@ class SecondaryVerdict:
 
 @dataclass(frozen=True)
 class LagVerdict:
-    threshold_seconds: float
+    lag_alarm_threshold_seconds: float
     secondaries: tuple[SecondaryVerdict, ...]
     writer_region: str | None
 
@@ -137,10 +137,8 @@ def samples_from_results(members: Sequence[Member], results: Sequence[Mapping[st
     ]
 
 
-def evaluate_lag(samples: Sequence[LagSample], threshold_seconds: float, writer_region: str | None) -> LagVerdict:
+def evaluate_lag(samples: Sequence[LagSample], lag_alarm_threshold_seconds: float, writer_region: str | None) -> LagVerdict:
     """A secondary lags when its worst lag exceeds the threshold; no data is its own status."""
-    if threshold_seconds <= 0:
-        raise ValueError(f"threshold_seconds must be positive, got {threshold_seconds}")
     verdicts = []
     for sample in samples:
         values = [v for v in (sample.replication_lag_ms, sample.rpo_lag_ms) if v is not None]
@@ -148,9 +146,9 @@ def evaluate_lag(samples: Sequence[LagSample], threshold_seconds: float, writer_
             verdicts.append(SecondaryVerdict(sample.member.identifier, sample.member.region, Status.NO_DATA, None))
             continue
         lag_seconds = max(values) / 1000.0
-        status = Status.LAGGING if lag_seconds > threshold_seconds else Status.OK
+        status = Status.LAGGING if lag_seconds > lag_alarm_threshold_seconds else Status.OK
         verdicts.append(SecondaryVerdict(sample.member.identifier, sample.member.region, status, lag_seconds))
-    return LagVerdict(threshold_seconds=threshold_seconds, secondaries=tuple(verdicts), writer_region=writer_region)
+    return LagVerdict(lag_alarm_threshold_seconds=lag_alarm_threshold_seconds, secondaries=tuple(verdicts), writer_region=writer_region)
 
 
 def transitions(previous: Mapping[str, str], verdict: LagVerdict) -> list[Transition]:
@@ -171,12 +169,34 @@ def topology_transition(previous: Mapping[str, str], verdict: LagVerdict) -> Tra
     return None if before == now.value else Transition(key, verdict.writer_region or "?", before, now, None)
 
 
+@dataclass(frozen=True)
+class WriterView:
+    """What this region's monitor can see of the writer, beyond the topology."""
+
+    answers: bool | None  # DescribeDBClusters of the writer cluster in its region said "available"; None: not asked
+    local_lag_seconds: float | None  # lag of the member in the monitor's region, when it is a secondary
+
+
+def writer_health(topology: Topology, monitor_region: str, member_regions: Sequence[str], view: WriterView, stall_seconds: float) -> dict[str, int]:
+    """``WriterHealthy`` per other member region: 1 when the writer is there, answers, and replicates here.
+
+    Judged from outside the region it is about. A writer whose region no longer answers, or whose
+    replication into this region has stalled (no lag data, or lag beyond ``stall_seconds``), is 0:
+    a missing signal from the writer's region counts against it. A region that does not hold the
+    writer is 0, so exactly one region is healthy at a time.
+    """
+    writer_region = topology.writer.region if topology.writer else None
+    replicating = view.local_lag_seconds is not None and view.local_lag_seconds <= stall_seconds
+    healthy = bool(view.answers) and replicating
+    return {region: int(region == writer_region and healthy) for region in member_regions if region != monitor_region}
+
+
 def render_alert(environment: str, monitor_region: str, changes: Sequence[Transition], verdict: LagVerdict) -> tuple[str, str]:
     worst = max((c.current for c in changes), key=[Status.OK, Status.LAGGING, Status.NO_DATA].index)
     subject = f"[drkit {environment}] replication {worst.value.lower().replace('_', ' ')} ({len(changes)} change(s))"[:100]
     lines = [
         f"Aurora Global Database replication, seen from the monitor in {monitor_region}.",
-        f"Writer region: {verdict.writer_region or 'unknown (global cluster not readable)'}; threshold {verdict.threshold_seconds:g} s.",
+        f"Writer region: {verdict.writer_region or 'unknown (global cluster not readable)'}; threshold {verdict.lag_alarm_threshold_seconds:g} s.",
     ]
     for change in changes:
         lag = f"{change.lag_seconds:.1f} s" if change.lag_seconds is not None else "no data"

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .logic import (
     LagSample,
     LagVerdict,
+    Member,
+    Topology,
     Transition,
+    WriterView,
     evaluate_lag,
     metric_queries,
     parse_topology,
@@ -18,6 +22,7 @@ from .logic import (
     samples_from_results,
     topology_transition,
     transitions,
+    writer_health,
 )
 from .settings import MonitorSettings
 
@@ -25,12 +30,19 @@ ClientFactory = Callable[[str, str], Any]  # (service, region) -> boto3 client
 LOOKBACK = timedelta(minutes=5)
 
 
+@dataclass(frozen=True)
+class RunResult:
+    verdict: LagVerdict
+    changes: list[Transition]
+    writer_healthy: dict[str, int]  # per other member region, see logic.writer_health
+
+
 def end_of_period(now: datetime) -> datetime:
     """The end of the current one-minute period, so the newest (partial) datapoint is included."""
     return now.replace(second=0, microsecond=0) + timedelta(minutes=1)
 
 
-def read_samples(client: ClientFactory, verdict_regions: dict[str, list[Any]], now: datetime) -> list[LagSample]:
+def read_samples(client: ClientFactory, verdict_regions: dict[str, list[Member]], now: datetime) -> list[LagSample]:
     """One GetMetricData call per region, whatever the number of secondaries there."""
     samples: list[LagSample] = []
     for region, members in sorted(verdict_regions.items()):
@@ -46,6 +58,17 @@ def read_samples(client: ClientFactory, verdict_regions: dict[str, list[Any]], n
             results = []
         samples.extend(samples_from_results(members, results))
     return samples
+
+
+def writer_answers(client: ClientFactory, topology: Topology) -> bool | None:
+    """Does the writer's own region answer for the writer cluster, with the cluster available?"""
+    if topology.writer is None:
+        return None
+    try:
+        clusters = client("rds", topology.writer.region).describe_db_clusters(DBClusterIdentifier=topology.writer.arn)["DBClusters"]
+    except Exception:  # the region (or its RDS API) does not answer: evidence against the writer
+        return False
+    return bool(clusters) and clusters[0].get("Status") == "available"
 
 
 def load_state(client: ClientFactory, settings: MonitorSettings) -> dict[str, str]:
@@ -64,8 +87,8 @@ def save_state(client: ClientFactory, settings: MonitorSettings, state: dict[str
     )
 
 
-def run(settings: MonitorSettings, client: ClientFactory, now: datetime | None = None) -> tuple[LagVerdict, list[Transition]]:
-    """Discover the topology, read lag, decide, alert on state changes, remember the state."""
+def run(settings: MonitorSettings, client: ClientFactory, now: datetime | None = None) -> RunResult:
+    """Discover the topology, read lag, judge the writer, alert on state changes, remember the state."""
     now = now or datetime.now(UTC)
     try:
         response = client("rds", settings.region).describe_global_clusters(GlobalClusterIdentifier=settings.global_cluster_id)
@@ -73,7 +96,10 @@ def run(settings: MonitorSettings, client: ClientFactory, now: datetime | None =
         response = {}
     topology = parse_topology(response, settings.global_cluster_id)
     samples = read_samples(client, topology.secondaries_by_region(), now)
-    verdict = evaluate_lag(samples, settings.threshold_seconds, topology.writer.region if topology.writer else None)
+    verdict = evaluate_lag(samples, settings.lag_alarm_threshold_seconds, topology.writer.region if topology.writer else None)
+    local = next((s for s in verdict.secondaries if s.region == settings.region), None)
+    view = WriterView(answers=writer_answers(client, topology), local_lag_seconds=local.lag_seconds if local else None)
+    healthy = writer_health(topology, settings.region, settings.member_regions, view, settings.replication_stall_seconds)
     previous = load_state(client, settings)
     changes = transitions(previous, verdict)
     writer_change = topology_transition(previous, verdict)
@@ -86,4 +112,4 @@ def run(settings: MonitorSettings, client: ClientFactory, now: datetime | None =
     state["__writer__"] = "NO_DATA" if verdict.writer_region is None else "OK"
     if state != previous:  # steady state costs no write
         save_state(client, settings, state)
-    return verdict, changes
+    return RunResult(verdict=verdict, changes=changes, writer_healthy=healthy)

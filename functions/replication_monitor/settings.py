@@ -1,9 +1,11 @@
-"""Configuration from environment variables, parsed once at cold start."""
+"""Configuration from environment variables, parsed once at cold start (names: ``contract.Env``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from .contract import Env
 
 
 class MissingSetting(RuntimeError):
@@ -17,6 +19,17 @@ def _required(environ: Mapping[str, str], name: str) -> str:
     return value
 
 
+def _positive(environ: Mapping[str, str], name: str) -> float:
+    raw = _required(environ, name)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise MissingSetting(f"environment variable {name} is not a number: {raw!r}") from None
+    if value <= 0:
+        raise MissingSetting(f"environment variable {name} must be positive, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class MonitorSettings:
     environment: str
@@ -24,24 +37,21 @@ class MonitorSettings:
     global_cluster_id: str
     alert_topic_arn: str
     state_parameter: str
-    threshold_seconds: float
+    lag_alarm_threshold_seconds: float
+    replication_stall_seconds: float
+    member_regions: tuple[str, ...]
     state_key_id: str | None = None  # KMS key of the SecureString state parameter
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> MonitorSettings:
-        raw_threshold = _required(environ, "LAG_THRESHOLD_SECONDS")
-        try:
-            threshold = float(raw_threshold)
-        except ValueError:
-            raise MissingSetting(f"environment variable LAG_THRESHOLD_SECONDS is not a number: {raw_threshold!r}") from None
-        if threshold <= 0:
-            raise MissingSetting(f"environment variable LAG_THRESHOLD_SECONDS must be positive, got {raw_threshold!r}")
         return cls(
-            environment=_required(environ, "DRKIT_ENVIRONMENT"),
-            region=_required(environ, "AWS_REGION"),
-            global_cluster_id=_required(environ, "GLOBAL_CLUSTER_ID"),
-            alert_topic_arn=_required(environ, "ALERT_TOPIC_ARN"),
-            state_parameter=_required(environ, "STATE_PARAMETER"),
-            threshold_seconds=threshold,
-            state_key_id=environ.get("STATE_KEY_ID") or None,
+            environment=_required(environ, Env.ENVIRONMENT),
+            region=_required(environ, Env.REGION),
+            global_cluster_id=_required(environ, Env.GLOBAL_CLUSTER_ID),
+            alert_topic_arn=_required(environ, Env.ALERT_TOPIC_ARN),
+            state_parameter=_required(environ, Env.STATE_PARAMETER),
+            lag_alarm_threshold_seconds=_positive(environ, Env.LAG_ALARM_THRESHOLD_SECONDS),
+            replication_stall_seconds=_positive(environ, Env.REPLICATION_STALL_SECONDS),
+            member_regions=tuple(r for r in _required(environ, Env.MEMBER_REGIONS).split(",") if r),
+            state_key_id=environ.get(Env.STATE_KEY_ID) or None,
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -16,6 +18,14 @@ from tools.emulator.patches import apply_all
 from tools.smoke import seed_lag
 
 pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Context:
+    function_name: str = "drkit-t-failover-runbook"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:drkit-t-failover-runbook"
+    aws_request_id: str = "req-1"
 
 
 def client(service: str, region: str) -> Any:
@@ -57,8 +67,8 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
 
 def settings(world: dict[str, Any], api_region: str) -> RunbookSettings:
     return RunbookSettings(
-        environment="test", api_region=api_region, global_cluster_id="drkit-t", alert_topic_arn=world["topic"],
-        zone_id=None, record_name=None, poll_seconds=0.01, timeout_seconds=5,
+        environment="test", home_region=api_region, global_cluster_id="drkit-t", alert_topic_arns={"us-east-1": world["topic"]},
+        zone_id=world.get("zone"), record_names=("db.t.internal",), switchover_max_lag_seconds=5, poll_seconds=0.01, timeout_seconds=5,
     )  # fmt: skip
 
 
@@ -109,12 +119,111 @@ def test_lambda_handler_rejects_malformed_events(world: dict[str, Any], monkeypa
         "GLOBAL_CLUSTER_ID": "drkit-t",
         "ALERT_TOPIC_ARN": world["topic"],
         "AWS_REGION": "us-east-1",
+        "SWITCHOVER_MAX_LAG_SECONDS": "5",
+        "POWERTOOLS_SERVICE_NAME": "failover-runbook",
     }.items():
         monkeypatch.setenv(key, value)
     from functions.failover import handler
 
     handler = importlib.reload(handler)
-    assert handler.lambda_handler([], None)["result"] == "rejected"
-    assert handler.lambda_handler({"operation": "drop-tables"}, None)["reason"].startswith("operation must be switchover, failover or status")
-    assert handler.lambda_handler({"operation": "switchover"}, None) == {"result": "rejected", "reason": "target_region is required"}
-    assert "WRITER" in handler.lambda_handler({"operation": "status"}, None)["status"]
+    context = Context()
+    assert handler.lambda_handler([], context)["result"] == "rejected"
+    assert handler.lambda_handler({"operation": "drop-tables"}, context)["reason"].startswith("operation must be switchover, failover or status")
+    assert handler.lambda_handler({"operation": "switchover"}, context) == {"result": "rejected", "reason": "target_region is required"}
+    assert "WRITER" in handler.lambda_handler({"operation": "status"}, context)["status"]
+    # A request without a time, or older than a minute, never acts (a throttled async invoke could be hours old).
+    stale = handler.lambda_handler({"operation": "failover", "target_region": "us-west-2"}, context)
+    assert stale == {"result": "rejected", "reason": "the request has no requested_at time; a runbook request must say when it was made"}
+    old = handler.lambda_handler({"operation": "failover", "target_region": "us-west-2", "requested_at": "2020-01-01T00:00:00+00:00"}, context)
+    assert old["result"] == "rejected" and "stale requests never act" in old["reason"]
+    assert read_state(client, settings(world, "us-east-1")).writer.region == "us-east-1"  # type: ignore[union-attr]
+    fresh = {"operation": "failover", "target_region": "us-west-2", "dry_run": True, "requested_at": datetime.now(UTC).isoformat()}
+    assert handler.lambda_handler(fresh, context)["result"] == "dry-run"
+
+
+class Recorder:
+    """A client factory that records (service, region, operation) of every call it makes."""
+
+    def __init__(self, fail: set[tuple[str, str]] | None = None) -> None:
+        self.calls: list[tuple[str, str, str]] = []
+        self.fail = fail or set()
+
+    def __call__(self, service: str, region: str) -> Any:
+        real = client(service, region)
+        recorder = self
+
+        class Proxy:
+            def __getattr__(self, name: str) -> Any:
+                method = getattr(real, name)
+
+                def call(**kwargs: Any) -> Any:
+                    recorder.calls.append((service, region, name))
+                    if (service, name) in recorder.fail:
+                        raise RuntimeError(f"{service} {name} is out of reach")
+                    return method(**kwargs)
+
+                return call
+
+        return Proxy()
+
+
+def test_each_operation_is_sent_to_the_region_aws_documents(world: dict[str, Any]) -> None:
+    """Switchover: "the AWS Region where the primary DB cluster ... is running"; failover: "the AWS Region where
+    the secondary DB cluster that you want to be the new primary ... is running" (Aurora User Guide)."""
+    lag("us-west-2", "drkit-t-us-west-2", 300)
+    recorder = Recorder()
+    execute(Operation.SWITCHOVER, "us-west-2", False, settings(world, "us-west-2"), recorder, lambda _: None)
+    assert [(r, n) for s_, r, n in recorder.calls if n == "switchover_global_cluster"] == [("us-east-1", "switchover_global_cluster")]
+    recorder = Recorder()
+    execute(Operation.FAILOVER, "us-east-1", False, settings(world, "us-east-1"), recorder, lambda _: None)
+    assert [(r, n) for s_, r, n in recorder.calls if n == "failover_global_cluster"] == [("us-east-1", "failover_global_cluster")]
+
+
+def test_a_failover_calls_nothing_in_the_lost_region(world: dict[str, Any]) -> None:
+    recorder = Recorder()
+    outcome = execute(Operation.FAILOVER, "us-west-2", False, settings(world, "us-west-2"), recorder, lambda _: None)
+    assert outcome["result"] == "completed"
+    assert [call for call in recorder.calls if call[1] == "us-east-1" and call[0] != "route53"] == []
+
+
+def failover_zone(world: dict[str, Any], check_type: str) -> None:
+    """A private zone with a PRIMARY failover record whose health check is of ``check_type``."""
+    route53 = client("route53", "us-east-1")
+    vpc = client("ec2", "us-east-1").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    zone = route53.create_hosted_zone(Name="t.internal", CallerReference="z", VPC={"VPCRegion": "us-east-1", "VPCId": vpc})["HostedZone"]["Id"]
+    check = route53.create_health_check(
+        CallerReference="c", HealthCheckConfig={"Type": "CLOUDWATCH_METRIC", "AlarmIdentifier": {"Region": "us-west-2", "Name": "a"}}
+    )["HealthCheck"]["Id"]
+    if check_type == "CALCULATED":
+        check = route53.create_health_check(
+            CallerReference="p", HealthCheckConfig={"Type": "CALCULATED", "ChildHealthChecks": [check], "HealthThreshold": 1}
+        )["HealthCheck"]["Id"]
+    route53.change_resource_record_sets(
+        HostedZoneId=zone,
+        ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
+            "Name": "db.t.internal", "Type": "CNAME", "TTL": 30, "SetIdentifier": "primary", "Failover": "PRIMARY",
+            "HealthCheckId": check, "ResourceRecords": [{"Value": "east.example"}]}}]},
+    )  # fmt: skip
+    world["zone"] = zone.rsplit("/", 1)[-1]
+
+
+def test_verification_problems_never_turn_a_finished_operation_into_a_failure(world: dict[str, Any]) -> None:
+    """Route 53 refuses GetHealthCheckStatus for a CALCULATED check, and its control plane may be unreachable:
+    report what could not be verified, complete, audit."""
+    failover_zone(world, "CLOUDWATCH_METRIC")
+    lag("us-west-2", "drkit-t-us-west-2", 300)
+    said: list[str] = []
+    recorder = Recorder(fail={("route53", "list_resource_record_sets")})
+    outcome = execute(Operation.SWITCHOVER, "us-west-2", False, settings(world, "us-west-2"), recorder, said.append)
+    assert outcome["result"] == "completed"
+    assert any("dns: not verified (ListResourceRecordSets failed: route53 list_resource_record_sets is out of reach)" in line for line in said)
+    assert "[drkit test] switchover to us-west-2 completed" in audit_subjects(world)
+
+
+def test_a_calculated_health_check_is_reported_not_verified(world: dict[str, Any]) -> None:
+    failover_zone(world, "CALCULATED")
+    lag("us-west-2", "drkit-t-us-west-2", 300)
+    said: list[str] = []
+    outcome = execute(Operation.SWITCHOVER, "us-west-2", False, settings(world, "us-west-2"), client, said.append)
+    assert outcome["result"] == "completed"
+    assert any("PRIMARY record not verified" in line and "calculated health check" in line for line in said), said

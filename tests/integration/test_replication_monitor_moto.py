@@ -27,6 +27,9 @@ ENV = {
     "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:drkit-test-alerts",
     "STATE_PARAMETER": "/drkit/test/replication-monitor/us-east-1/state",
     "LAG_THRESHOLD_SECONDS": "5",
+    "REPLICATION_STALL_SECONDS": "60",
+    "MEMBER_REGIONS": "us-east-1,us-west-2",
+    "POWERTOOLS_SERVICE_NAME": "replication-monitor",
     "POWERTOOLS_METRICS_NAMESPACE": "drkit",
 }
 
@@ -101,7 +104,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
 def test_healthy_lag_publishes_metrics_and_no_alert(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     world.lag("us-west-2", 1200)
     result = world.invoke()
-    assert result == {"status": "OK", "writer_region": "us-east-1", "alerts": 0}
+    assert result == {"status": "OK", "writer_region": "us-east-1", "alerts": 0, "writer_healthy": {"us-west-2": 0}}
     assert world.alerts() == []
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     lag_docs = [d for d in emf if "ReplicationLagSeconds" in d]
@@ -143,7 +146,8 @@ def test_topology_follows_a_switchover(world: World) -> None:
         ],
     )
     result = world.invoke()
-    assert result == {"status": "OK", "writer_region": "us-west-2", "alerts": 0}
+    # Seen from us-east-1 (now a secondary, replicating): the writer is in us-west-2, answering.
+    assert result == {"status": "OK", "writer_region": "us-west-2", "alerts": 0, "writer_healthy": {"us-west-2": 1}}
     assert primary_arn.endswith("drkit-test-us-east-1")
 
 
@@ -174,8 +178,59 @@ def test_throttled_aws_calls_become_an_alert_not_a_crash(world: World) -> None:
     def client(service: str, region: str) -> Any:
         return Throttled() if service in {"rds", "cloudwatch"} else boto3.client(service, region_name=region)
 
-    verdict, changes = run(MonitorSettings.from_env(ENV), client)
-    assert verdict.status.value == "NO_DATA"
-    assert [c.identifier for c in changes] == ["__writer__"]
+    result = run(MonitorSettings.from_env(ENV), client)
+    assert result.verdict.status.value == "NO_DATA"
+    assert [c.identifier for c in result.changes] == ["__writer__"]
     (alert,) = world.alerts()
     assert "Writer region: unknown (global cluster not readable)" in alert["Message"]
+
+
+def emitted_metrics(output: str) -> set[tuple[str, str, frozenset[tuple[str, str]]]]:
+    """(namespace, metric, dimensions) of every metric in the EMF documents the handler printed."""
+    found = set()
+    for line in output.splitlines():
+        if '"_aws"' not in line:
+            continue
+        document = json.loads(line)
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            for dimension_set in directive["Dimensions"]:
+                dims = frozenset((name, str(document[name])) for name in dimension_set)
+                for metric in directive["Metrics"]:
+                    found.add((directive["Namespace"], metric["Name"], dims))
+    return found
+
+
+def test_dashboard_and_alarms_query_exactly_what_the_monitor_emits(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """CloudWatch matches dimensions exactly: a widget or alarm that differs by one dimension reads nothing."""
+    from constructs_lib.dashboard import DashboardProps, dashboard_body
+    from functions.replication_monitor import contract
+
+    world.lag("us-west-2", 1200)
+    world.invoke()
+    boto3.client("rds", region_name="us-east-1").switchover_global_cluster(
+        GlobalClusterIdentifier="drkit-test", TargetDbClusterIdentifier=world.secondary_arns["us-west-2"]
+    )
+    seed_lag(world.client, "us-east-1", "drkit-test-us-east-1", 300.0)
+    world.invoke()
+    emitted = emitted_metrics(capsys.readouterr().out)
+    props = DashboardProps(
+        provider=None,  # type: ignore[arg-type]
+        name="d",
+        environment="test",
+        home_region="us-east-1",
+        clusters=(("us-east-1", "drkit-test-us-east-1"), ("us-west-2", "drkit-test-us-west-2")),
+        monitor_function_name="drkit-test-replication-monitor",
+        monitor_regions=("us-east-1",),
+    )
+    queried = set()
+    for widget in json.loads(dashboard_body(props))["widgets"]:
+        for row in widget["properties"]["metrics"]:
+            namespace, name, *rest = row[:-1]
+            if namespace == contract.NAMESPACE:
+                queried.add((namespace, name, frozenset(zip(rest[::2], rest[1::2], strict=True))))
+    assert queried, "the dashboard shows no monitor metric"
+    # Every monitor metric the dashboard shows for the monitor region is one the monitor emitted there.
+    missing = queried - emitted
+    assert not missing, f"the dashboard queries metrics the monitor never emits: {sorted(missing)}; emitted: {sorted(emitted)}"
+    writer_healthy = (contract.NAMESPACE, contract.Metric.WRITER_HEALTHY, frozenset(contract.writer_healthy_dimensions("test", "us-west-2").items()))
+    assert writer_healthy in emitted  # what the Route 53 health-check alarm reads

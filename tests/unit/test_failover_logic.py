@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from functions.failover.logic import GlobalState, MemberState, NoOp, Operation, Proceed, Refuse, parse_global_state, preflight, writer_is
+from functions.failover.logic import (
+    GlobalState,
+    MemberState,
+    NoOp,
+    Operation,
+    Proceed,
+    Refuse,
+    api_region,
+    parse_global_state,
+    preflight,
+    regions_to_read,
+    request_age_refusal,
+    writer_is,
+)
 
 EAST = "arn:aws:rds:us-east-1:123456789012:cluster:drkit-dev-us-east-1"
 WEST = "arn:aws:rds:us-west-2:123456789012:cluster:drkit-dev-us-west-2"
@@ -13,7 +28,7 @@ WEST = "arn:aws:rds:us-west-2:123456789012:cluster:drkit-dev-us-west-2"
 def state(
     *,
     east_writer: bool = True,
-    west_instances: int = 2,
+    west_instances: int | None = 2,
     west_version: str = "17.5",
     in_progress_to: str | None = None,
     with_writer: bool = True,
@@ -23,7 +38,9 @@ def state(
         status="available",
         members=(
             MemberState(EAST, east_writer and with_writer, 2, "17.5"),
-            MemberState(WEST, (not east_writer) and with_writer, west_instances, west_version),
+            MemberState(
+                WEST, (not east_writer) and with_writer, west_instances, west_version, "available" if west_instances is not None else "not read"
+            ),
         ),
         failover_target_arn=in_progress_to,
     )
@@ -110,12 +127,21 @@ CASES = [
         id="switchover-without-writer",
     ),
     pytest.param(Operation.FAILOVER, state(with_writer=False), "us-west-2", None, Proceed, "fail over", id="failover-without-writer"),
+    pytest.param(
+        Operation.SWITCHOVER,
+        state(west_instances=None),
+        "us-west-2",
+        0.4,
+        Refuse,
+        "drkit-dev-us-west-2 could not be read in us-west-2",
+        id="target-unreadable",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("operation", "current", "target", "lag", "kind", "text"), CASES)
 def test_preflight(operation: Operation, current: GlobalState, target: str, lag: float | None, kind: type, text: str) -> None:
-    decision = preflight(operation, current, target, lag, max_switchover_lag_seconds=5)
+    decision = preflight(operation, current, target, lag, switchover_max_lag_seconds=5)
     assert isinstance(decision, kind), decision
     message = decision.describe() if isinstance(decision, Proceed) else decision.reason
     assert text in message
@@ -139,3 +165,60 @@ def test_parse_state_with_operation_in_progress() -> None:
 def test_writer_is_after_completion() -> None:
     assert writer_is(state(east_writer=False), WEST)
     assert not writer_is(state(), WEST)
+
+
+def test_a_member_that_could_not_be_read_blocks_a_switchover_not_a_failover() -> None:
+    unread = GlobalState(
+        identifier="drkit-dev",
+        status="available",
+        members=(MemberState(EAST, True, None, None, "not read"), MemberState(WEST, False, 2, "17.5")),
+    )
+    switchover = preflight(Operation.SWITCHOVER, unread, "us-west-2", 0.4, 5)
+    assert isinstance(switchover, Refuse) and "drkit-dev-us-east-1 (us-east-1: not read) could not be read" in switchover.reason
+    assert isinstance(preflight(Operation.FAILOVER, unread, "us-west-2", None, 5), Proceed)
+
+
+def test_a_request_that_expected_another_writer_is_refused() -> None:
+    decision = preflight(Operation.FAILOVER, state(), "us-west-2", None, 5, expected_writer_region="eu-west-1")
+    assert isinstance(decision, Refuse)
+    assert decision.reason == "the request expected the writer in eu-west-1, but it is in us-east-1 now; nothing was changed"
+    assert isinstance(preflight(Operation.FAILOVER, state(), "us-west-2", None, 5, expected_writer_region="us-east-1"), Proceed)
+
+
+@pytest.mark.parametrize(
+    ("operation", "writer", "target", "region"),
+    [
+        (Operation.SWITCHOVER, "us-east-1", "us-west-2", "us-east-1"),  # "the AWS Region where the primary DB cluster ... is running"
+        (Operation.FAILOVER, "us-east-1", "us-west-2", "us-west-2"),  # "the AWS Region where the secondary DB cluster ... is running"
+        (Operation.SWITCHOVER, None, "us-west-2", "us-west-2"),  # no writer known: the target's region
+    ],
+)
+def test_each_operation_is_called_where_aws_documents_it(operation: Operation, writer: str | None, target: str, region: str) -> None:
+    assert api_region(operation, writer, target) == region
+
+
+def test_a_failover_never_reads_the_lost_writer_region() -> None:
+    members = ["us-east-1", "us-west-2", "eu-west-1"]
+    assert regions_to_read(Operation.FAILOVER, members, "us-east-1", "eu-west-1") == ("us-west-2", "eu-west-1")
+    assert regions_to_read(Operation.SWITCHOVER, members, "us-east-1", "eu-west-1") == tuple(members)
+    assert regions_to_read(None, members, "us-east-1", None) == tuple(members)
+
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("requested_at", "refusal"),
+    [
+        ((NOW - timedelta(seconds=10)).isoformat(), None),
+        ((NOW - timedelta(seconds=61)).isoformat(), "the request is 61 s old (more than 60 s): stale requests never act"),
+        ((NOW - timedelta(hours=6)).isoformat(), "the request is 21600 s old"),
+        (None, "the request has no requested_at time"),
+        ("yesterday", "requested_at 'yesterday' is not an ISO 8601 time"),
+        ("2026-11-29T12:00:00", "has no time zone"),
+        ((NOW + timedelta(minutes=5)).isoformat(), "is in the future"),
+    ],
+)
+def test_a_stale_request_never_acts(requested_at: str | None, refusal: str | None) -> None:
+    verdict = request_age_refusal(requested_at, NOW, 60)
+    assert (verdict is None) if refusal is None else (verdict is not None and refusal in verdict)

@@ -8,12 +8,14 @@ from functions.replication_monitor.logic import (
     LagSample,
     Member,
     Status,
+    WriterView,
     evaluate_lag,
     metric_queries,
     parse_topology,
     samples_from_results,
     topology_transition,
     transitions,
+    writer_health,
 )
 
 PRIMARY = "arn:aws:rds:us-east-1:123456789012:cluster:drkit-dev-us-east-1"
@@ -81,11 +83,6 @@ def test_verdict_without_writer_or_secondaries_is_no_data() -> None:
     assert evaluate_lag([LagSample(Member(WEST, False), 1.0, 1.0)], 5, None).status is Status.NO_DATA
 
 
-def test_threshold_must_be_positive() -> None:
-    with pytest.raises(ValueError, match="threshold_seconds must be positive, got 0"):
-        evaluate_lag([], 0, "us-east-1")
-
-
 @pytest.mark.parametrize(
     ("previous", "status", "alerts"),
     [
@@ -109,3 +106,36 @@ def test_writer_visibility_changes_alert_once() -> None:
     assert topology_transition({}, blind) is not None
     assert topology_transition({"__writer__": "NO_DATA"}, blind) is None
     assert topology_transition({"__writer__": "NO_DATA"}, evaluate_lag([], 5, "us-east-1")) is not None
+
+
+REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
+
+
+@pytest.mark.parametrize(
+    ("monitor", "writer", "view", "expected"),
+    [
+        # Healthy: the writer answers and replicates into the observer's secondary.
+        ("us-west-2", "us-east-1", WriterView(answers=True, local_lag_seconds=0.8), {"us-east-1": 1, "eu-west-1": 0}),
+        # A regional outage: the writer's region does not answer -> it counts against the writer.
+        ("us-west-2", "us-east-1", WriterView(answers=False, local_lag_seconds=0.8), {"us-east-1": 0, "eu-west-1": 0}),
+        # The writer's metrics and replication stop: no lag data here counts against it too.
+        ("us-west-2", "us-east-1", WriterView(answers=True, local_lag_seconds=None), {"us-east-1": 0, "eu-west-1": 0}),
+        # Replication stalled beyond the stall threshold.
+        ("us-west-2", "us-east-1", WriterView(answers=True, local_lag_seconds=61.0), {"us-east-1": 0, "eu-west-1": 0}),
+        # A lag spike below the stall threshold is not a failover reason.
+        ("us-west-2", "us-east-1", WriterView(answers=True, local_lag_seconds=30.0), {"us-east-1": 1, "eu-west-1": 0}),
+        # After a switchover to eu-west-1, the other regions see it there.
+        ("us-east-1", "eu-west-1", WriterView(answers=True, local_lag_seconds=0.5), {"us-west-2": 0, "eu-west-1": 1}),
+        # The monitor in the writer's own region judges no one (it has no secondary of its own to watch).
+        ("us-east-1", "us-east-1", WriterView(answers=True, local_lag_seconds=None), {"us-west-2": 0, "eu-west-1": 0}),
+    ],
+)
+def test_writer_health_is_judged_from_outside(monitor: str, writer: str, view: WriterView, expected: dict[str, int]) -> None:
+    arns = {r: f"arn:aws:rds:{r}:123456789012:cluster:drkit-dev-{r}" for r in REGIONS}
+    topology = parse_topology(response(*((arns[r], r == writer) for r in REGIONS)), "drkit-dev")
+    assert writer_health(topology, monitor, REGIONS, view, stall_seconds=60) == expected
+
+
+def test_writer_health_without_a_writer_is_zero_everywhere() -> None:
+    topology = parse_topology({"GlobalClusters": []}, "drkit-dev")
+    assert writer_health(topology, "us-west-2", REGIONS, WriterView(answers=None, local_lag_seconds=1.0), 60) == {"us-east-1": 0, "eu-west-1": 0}

@@ -1,0 +1,101 @@
+"""The DR runbook for operators: the same logic as the runbook Lambda, run with the operator's credentials.
+
+  python -m tools.runbook status --env production
+  python -m tools.runbook switchover --env production --to us-west-2 --dry-run
+  python -m tools.runbook failover --env production --to us-west-2
+
+Assume the DR operations role first (with its ExternalId); the CLI needs exactly that role's
+permissions and nothing of Terraform: names come from the configuration, the account from
+``sts:GetCallerIdentity``, the hosted zone from its configured name. It reads the global cluster in
+the target region (or ``--region``), so a failover never waits on the lost region. With
+``AWS_ENDPOINT_URL`` set, every call goes to that endpoint (the local emulator).
+
+Exit codes: 0 done, no-op, dry run or status; 3 refused; 1 failed; 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+EXIT_CODES = {"completed": 0, "no-op": 0, "dry-run": 0, "refused": 3}
+
+
+def runbook_settings(env: Any, home_region: str, client: Callable[[str, str], Any]) -> Any:
+    """Everything the runbook needs, from configuration and two read-only calls the DR role allows."""
+    from constructs_lib.naming import failover_record_names
+    from functions.failover.runner import ROUTE53_REGION, RunbookSettings
+
+    names = env.names
+    account = client("sts", home_region).get_caller_identity()["Account"]
+    zone_id = None
+    try:
+        zones = client("route53", ROUTE53_REGION).list_hosted_zones_by_name(DNSName=env.dns.zone_name).get("HostedZones", [])
+        zone_id = next((z["Id"].rsplit("/", 1)[-1] for z in zones if z["Name"].rstrip(".") == env.dns.zone_name), None)
+    except Exception as error:  # Route 53's control plane may be out of reach in an outage: verification says so later
+        print(f"drkit: hosted zone {env.dns.zone_name} not found ({str(error).splitlines()[0][:160]}); DNS will not be verified", file=sys.stderr)
+    return RunbookSettings(
+        environment=env.environment,
+        home_region=home_region,
+        global_cluster_id=names.global_cluster_id,
+        alert_topic_arns={region: names.alert_topic_arn(account, region) for region in env.regions},
+        zone_id=zone_id,
+        record_names=failover_record_names(env.dns.zone_name, env.regions),
+        switchover_max_lag_seconds=env.failover.switchover_max_lag_seconds,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.runbook", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("operation", choices=["switchover", "failover", "status"])
+    parser.add_argument("--env", required=True, help="environment name from cdktf.json (or $DR_CONFIG)")
+    parser.add_argument("--to", dest="target", help="target region (switchover/failover)")
+    parser.add_argument("--region", help="region to read the global cluster in (default: the target, else the primary)")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    args = parser.parse_args(argv)
+
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from constructs_lib.config import ConfigError, load_settings
+    from functions.failover.logic import Operation, render_status
+    from functions.failover.runner import execute, read_state
+
+    try:
+        env = load_settings(PROJECT_DIR).get(args.env)
+    except ConfigError as error:
+        print(f"drkit: {error}", file=sys.stderr)
+        return 2
+    if args.operation != "status" and not args.target:
+        print("drkit: --to <region> is required for switchover and failover", file=sys.stderr)
+        return 2
+    if args.target and args.target not in env.regions:
+        print(f"drkit: --to {args.target}: not a region of {args.env} ({', '.join(env.regions)})", file=sys.stderr)
+        return 3
+    retries = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+
+    @cache
+    def client(service: str, region: str) -> Any:
+        return boto3.client(service, region_name=region, config=retries)
+
+    home = args.region or args.target or env.primary_region
+    try:
+        settings = runbook_settings(env, home, client)
+        if args.operation == "status":
+            print(render_status(read_state(client, settings)))
+            return 0
+        outcome = execute(Operation(args.operation), args.target, args.dry_run, settings, client, print)
+    except (BotoCoreError, ClientError) as error:  # no credentials, no endpoint, access denied...
+        print(f"drkit: AWS call failed (reading in {home}): {error}", file=sys.stderr)
+        return 1
+    return EXIT_CODES.get(outcome["result"], 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
