@@ -4,6 +4,13 @@ Private API endpoint by default, secrets envelope-encrypted with the regional ke
 logs (api, audit, authenticator) to an encrypted log group with retention, an OIDC provider for
 IAM roles for service accounts, and a managed node group in the app subnets. The nodes may reach
 the database security group on 5432 — nothing else is opened.
+
+Who may administer it is configuration, not an accident of who created it: authentication through
+EKS access entries (``access_config``; ``API_AND_CONFIG_MAP`` keeps an existing aws-auth map
+working), cluster-admin for ``app_clusters.admin_principal_arns`` and edit rights for the DR
+operations role (EKS user guide, access-policy-permissions). The creator keeps its bootstrap admin
+entry: ``bootstrap_cluster_creator_admin_permissions`` forces replacement when it changes, and true
+is what a cluster created without ``access_config`` already has.
 """
 
 from __future__ import annotations
@@ -11,7 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.eks_cluster import EksCluster, EksClusterEncryptionConfig, EksClusterEncryptionConfigProvider, EksClusterVpcConfig
+from cdktf_cdktf_provider_aws.eks_access_entry import EksAccessEntry
+from cdktf_cdktf_provider_aws.eks_access_policy_association import EksAccessPolicyAssociation, EksAccessPolicyAssociationAccessScope
+from cdktf_cdktf_provider_aws.eks_cluster import (
+    EksCluster,
+    EksClusterAccessConfig,
+    EksClusterEncryptionConfig,
+    EksClusterEncryptionConfigProvider,
+    EksClusterVpcConfig,
+)
 from cdktf_cdktf_provider_aws.eks_node_group import EksNodeGroup, EksNodeGroupScalingConfig, EksNodeGroupUpdateConfig
 from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -20,12 +35,13 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from constructs_lib.config import AppClusterSettings
 from constructs_lib.iam import service_trust
 from constructs_lib.network import POSTGRES_PORT
 
 CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 CLUSTER_POLICIES = ("arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",)
+CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+EDIT_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
 NODE_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
     "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
@@ -38,24 +54,32 @@ class AppClusterProps:
     provider: AwsProvider
     region: str
     name: str  # e.g. drkit-dev-us-east-1
-    settings: AppClusterSettings
+    kubernetes_version: str
+    endpoint_public_access: bool
+    public_access_cidrs: tuple[str, ...]
+    node_instance_types: tuple[str, ...]
+    node_min_size: int
+    node_desired_size: int
+    node_max_size: int
+    capacity_type: str  # ON_DEMAND | SPOT
     app_subnet_ids: tuple[str, ...]
     database_security_group_id: str
     kms_key_arn: str
     log_retention_days: int
+    admin_principal_arns: tuple[str, ...]
+    operator_role_arn: str
 
     def __post_init__(self) -> None:
         if len(self.app_subnet_ids) < 2:
             raise ValueError(f"app_subnet_ids: EKS needs subnets in at least two AZs, got {len(self.app_subnet_ids)}")
-        if self.settings.endpoint_public_access and not self.settings.public_access_cidrs:
-            raise ValueError("app_clusters.public_access_cidrs: required when endpoint_public_access is true (never 0.0.0.0/0 by default)")
+        if self.endpoint_public_access and not self.public_access_cidrs:
+            raise ValueError("public_access_cidrs: required when endpoint_public_access is true (never 0.0.0.0/0 by default)")
 
 
 class AppClusterConstruct(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: AppClusterProps) -> None:
         super().__init__(scope, construct_id)
         provider = props.provider
-        settings = props.settings
         log_group = CloudwatchLogGroup(
             self,
             "log_group",
@@ -70,18 +94,19 @@ class AppClusterConstruct(Construct):
             "cluster",
             provider=provider,
             name=props.name,
-            version=settings.kubernetes_version,
+            version=props.kubernetes_version,
             role_arn=cluster_role.arn,
             vpc_config=EksClusterVpcConfig(
                 subnet_ids=list(props.app_subnet_ids),
                 endpoint_private_access=True,
-                endpoint_public_access=settings.endpoint_public_access,
-                public_access_cidrs=list(settings.public_access_cidrs) if settings.endpoint_public_access else None,
+                endpoint_public_access=props.endpoint_public_access,
+                public_access_cidrs=list(props.public_access_cidrs) if props.endpoint_public_access else None,
             ),
             encryption_config=EksClusterEncryptionConfig(
                 provider=EksClusterEncryptionConfigProvider(key_arn=props.kms_key_arn), resources=["secrets"]
             ),
             enabled_cluster_log_types=CONTROL_PLANE_LOGS,
+            access_config=EksClusterAccessConfig(authentication_mode="API_AND_CONFIG_MAP", bootstrap_cluster_creator_admin_permissions=True),
             depends_on=[log_group],
         )
         issuer = self.cluster.identity.get(0).oidc.get(0).issuer
@@ -97,10 +122,10 @@ class AppClusterConstruct(Construct):
             node_group_name=f"{props.name}-transactions",
             node_role_arn=self.node_role.arn,
             subnet_ids=list(props.app_subnet_ids),
-            instance_types=list(settings.node_instance_types),
-            capacity_type=settings.capacity_type.value,
+            instance_types=list(props.node_instance_types),
+            capacity_type=props.capacity_type,
             scaling_config=EksNodeGroupScalingConfig(
-                min_size=settings.node_min_size, desired_size=settings.node_desired_size, max_size=settings.node_max_size
+                min_size=props.node_min_size, desired_size=props.node_desired_size, max_size=props.node_max_size
             ),
             update_config=EksNodeGroupUpdateConfig(max_unavailable=1),
         )
@@ -116,6 +141,19 @@ class AppClusterConstruct(Construct):
             to_port=POSTGRES_PORT,
             referenced_security_group_id=cluster_security_group,
         )
+        access = [(f"admin_{index}", arn, CLUSTER_ADMIN_POLICY) for index, arn in enumerate(props.admin_principal_arns)]
+        access.append(("dr_operations", props.operator_role_arn, EDIT_POLICY))
+        for label, principal, policy in access:
+            entry = EksAccessEntry(self, f"{label}_entry", provider=provider, cluster_name=self.cluster.name, principal_arn=principal)
+            EksAccessPolicyAssociation(
+                self,
+                f"{label}_policy",
+                provider=provider,
+                cluster_name=self.cluster.name,
+                principal_arn=entry.principal_arn,
+                policy_arn=policy,
+                access_scope=EksAccessPolicyAssociationAccessScope(type="cluster"),
+            )
         self.cluster_name: str = self.cluster.name
         self.endpoint: str = self.cluster.endpoint
         self.oidc_issuer: str = issuer

@@ -1,10 +1,24 @@
-"""AuroraGlobalConstruct: an Aurora PostgreSQL Global Database spanning the stack's regions."""
+"""AuroraGlobalConstruct: an Aurora PostgreSQL Global Database spanning the stack's regions.
+
+Membership drift guards (``MEMBER_IGNORED``): the roles of the members change outside Terraform
+(switchover, failover) and AWS then reports them on whichever cluster holds them now. In
+hashicorp/aws 5.x, ``aws_rds_cluster`` reads ``replication_source_identifier`` back from
+DescribeDBClusters, and an update that sets it to null calls ``PromoteReadReplicaDBCluster``
+(``internal/service/rds/cluster.go``, resourceClusterUpdate; "Removing this attribute after creation
+will promote the read replica to a standalone cluster. If DB Cluster is part of a Global Cluster,
+use the lifecycle configuration block ignore_changes argument", website/docs/r/rds_cluster;
+provider PR #40921); a change of ``global_cluster_identifier`` to null calls
+``RemoveFromGlobalCluster``. A cluster created as the primary is demoted by a switchover, so
+*every* member ignores both, whatever its role at deploy time: the first apply after a switchover
+must never split the global database.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import Fn, Postcondition, TerraformResourceLifecycle
+from cdktf import Fn, TerraformResourceLifecycle, TerraformStack
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_rds_engine_version import DataAwsRdsEngineVersion
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -21,65 +35,67 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
-from constructs_lib.config import DatabaseSettings, EngineSelection
 from constructs_lib.iam import service_trust
 from constructs_lib.network import POSTGRES_PORT
+from constructs_lib.regions import RegionRole
 
 ENGINE = "aurora-postgresql"
 LOG_EXPORTS = ["postgresql"]
 ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
-# Drift guards: minor versions move by themselves (auto minor upgrade); membership is managed
-# by switchover/failover, so a later apply must never detach or re-attach a member.
-PRIMARY_IGNORED = ["engine_version", "global_cluster_identifier"]
-SECONDARY_IGNORED = ["engine_version", "global_cluster_identifier", "replication_source_identifier"]
+# Minor versions move by themselves (auto minor upgrade); membership moves with switchover/failover.
+MEMBER_IGNORED = ["engine_version", "global_cluster_identifier", "replication_source_identifier"]
 
 
 @dataclass(frozen=True, kw_only=True)
 class RegionalDatabaseInput:
     provider: AwsProvider
     region: str
-    is_primary: bool
+    role: RegionRole  # the role at deploy time; switchover and failover change it later
     subnet_ids: tuple[str, ...]
     availability_zones: tuple[str, ...]
     security_group_id: str
     kms_key_arn: str
+    cluster_identifier: str
+    log_group_name: str  # /aws/rds/cluster/<id>/postgresql, created here before the cluster
 
 
 @dataclass(frozen=True, kw_only=True)
 class AuroraGlobalProps:
-    name: str  # global cluster identifier, e.g. drkit-dev
-    engine: EngineSelection
-    database: DatabaseSettings
-    protect: bool  # production: deletion protection, final snapshots, prevent_destroy
+    global_cluster_identifier: str
+    engine_version: str
+    parameter_group_family: str
+    database_name: str
+    master_username: str
+    instance_class: str
+    instances_per_region: int
+    backup_retention_days: int
+    log_retention_days: int
+    protect: bool  # deletion protection, final snapshots, prevent_destroy
     regions: tuple[RegionalDatabaseInput, ...]  # primary first
     master_password: str  # token of an ephemeral, sensitive variable: used only in *_wo arguments
     master_password_version: float  # bump to rotate: write-only values are sent when this changes
     iam_provider: AwsProvider
 
     def __post_init__(self) -> None:
-        if not self.regions or not self.regions[0].is_primary:
-            raise ValueError(f"regions: the first entry must be the primary region, got {[r.region for r in self.regions]}")
-        if sum(r.is_primary for r in self.regions) != 1:
-            raise ValueError("regions: exactly one region must be primary")
-        if self.database.instances_per_region < 1:
-            raise ValueError(f"database.instances_per_region: must be at least 1, got {self.database.instances_per_region}")
+        roles = [r.role for r in self.regions]
+        if not roles or roles[0] is not RegionRole.PRIMARY or roles.count(RegionRole.PRIMARY) != 1:
+            raise ValueError(f"regions: exactly one primary region, listed first, is needed; got {[f'{r.region}:{r.role}' for r in self.regions]}")
+        if self.instances_per_region < 1:
+            raise ValueError(f"instances_per_region: must be at least 1, got {self.instances_per_region}")
 
 
 @dataclass(frozen=True)
 class RegionalCluster:
     region: str
-    is_primary: bool
+    role: RegionRole
     cluster: RdsCluster
     instances: tuple[RdsClusterInstance, ...]
     secret: SecretsmanagerSecret
+    identifier: str  # known at synth time
 
     @property
     def cluster_arn(self) -> str:
         return self.cluster.arn
-
-    @property
-    def cluster_identifier(self) -> str:
-        return self.cluster.cluster_identifier
 
     @property
     def writer_endpoint(self) -> str:
@@ -103,27 +119,28 @@ class AuroraGlobalConstruct(Construct):
         primary = props.regions[0]
         protect_lifecycle = TerraformResourceLifecycle(prevent_destroy=props.protect)
         self.monitoring_role = self._monitoring_role()
-        self.engine_guards = [self._engine_guard(region) for region in props.regions]
+        for region in props.regions:
+            self._engine_check(region)
 
         self.global_cluster = RdsGlobalCluster(
             self,
             "global_cluster",
             provider=primary.provider,
-            global_cluster_identifier=props.name,
+            global_cluster_identifier=props.global_cluster_identifier,
             engine=ENGINE,
-            engine_version=props.engine.version,
-            database_name=props.database.database_name,
+            engine_version=props.engine_version,
+            database_name=props.database_name,
             storage_encrypted=True,
             deletion_protection=props.protect,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=props.protect, ignore_changes=["engine_version"]),
-            depends_on=self.engine_guards,
         )
 
         self.clusters: list[RegionalCluster] = []
         primary_instances: list[RdsClusterInstance] = []
         for region in props.regions:
-            label = "primary" if region.is_primary else f"secondary_{region.region.replace('-', '_')}"
-            identifier = f"{props.name}-{region.region}"
+            is_primary = region.role is RegionRole.PRIMARY
+            label = "primary" if is_primary else f"secondary_{region.region.replace('-', '_')}"
+            identifier = region.cluster_identifier
             subnet_group = DbSubnetGroup(
                 self,
                 f"{label}_subnet_group",
@@ -137,7 +154,7 @@ class AuroraGlobalConstruct(Construct):
                 f"{label}_parameters",
                 provider=region.provider,
                 name=identifier,
-                family=props.engine.parameter_group_family,
+                family=props.parameter_group_family,
                 description="drkit: TLS required, connection and statement logging",
                 parameter=[
                     RdsClusterParameterGroupParameter(name="rds.force_ssl", value="1"),
@@ -148,18 +165,30 @@ class AuroraGlobalConstruct(Construct):
                     RdsClusterParameterGroupParameter(name="log_min_duration_statement", value="1000"),
                 ],
             )
+            # Aurora creates /aws/rds/cluster/<id>/postgresql itself when it is missing, with
+            # "Never expire" retention and no customer key ("If a log group with the specified name
+            # exists, Aurora uses that log group", Aurora User Guide, AuroraPostgreSQL.CloudWatch):
+            # drkit creates it first and the cluster depends on it.
+            log_group = CloudwatchLogGroup(
+                self,
+                f"{label}_log_group",
+                provider=region.provider,
+                name=region.log_group_name,
+                retention_in_days=props.log_retention_days,
+                kms_key_id=region.kms_key_arn,
+            )
             common = dict(
                 provider=region.provider,
                 cluster_identifier=identifier,
                 engine=ENGINE,
-                engine_version=props.engine.version,
+                engine_version=props.engine_version,
                 global_cluster_identifier=self.global_cluster.id,
                 db_subnet_group_name=subnet_group.name,
                 db_cluster_parameter_group_name=parameter_group.name,
                 vpc_security_group_ids=[region.security_group_id],
                 storage_encrypted=True,
                 kms_key_id=region.kms_key_arn,
-                backup_retention_period=props.database.backup_retention_days,
+                backup_retention_period=props.backup_retention_days,
                 preferred_backup_window="03:00-04:00",
                 preferred_maintenance_window="sun:05:00-sun:06:00",
                 copy_tags_to_snapshot=True,
@@ -168,17 +197,19 @@ class AuroraGlobalConstruct(Construct):
                 deletion_protection=props.protect,
                 port=POSTGRES_PORT,
             )
-            if region.is_primary:
+            lifecycle = TerraformResourceLifecycle(prevent_destroy=props.protect, ignore_changes=MEMBER_IGNORED)
+            if is_primary:
                 cluster = RdsCluster(
                     self,
                     f"{label}_cluster",
                     **common,
-                    master_username=props.database.master_username,
+                    master_username=props.master_username,
                     master_password_wo=props.master_password,
                     master_password_wo_version=props.master_password_version,
                     skip_final_snapshot=not props.protect,
                     final_snapshot_identifier=f"{identifier}-final" if props.protect else None,
-                    lifecycle=TerraformResourceLifecycle(prevent_destroy=props.protect, ignore_changes=PRIMARY_IGNORED),
+                    lifecycle=lifecycle,
+                    depends_on=[log_group],
                 )
             else:
                 # A secondary joins after the primary has a writer; it has no credentials of its own.
@@ -188,8 +219,8 @@ class AuroraGlobalConstruct(Construct):
                     **common,
                     source_region=primary.region,
                     skip_final_snapshot=True,
-                    lifecycle=TerraformResourceLifecycle(prevent_destroy=props.protect, ignore_changes=SECONDARY_IGNORED),
-                    depends_on=list(primary_instances),
+                    lifecycle=lifecycle,
+                    depends_on=[*primary_instances, log_group],
                 )
             instances = tuple(
                 RdsClusterInstance(
@@ -199,7 +230,7 @@ class AuroraGlobalConstruct(Construct):
                     identifier=f"{identifier}-{index + 1}",
                     cluster_identifier=cluster.id,
                     engine=ENGINE,
-                    instance_class=props.database.instance_class,
+                    instance_class=props.instance_class,
                     availability_zone=region.availability_zones[index % len(region.availability_zones)],
                     db_subnet_group_name=subnet_group.name,
                     publicly_accessible=False,
@@ -212,13 +243,13 @@ class AuroraGlobalConstruct(Construct):
                     copy_tags_to_snapshot=True,
                     lifecycle=protect_lifecycle,
                 )
-                for index in range(props.database.instances_per_region)
+                for index in range(props.instances_per_region)
             )
-            if region.is_primary:
+            if is_primary:
                 primary_instances = list(instances)
             secret = self._secret(label, identifier, region)
             self.clusters.append(
-                RegionalCluster(region=region.region, is_primary=region.is_primary, cluster=cluster, instances=instances, secret=secret)
+                RegionalCluster(region=region.region, role=region.role, cluster=cluster, instances=instances, secret=secret, identifier=identifier)
             )
 
         self.global_cluster_id: str = self.global_cluster.id
@@ -227,26 +258,36 @@ class AuroraGlobalConstruct(Construct):
         self.primary: RegionalCluster = self.clusters[0]
         self.secondaries: list[RegionalCluster] = self.clusters[1:]
 
-    def _engine_guard(self, region: RegionalDatabaseInput) -> DataAwsRdsEngineVersion:
-        """Make ``terraform plan`` refuse a version the live API no longer offers for global databases."""
-        version = self._props.engine.version
-        return DataAwsRdsEngineVersion(
-            self,
-            f"engine_guard_{region.region.replace('-', '_')}",
-            provider=region.provider,
-            engine=ENGINE,
-            version=version,
-            lifecycle=TerraformResourceLifecycle(
-                postcondition=[
-                    Postcondition(
-                        condition="${self.supports_global_databases}",
-                        error_message=(
-                            f"{ENGINE} {version} does not support Aurora Global Database in {region.region}. "
-                            "Choose another aurora_engine_version and run `make refresh-engine-versions`."
+    def _engine_check(self, region: RegionalDatabaseInput) -> None:
+        """Warn on every plan when the live API no longer offers the version for global databases.
+
+        A Terraform ``check`` block, not a postcondition: a check only warns, so a running stack
+        whose version AWS has since withdrawn can still be planned (in an emergency above all).
+        The data source reads deprecated versions too (``include_all``), so it keeps answering
+        after a withdrawal; it is an ordinary data source, read during plan, because a data source
+        scoped to a check block is re-read at every apply and shows in every plan. Creating a cluster
+        or changing its version while the check fails is refused by the plan review
+        (``tools/plan_review.py`` reads the check's result from the plan), and synth refuses any
+        version outside the shipped catalog.
+        """
+        version = self._props.engine_version
+        suffix = region.region.replace("-", "_")
+        offered = DataAwsRdsEngineVersion(
+            self, f"engine_offered_{suffix}", provider=region.provider, engine=ENGINE, version=version, include_all=True
+        )
+        TerraformStack.of(self).add_override(
+            f"check.engine_version_{suffix}",
+            {
+                "assert": [
+                    {
+                        "condition": offered.supports_global_databases,
+                        "error_message": (
+                            f"{ENGINE} {version} no longer supports Aurora Global Database in {region.region}: "
+                            "plan an upgrade (aurora_engine_version) and run `make refresh-engine-versions`."
                         ),
-                    )
-                ]
-            ),
+                    }
+                ],
+            },
         )
 
     def _monitoring_role(self) -> IamRole:
@@ -255,7 +296,7 @@ class AuroraGlobalConstruct(Construct):
             self,
             "monitoring_role",
             provider=self._props.iam_provider,
-            name=f"{self._props.name}-rds-monitoring",
+            name=f"{self._props.global_cluster_identifier}-rds-monitoring",
             assume_role_policy=trust.json,
         )
         IamRolePolicyAttachment(self, "monitoring_policy", provider=self._props.iam_provider, role=role.name, policy_arn=ENHANCED_MONITORING_POLICY)
@@ -281,11 +322,11 @@ class AuroraGlobalConstruct(Construct):
             secret_string_wo=Fn.jsonencode(
                 {
                     "engine": "postgres",
-                    "username": props.database.master_username,
+                    "username": props.master_username,
                     "password": props.master_password,
                     "host": self.global_cluster.endpoint,
                     "port": POSTGRES_PORT,
-                    "dbname": props.database.database_name,
+                    "dbname": props.database_name,
                 }
             ),
             secret_string_wo_version=props.master_password_version,

@@ -2,7 +2,9 @@
 
 The role's trust policy is a policy document resolved by Terraform (principals and the
 ``sts:ExternalId`` value from config), never a string with unresolved values inside. Its
-permissions are exactly what the runbook does, each statement scoped to ARNs.
+permissions are exactly what the runbook (Lambda or ``tools/runbook.py``) calls, each statement
+scoped to ARNs; the emulator enforces them in the drill, so a call the role does not grant fails
+there as it would on AWS.
 """
 
 from __future__ import annotations
@@ -18,16 +20,16 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-from cdktf_cdktf_provider_aws.lambda_function import (
-    LambdaFunction,
-)
+from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
+from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import LambdaFunctionEventInvokeConfig
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
-from constructs_lib.iam import service_trust
+from constructs_lib.iam import XRAY_WRITE_POLICY, service_trust
 from constructs_lib.lambda_function import function_log_group, hardened_function
 from constructs_lib.lambda_package import LambdaPackage
-from constructs_lib.monitoring import XRAY_WRITE_POLICY
+from constructs_lib.regions import powertools_layer_arn
+from functions.failover import contract
 
 HANDLER = "failover.handler.lambda_handler"
 RUNBOOK_TIMEOUT_SECONDS = 900  # waits for the switchover/failover to finish and verifies it
@@ -44,24 +46,28 @@ class RunbookRegion:
 @dataclass(frozen=True, kw_only=True)
 class DrOperationsProps:
     iam_provider: AwsProvider
-    name: str  # drkit-<env>
+    role_name: str
+    runbook_function_name: str
     environment: str
     account_id: str
     trusted_principals: tuple[str, ...]  # empty: the account root
     external_id: str
     global_cluster_id: str
+    global_cluster_arn: str
     cluster_arns: tuple[str, ...]
     zone_id: str
-    record_name: str
+    record_names: tuple[str, ...]
     health_check_ids: tuple[str, ...]
-    max_switchover_lag_seconds: float
+    eks_cluster_arns: tuple[str, ...]
+    switchover_max_lag_seconds: float
+    reserved_concurrency: int
     log_retention_days: int
     package: LambdaPackage
     regions: tuple[RunbookRegion, ...]
 
     def __post_init__(self) -> None:
         if not self.external_id:
-            raise ValueError("dr_operations.external_id: required")
+            raise ValueError("external_id: required")
         if not self.regions:
             raise ValueError("regions: the runbook needs at least one region")
 
@@ -70,10 +76,10 @@ class DrOperationsConstruct(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: DrOperationsProps) -> None:
         super().__init__(scope, construct_id)
         self._props = props
-        function_names = [f"{props.name}-failover-runbook"]
-        function_arns = [f"arn:aws:lambda:{r.region}:{props.account_id}:function:{function_names[0]}" for r in props.regions]
-        runbook_permissions = self._permissions("runbook_permissions", invoke_arns=(), writes_logs=True)
-        operator_permissions = self._permissions("operator_permissions", invoke_arns=tuple(function_arns), writes_logs=False)
+        function_name = props.runbook_function_name
+        function_arns = [f"arn:aws:lambda:{r.region}:{props.account_id}:function:{function_name}" for r in props.regions]
+        runbook_permissions = self._permissions("runbook_permissions", operator=False)
+        operator_permissions = self._permissions("operator_permissions", operator=True, invoke_arns=tuple(function_arns))
 
         trust = DataAwsIamPolicyDocument(
             self,
@@ -98,7 +104,7 @@ class DrOperationsConstruct(Construct):
             self,
             "operator_role",
             provider=props.iam_provider,
-            name=f"{props.name}-dr-operations",
+            name=props.role_name,
             description="Switchover/failover of the drkit global database and its DNS",
             assume_role_policy=trust.json,
             max_session_duration=3600,
@@ -106,12 +112,11 @@ class DrOperationsConstruct(Construct):
         IamRolePolicy(self, "operator_policy", provider=props.iam_provider, role=self.role.id, policy=operator_permissions.json)
 
         lambda_trust = service_trust(self, "runbook_trust", props.iam_provider, "lambda.amazonaws.com")
-        runbook_role = IamRole(
-            self, "runbook_role", provider=props.iam_provider, name=f"{props.name}-failover-runbook", assume_role_policy=lambda_trust.json
-        )
+        runbook_role = IamRole(self, "runbook_role", provider=props.iam_provider, name=function_name, assume_role_policy=lambda_trust.json)
         IamRolePolicy(self, "runbook_policy", provider=props.iam_provider, role=runbook_role.id, policy=runbook_permissions.json)
         IamRolePolicyAttachment(self, "runbook_tracing", provider=props.iam_provider, role=runbook_role.name, policy_arn=XRAY_WRITE_POLICY)
 
+        env = contract.Env
         self.functions: list[LambdaFunction] = []
         for region in props.regions:
             label = region.region.replace("-", "_")
@@ -119,55 +124,65 @@ class DrOperationsConstruct(Construct):
                 self,
                 f"{label}_log_group",
                 provider=region.provider,
-                function_name=function_names[0],
+                function_name=function_name,
                 retention_days=props.log_retention_days,
                 kms_key_arn=region.kms_key_arn,
             )
-            self.functions.append(
-                hardened_function(
-                    self,
-                    f"{label}_",
-                    provider=region.provider,
-                    function_name=function_names[0],
-                    description="drkit DR runbook: switchover / failover of the global database (invoked by the DR role)",
-                    role_arn=runbook_role.arn,
-                    handler=HANDLER,
-                    package=props.package,
-                    timeout=RUNBOOK_TIMEOUT_SECONDS,
-                    memory_size=256,
-                    reserved_concurrency=1,  # one DR operation at a time per region
-                    kms_key_arn=region.kms_key_arn,
-                    alert_topic_arn=region.alert_topic_arn,
-                    log_group=log_group,
-                    variables={
-                        "DRKIT_ENVIRONMENT": props.environment,
-                        "GLOBAL_CLUSTER_ID": props.global_cluster_id,
-                        "ALERT_TOPIC_ARN": region.alert_topic_arn,
-                        "ZONE_ID": props.zone_id,
-                        "RECORD_NAME": props.record_name,
-                        "MAX_SWITCHOVER_LAG_SECONDS": f"{props.max_switchover_lag_seconds:g}",
-                    },
-                )
+            function = hardened_function(
+                self,
+                f"{label}_",
+                provider=region.provider,
+                function_name=function_name,
+                description="drkit DR runbook: switchover / failover of the global database (invoked by the DR role)",
+                role_arn=runbook_role.arn,
+                handler=HANDLER,
+                package=props.package,
+                timeout=RUNBOOK_TIMEOUT_SECONDS,
+                memory_size=256,
+                reserved_concurrency=props.reserved_concurrency,
+                kms_key_arn=region.kms_key_arn,
+                dead_letter_topic_arn=region.alert_topic_arn,
+                log_group=log_group,
+                layers=[powertools_layer_arn(region.region)],
+                variables={
+                    env.ENVIRONMENT: props.environment,
+                    env.GLOBAL_CLUSTER_ID: props.global_cluster_id,
+                    env.ALERT_TOPIC_ARN: region.alert_topic_arn,
+                    env.ZONE_ID: props.zone_id,
+                    env.RECORD_NAMES: ",".join(props.record_names),
+                    env.SWITCHOVER_MAX_LAG_SECONDS: f"{props.switchover_max_lag_seconds:g}",
+                    env.POWERTOOLS_SERVICE_NAME: contract.SERVICE,
+                },
             )
+            # A throttled asynchronous request is retried by Lambda for up to 6 hours by default
+            # (Lambda developer guide, invocation-async-configuring): a stale "failover --to A" could
+            # then run after the operator moved the writer to B. Never retry, and discard after
+            # MAX_REQUEST_AGE_SECONDS (the handler also refuses older requests by their requested_at).
+            LambdaFunctionEventInvokeConfig(
+                self,
+                f"{label}_async",
+                provider=region.provider,
+                function_name=function.function_name,
+                maximum_retry_attempts=0,
+                maximum_event_age_in_seconds=contract.MAX_REQUEST_AGE_SECONDS,
+            )
+            self.functions.append(function)
         self.role_arn: str = self.role.arn
         self.function_arns: list[str] = function_arns
 
-    def _permissions(self, construct_id: str, invoke_arns: tuple[str, ...], writes_logs: bool) -> DataAwsIamPolicyDocument:
+    def _permissions(self, construct_id: str, *, operator: bool, invoke_arns: tuple[str, ...] = ()) -> DataAwsIamPolicyDocument:
         props = self._props
-        global_arn = f"arn:aws:rds::{props.account_id}:global-cluster:{props.global_cluster_id}"
         statements = [
             DataAwsIamPolicyDocumentStatement(
-                sid="MoveTheWriter",
+                sid="MoveTheWriter",  # IAM checks the global cluster and the target cluster
                 actions=["rds:SwitchoverGlobalCluster", "rds:FailoverGlobalCluster"],
-                resources=[global_arn, *props.cluster_arns],
+                resources=[props.global_cluster_arn, *props.cluster_arns],
             ),
-            DataAwsIamPolicyDocumentStatement(sid="ReadTopology", actions=["rds:DescribeGlobalClusters"], resources=[global_arn]),
+            DataAwsIamPolicyDocumentStatement(sid="ReadTopology", actions=["rds:DescribeGlobalClusters"], resources=[props.global_cluster_arn]),
             DataAwsIamPolicyDocumentStatement(sid="ReadMembers", actions=["rds:DescribeDBClusters"], resources=list(props.cluster_arns)),
-            DataAwsIamPolicyDocumentStatement(sid="ReadLag", actions=["cloudwatch:GetMetricData"], resources=["*"]),
+            DataAwsIamPolicyDocumentStatement(sid="ReadLag", actions=["cloudwatch:GetMetricData"], resources=["*"]),  # no resource-level permissions
             DataAwsIamPolicyDocumentStatement(
-                sid="FailoverRecords",
-                actions=["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
-                resources=[f"arn:aws:route53:::hostedzone/{props.zone_id}"],
+                sid="FailoverRecords", actions=["route53:ListResourceRecordSets"], resources=[f"arn:aws:route53:::hostedzone/{props.zone_id}"]
             ),
             DataAwsIamPolicyDocumentStatement(
                 sid="HealthStatus",
@@ -179,16 +194,25 @@ class DrOperationsConstruct(Construct):
                 sid="EncryptedTopics", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[r.kms_key_arn for r in props.regions]
             ),
         ]
-        if writes_logs:
+        if operator:
+            statements.append(
+                # The CLI finds the zone by its configured name; ListHostedZonesByName has no
+                # resource-level permissions (Service Authorization Reference, Route 53).
+                DataAwsIamPolicyDocumentStatement(sid="FindZone", actions=["route53:ListHostedZonesByName"], resources=["*"])
+            )
+            statements.append(DataAwsIamPolicyDocumentStatement(sid="InvokeRunbook", actions=["lambda:InvokeFunction"], resources=list(invoke_arns)))
+            if props.eks_cluster_arns:
+                statements.append(
+                    DataAwsIamPolicyDocumentStatement(sid="ReachAppClusters", actions=["eks:DescribeCluster"], resources=list(props.eks_cluster_arns))
+                )
+        else:
             statements.append(
                 DataAwsIamPolicyDocumentStatement(
                     sid="Logs",
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                     resources=[
-                        f"arn:aws:logs:{r.region}:{props.account_id}:log-group:/aws/lambda/{props.name}-failover-runbook:*" for r in props.regions
+                        f"arn:aws:logs:{r.region}:{props.account_id}:log-group:/aws/lambda/{props.runbook_function_name}:*" for r in props.regions
                     ],
                 )
             )
-        if invoke_arns:
-            statements.append(DataAwsIamPolicyDocumentStatement(sid="InvokeRunbook", actions=["lambda:InvokeFunction"], resources=list(invoke_arns)))
         return DataAwsIamPolicyDocument(self, construct_id, provider=props.iam_provider, statement=statements)

@@ -1,31 +1,42 @@
-"""FailoverDnsConstruct: a private zone with PRIMARY/SECONDARY records that follow the writer.
+"""FailoverDnsConstruct: a private zone whose ``db`` name follows the writer across any number of regions.
 
-Route 53 health checkers cannot reach inside a VPC, so the PRIMARY record's health comes from
-CloudWatch alarms (``CLOUDWATCH_METRIC`` health checks) combined by a ``CALCULATED`` check:
+Route 53 allows exactly one PRIMARY and one SECONDARY record per failover record set (API
+``ResourceRecordSet.Failover``: PRIMARY | SECONDARY), so the members form a chain, in the order of
+the configuration (deploy-time primary first)::
 
-* **writer reporting** — the primary cluster's WRITER publishes metrics (missing data = down);
-* **writer in the primary region** — the replication monitor's ``WriterInMonitorRegion`` in the
-  primary region (after a switchover or failover the PRIMARY record must stop answering).
+    db.<zone>                      PRIMARY  -> member 0 endpoint   [writer healthy in member 0]
+                                   SECONDARY-> db-after-<0>.<zone>  (or member 1 when there are two)
+    db-after-<0>.<zone>            PRIMARY  -> member 1 endpoint   [writer healthy in member 1]
+                                   SECONDARY-> member 2 endpoint   (last: no health check)
 
-``db.<zone>`` answers with the primary cluster endpoint while both hold, else with the secondary
-cluster endpoint. ``writer.<zone>`` is the global writer endpoint, the preferred connection
-string because it follows the writer without waiting for DNS health.
+Route 53 answers a failover set with the PRIMARY while its health check is healthy, else with the
+SECONDARY; a SECONDARY without a health check is always used when the PRIMARY is unhealthy (Route 53
+Developer Guide, "How Amazon Route 53 chooses records when health checking is configured"). So
+``db`` resolves to the first member whose writer-healthy check passes, and to the last member when
+none does (a regional outage before the runbook has promoted anyone).
+
+Route 53 health checkers cannot reach inside a VPC, so each health check is ``CLOUDWATCH_METRIC``
+over the member's **writer-healthy alarm, which lives in another region** (its observer): the writer
+is in that member's region, its RDS API answers and replication from it has not stalled, as seen by
+the observer's monitor. Route 53 reads the alarm's data stream, not its state; when the observer's
+region is unreachable the data is insufficient and the check keeps its last verdict
+(``LastKnownStatus``), so losing an observer never moves the writer's name. ``writer.<zone>`` is the
+global writer endpoint, which Aurora itself moves on switchover and failover.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.route53_health_check import Route53HealthCheck
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordFailoverRoutingPolicy
 from cdktf_cdktf_provider_aws.route53_zone import Route53Zone, Route53ZoneVpc
 from constructs import Construct
 
-from constructs_lib.rto import WRITER_ALARM_EVALUATION_PERIODS, WRITER_ALARM_PERIOD_SECONDS
+from constructs_lib.naming import failover_record_names, writer_record
 
-INSUFFICIENT_DATA = "LastKnownStatus"  # keep the last verdict rather than flap on a metric gap
+INSUFFICIENT_DATA = "LastKnownStatus"  # an unreachable observer is not a verdict
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,25 +46,35 @@ class ZoneVpc:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DnsMember:
+    region: str
+    endpoint: str  # the member cluster's (writer) endpoint
+    writer_healthy_alarm: str | None  # None only for the last member
+    alarm_region: str | None  # the observer region the alarm lives in
+
+
+@dataclass(frozen=True, kw_only=True)
 class FailoverDnsProps:
-    provider: AwsProvider  # the primary region's provider (Route 53 is global)
-    primary_region: str
+    provider: AwsProvider  # Route 53 is global: any of the stack's providers
     zone_name: str
     environment: str
     vpcs: tuple[ZoneVpc, ...]
     ttl_seconds: int
-    primary_cluster_identifier: str
-    primary_endpoint: str
-    secondary_endpoint: str
+    members: tuple[DnsMember, ...]  # failover order, deploy-time primary first
     global_writer_endpoint: str
-    alert_topic_arn: str
-    monitor_service: str = "replication-monitor"
 
     def __post_init__(self) -> None:
         if not self.vpcs:
             raise ValueError("vpcs: a private hosted zone needs at least one VPC")
         if self.ttl_seconds < 1:
-            raise ValueError(f"dns_ttl_seconds: must be at least 1, got {self.ttl_seconds}")
+            raise ValueError(f"ttl_seconds: must be at least 1, got {self.ttl_seconds}")
+        if len(self.members) < 2:
+            raise ValueError(f"members: failover needs at least two members, got {len(self.members)}")
+        for member in self.members[:-1]:
+            if not member.writer_healthy_alarm or not member.alarm_region:
+                raise ValueError(f"members: {member.region} needs a writer-healthy alarm (every member but the last)")
+            if member.alarm_region == member.region:
+                raise ValueError(f"members: the alarm judging {member.region} must live in another region, got {member.alarm_region}")
 
 
 class FailoverDnsConstruct(Construct):
@@ -69,92 +90,57 @@ class FailoverDnsConstruct(Construct):
             vpc=[Route53ZoneVpc(vpc_id=v.vpc_id, vpc_region=v.region) for v in props.vpcs],
         )
         zone_id = self.zone.zone_id
-        writer_alarm = CloudwatchMetricAlarm(
-            self,
-            "writer_reporting",
-            provider=provider,
-            alarm_name=f"{props.primary_cluster_identifier}-writer-down",
-            alarm_description="The primary cluster's writer publishes no metrics (missing data = down)",
-            namespace="AWS/RDS",
-            metric_name="CPUUtilization",
-            dimensions={"DBClusterIdentifier": props.primary_cluster_identifier, "Role": "WRITER"},
-            statistic="SampleCount",
-            period=WRITER_ALARM_PERIOD_SECONDS,
-            evaluation_periods=WRITER_ALARM_EVALUATION_PERIODS,
-            threshold=1,
-            comparison_operator="LessThanThreshold",
-            treat_missing_data="breaching",
-            alarm_actions=[props.alert_topic_arn],
-            ok_actions=[props.alert_topic_arn],
-        )
-        location_alarm = CloudwatchMetricAlarm(
-            self,
-            "writer_elsewhere",
-            provider=provider,
-            alarm_name=f"{props.primary_cluster_identifier}-writer-moved",
-            alarm_description="The replication monitor sees the writer outside the primary region",
-            namespace="drkit",
-            metric_name="WriterInMonitorRegion",
-            dimensions={"Environment": props.environment, "service": props.monitor_service},
-            statistic="Minimum",
-            period=WRITER_ALARM_PERIOD_SECONDS,
-            evaluation_periods=WRITER_ALARM_EVALUATION_PERIODS,
-            threshold=1,
-            comparison_operator="LessThanThreshold",
-            treat_missing_data="notBreaching",  # a silent monitor has its own alarm; don't fail over for it
-            alarm_actions=[props.alert_topic_arn],
-            ok_actions=[props.alert_topic_arn],
-        )
-        checks = [
-            Route53HealthCheck(
+        self.health_check_ids: dict[str, str] = {}
+        for member in props.members[:-1]:
+            check = Route53HealthCheck(
                 self,
-                f"{label}_check",
+                f"writer_in_{member.region.replace('-', '_')}",
                 provider=provider,
                 type="CLOUDWATCH_METRIC",
-                cloudwatch_alarm_name=alarm.alarm_name,
-                cloudwatch_alarm_region=props.primary_region,
+                cloudwatch_alarm_name=member.writer_healthy_alarm,
+                cloudwatch_alarm_region=member.alarm_region,
                 insufficient_data_health_status=INSUFFICIENT_DATA,
-                tags={"Name": f"{props.primary_cluster_identifier}-{label}"},
+                tags={"Name": f"drkit-{props.environment}-writer-in-{member.region}"},
             )
-            for label, alarm in (("writer_reporting", writer_alarm), ("writer_in_primary", location_alarm))
-        ]
-        self.primary_health_check = Route53HealthCheck(
-            self,
-            "primary_health",
-            provider=provider,
-            type="CALCULATED",
-            child_healthchecks=[c.id for c in checks],
-            child_health_threshold=len(checks),
-            tags={"Name": f"{props.primary_cluster_identifier}-primary-healthy"},
-        )
-        self.record_name = f"db.{props.zone_name}"
-        for role, endpoint, health in (
-            ("PRIMARY", props.primary_endpoint, self.primary_health_check.id),
-            ("SECONDARY", props.secondary_endpoint, None),
-        ):
-            Route53Record(
-                self,
-                f"{role.lower()}_record",
-                provider=provider,
-                zone_id=zone_id,
-                name=self.record_name,
-                type="CNAME",
-                ttl=props.ttl_seconds,
-                records=[endpoint],
-                set_identifier=role.lower(),
-                failover_routing_policy=Route53RecordFailoverRoutingPolicy(type=role),
-                health_check_id=health,
-            )
+            self.health_check_ids[member.region] = check.id
+
+        self.chain_names: tuple[str, ...] = failover_record_names(props.zone_name, tuple(m.region for m in props.members))
+        self.record_name = self.chain_names[0]
+        links = len(self.chain_names)
+        for index in range(links):
+            member = props.members[index]
+            name = self.chain_names[index]
+            last_link = index == links - 1
+            fallback = props.members[index + 1].endpoint if last_link else self.chain_names[index + 1]
+            ids = ("primary_record", "secondary_record") if index == 0 else (f"link_{index}_primary_record", f"link_{index}_secondary_record")
+            set_ids = ("primary", "secondary") if index == 0 else (member.region, "next")
+            for role, construct_id_, set_id, value, health in (
+                ("PRIMARY", ids[0], set_ids[0], member.endpoint, self.health_check_ids[member.region]),
+                ("SECONDARY", ids[1], set_ids[1], fallback, None),
+            ):
+                Route53Record(
+                    self,
+                    construct_id_,
+                    provider=provider,
+                    zone_id=zone_id,
+                    name=name,
+                    type="CNAME",
+                    ttl=props.ttl_seconds,
+                    records=[value],
+                    set_identifier=set_id,
+                    failover_routing_policy=Route53RecordFailoverRoutingPolicy(type=role),
+                    health_check_id=health,
+                )
+        self.writer_record_name = writer_record(props.zone_name)
         Route53Record(
             self,
             "writer_record",
             provider=provider,
             zone_id=zone_id,
-            name=f"writer.{props.zone_name}",
+            name=self.writer_record_name,
             type="CNAME",
             ttl=props.ttl_seconds,
             records=[props.global_writer_endpoint],
         )
         self.zone_id: str = zone_id
         self.zone_arn: str = self.zone.arn
-        self.health_check_ids: list[str] = [*(c.id for c in checks), self.primary_health_check.id]

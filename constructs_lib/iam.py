@@ -10,6 +10,9 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+# X-Ray has no resource-level permissions; the AWS-managed policy keeps "*" out of our statements.
+XRAY_WRITE_POLICY = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
+
 
 def service_trust(scope: Construct, construct_id: str, provider: AwsProvider, service: str) -> DataAwsIamPolicyDocument:
     """The trust policy of a role that one AWS service assumes (``lambda.amazonaws.com``, ...)."""

@@ -16,8 +16,6 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
-# Services that call KMS through the caller's identity (grants), allowed only via the service.
-VIA_SERVICES = ("rds", "secretsmanager", "lambda", "eks")
 # Services that use the key with their own principal (log delivery, encrypted SNS publishers).
 SERVICE_PRINCIPALS = ("sns.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com")
 KEY_USE_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*", "kms:Encrypt", "kms:ReEncrypt*", "kms:DescribeKey"]
@@ -34,7 +32,16 @@ class RegionalKeyProps:
 
 
 class RegionalKeyConstruct(Construct):
-    """A rotating KMS key whose policy names the account and the services that use the key."""
+    """A rotating KMS key whose policy names the account and the services that use the key.
+
+    The first statement is AWS's default key policy: the account root gets ``kms:*``, which
+    *delegates* access control to IAM policies ("Allows access to the AWS account and enables IAM
+    policies", KMS developer guide, key-policy-default). Access is therefore decided by IAM, where
+    every drkit role names this key's ARN. A further root statement conditioned on
+    ``kms:ViaService`` would restrict nothing next to ``kms:*`` (an allow cannot narrow another
+    allow), so there is none; only services acting as their own principal (CloudWatch Logs, and the
+    alarm and event publishers of encrypted topics) need statements of their own.
+    """
 
     def __init__(self, scope: Construct, construct_id: str, props: RegionalKeyProps) -> None:
         super().__init__(scope, construct_id)
@@ -66,19 +73,6 @@ class RegionalKeyConstruct(Construct):
                 resources=["*"],
                 principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=list(SERVICE_PRINCIPALS))],
                 condition=[DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="aws:SourceAccount", values=[props.account_id])],
-            ),
-            DataAwsIamPolicyDocumentStatement(
-                sid="AccountUsesKeyThroughDataServices",
-                actions=[*KEY_USE_ACTIONS, "kms:CreateGrant", "kms:ListGrants"],
-                resources=["*"],
-                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[account_root])],
-                condition=[
-                    DataAwsIamPolicyDocumentStatementCondition(
-                        test="StringEquals",
-                        variable="kms:ViaService",
-                        values=[f"{service}.{region}.amazonaws.com" for service in VIA_SERVICES],
-                    )
-                ],
             ),
         ]
         policy = DataAwsIamPolicyDocument(self, "policy", provider=props.provider, statement=statements)

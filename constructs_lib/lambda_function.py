@@ -1,8 +1,10 @@
 """The one way drkit deploys a Lambda function, so every function gets the same baseline.
 
 Deterministic package as a cdktf asset, a supported runtime, environment encrypted with the
-regional key, X-Ray tracing, failures to the regional alert topic (dead-letter target), and the
-function created after its pre-made, encrypted log group (retention set by the caller).
+regional key, X-Ray tracing, failed asynchronous events to the regional alert topic (a dead-letter
+target, unless the caller routes failures through an on-failure destination instead: both at once
+would page twice), and the function created after its pre-made, encrypted log group (retention
+set by the caller).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def hardened_function(
     memory_size: int,
     reserved_concurrency: int,
     kms_key_arn: str,
-    alert_topic_arn: str,
+    dead_letter_topic_arn: str | None,
     log_group: CloudwatchLogGroup,
     variables: dict[str, str],
     layers: list[str] | None = None,
@@ -74,7 +76,7 @@ def hardened_function(
         layers=layers,
         kms_key_arn=kms_key_arn,
         tracing_config=LambdaFunctionTracingConfig(mode="Active"),
-        dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=alert_topic_arn),
+        dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=dead_letter_topic_arn) if dead_letter_topic_arn else None,
         environment=LambdaFunctionEnvironment(variables=variables),
         depends_on=[log_group],
     )

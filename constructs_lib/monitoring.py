@@ -1,15 +1,23 @@
-"""ReplicationMonitorConstruct: the per-region lag monitor and the native alarms beside it.
+"""ReplicationMonitorConstruct: the per-region lag monitor and the alarms fed by it.
 
-Per region: the monitor Lambda (reserved concurrency from config, default 5), its encrypted
-log group, a least-privilege role, an EventBridge ``rate(1 minute)`` schedule, an on-failure
-destination to the alert topic, a state parameter, alarms on the monitor's own health, and the
-native ``AuroraGlobalDBRPOLag`` alarm of every secondary cluster hosted in the region (a second
-line of defence that does not depend on the Lambda).
+Per region: the monitor Lambda (reserved concurrency from config, default 5), its encrypted log
+group, a least-privilege role, an EventBridge schedule, an on-failure destination to the alert
+topic, a state parameter, alarms on the monitor's own health, and
 
-Sizing: the function makes one DescribeGlobalClusters call, one GetMetricData call per region
-with secondaries, one SSM read and write, and at most one SNS publish. 256 MB and a 50 s
-timeout leave ample room (a run takes ~1 s) and the timeout stays below the one-minute schedule
-so runs never overlap.
+* the native ``AuroraGlobalDBRPOLag`` alarm of the member cluster hosted in the region. Every
+  member has one, whatever its role: Aurora publishes the metric only in a secondary's region
+  (Aurora User Guide, metrics reference: "This metric is available only in secondary AWS
+  Regions"), so missing data means "this member is the writer now" and is not breaching: a
+  planned switchover never leaves an alarm paging. A secondary whose data goes missing is caught by
+  the monitor (NO_DATA) and by the writer-health observers.
+* the **writer-healthy** alarms of the regions this region observes: ``WriterHealthy`` (published
+  by this region's monitor) below 1 for ``detection_periods`` minutes. They live outside the region
+  they judge, so a regional outage cannot silence its own verdict; Route 53 health checks read them.
+
+Sizing: one DescribeGlobalClusters, one GetMetricData per region with secondaries, one
+DescribeDBClusters of the writer, one SSM read (and a write on change), at most one SNS publish.
+256 MB and a 50 s timeout leave ample room (a run takes ~1 s); the timeout stays below the
+one-minute schedule so runs never overlap.
 """
 
 from __future__ import annotations
@@ -37,18 +45,25 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
-from constructs_lib.iam import service_trust
+from constructs_lib.iam import XRAY_WRITE_POLICY, service_trust
 from constructs_lib.lambda_function import function_log_group, hardened_function
 from constructs_lib.lambda_package import LambdaPackage
+from constructs_lib.regions import powertools_layer_arn
+from functions.replication_monitor import contract
 
 HANDLER = "replication_monitor.handler.lambda_handler"
 TIMEOUT_SECONDS = 50
 MEMORY_MB = 256
-SCHEDULE = "rate(1 minute)"
-# X-Ray has no resource-level permissions; the AWS-managed policy keeps "*" out of our statements.
-XRAY_WRITE_POLICY = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
-# AWS-published Powertools for AWS Lambda (Python) v3 layer, present in every commercial region.
-POWERTOOLS_LAYER = "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:27"
+SCHEDULE = f"rate({contract.SCHEDULE_SECONDS // 60} minute)"
+PERIOD_SECONDS = contract.SCHEDULE_SECONDS  # one datum per run
+
+
+@dataclass(frozen=True, kw_only=True)
+class WatchedRegion:
+    """A region whose writer this region's monitor judges, with the name of the alarm to create."""
+
+    region: str
+    alarm_name: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,29 +71,42 @@ class ReplicationMonitorProps:
     provider: AwsProvider
     region: str
     environment: str
-    name: str  # e.g. drkit-dev: the function name; role names add the region
+    function_name: str
+    role_name: str
+    state_parameter_name: str
     account_id: str
     global_cluster_id: str
     kms_key_arn: str
     alert_topic_arn: str
-    threshold_seconds: float
+    lag_alarm_threshold_seconds: float
+    replication_stall_seconds: int
+    detection_periods: int
     reserved_concurrency: int
     log_retention_days: int
     package: LambdaPackage
-    local_secondary_clusters: tuple[str, ...]  # identifiers of secondary clusters in this region
+    member_regions: tuple[str, ...]  # every region of the global database
+    member_cluster_arns: tuple[str, ...]  # every member: the monitor checks that the writer answers
+    local_cluster_identifier: str  # the member cluster in this region
+    lag_alarm_name: str
+    watched: tuple[WatchedRegion, ...]
 
     def __post_init__(self) -> None:
-        if self.threshold_seconds <= 0:
-            raise ValueError(f"lag_alarm_threshold_seconds: must be positive, got {self.threshold_seconds}")
+        if self.lag_alarm_threshold_seconds <= 0:
+            raise ValueError(f"lag_alarm_threshold_seconds: must be positive, got {self.lag_alarm_threshold_seconds}")
         if self.reserved_concurrency < 1:
-            raise ValueError(f"monitor_reserved_concurrency: must be at least 1, got {self.reserved_concurrency}")
+            raise ValueError(f"reserved_concurrency: must be at least 1, got {self.reserved_concurrency}")
+        if self.region not in self.member_regions:
+            raise ValueError(f"region: {self.region!r} is not one of member_regions {list(self.member_regions)}")
+        for watched in self.watched:
+            if watched.region == self.region:
+                raise ValueError(f"watched: a region cannot judge its own writer ({self.region})")
 
 
 class ReplicationMonitorConstruct(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: ReplicationMonitorProps) -> None:
         super().__init__(scope, construct_id)
         provider = props.provider
-        self.function_name = f"{props.name}-replication-monitor"
+        self.function_name = props.function_name
         log_group = function_log_group(
             self,
             "log_group",
@@ -91,7 +119,7 @@ class ReplicationMonitorConstruct(Construct):
             self,
             "state",
             provider=provider,
-            name=f"/{props.name.replace('-', '/', 1)}/replication-monitor/state",
+            name=props.state_parameter_name,
             type="SecureString",
             key_id=props.kms_key_arn,
             value="{}",
@@ -99,6 +127,7 @@ class ReplicationMonitorConstruct(Construct):
             lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]),
         )
         role = self._role(props, log_group.arn, state.arn)
+        env = contract.Env
         self.function = hardened_function(
             self,
             "",
@@ -112,18 +141,20 @@ class ReplicationMonitorConstruct(Construct):
             memory_size=MEMORY_MB,
             reserved_concurrency=props.reserved_concurrency,
             kms_key_arn=props.kms_key_arn,
-            alert_topic_arn=props.alert_topic_arn,
+            dead_letter_topic_arn=None,  # failures go to the on-failure destination below: one page, not two
             log_group=log_group,
-            layers=[POWERTOOLS_LAYER.format(region=props.region)],
+            layers=[powertools_layer_arn(props.region)],
             variables={
-                "DRKIT_ENVIRONMENT": props.environment,
-                "STATE_KEY_ID": props.kms_key_arn,
-                "GLOBAL_CLUSTER_ID": props.global_cluster_id,
-                "ALERT_TOPIC_ARN": props.alert_topic_arn,
-                "STATE_PARAMETER": state.name,
-                "LAG_THRESHOLD_SECONDS": f"{props.threshold_seconds:g}",
-                "POWERTOOLS_SERVICE_NAME": "replication-monitor",
-                "POWERTOOLS_METRICS_NAMESPACE": "drkit",
+                env.ENVIRONMENT: props.environment,
+                env.STATE_KEY_ID: props.kms_key_arn,
+                env.GLOBAL_CLUSTER_ID: props.global_cluster_id,
+                env.ALERT_TOPIC_ARN: props.alert_topic_arn,
+                env.STATE_PARAMETER: state.name,
+                env.LAG_ALARM_THRESHOLD_SECONDS: f"{props.lag_alarm_threshold_seconds:g}",
+                env.REPLICATION_STALL_SECONDS: str(props.replication_stall_seconds),
+                env.MEMBER_REGIONS: ",".join(props.member_regions),
+                env.POWERTOOLS_SERVICE_NAME: contract.SERVICE,
+                env.POWERTOOLS_METRICS_NAMESPACE: contract.NAMESPACE,
             },
         )
         LambdaFunctionEventInvokeConfig(
@@ -156,32 +187,58 @@ class ReplicationMonitorConstruct(Construct):
             source_arn=rule.arn,
         )
         self._health_alarms(props)
-        for identifier in props.local_secondary_clusters:
-            CloudwatchMetricAlarm(
+        identifier = props.local_cluster_identifier
+        CloudwatchMetricAlarm(
+            self,
+            f"rpo_lag_{identifier.replace('-', '_')}",
+            provider=provider,
+            alarm_name=props.lag_alarm_name,
+            alarm_description=f"RPO lag of {identifier} above {props.lag_alarm_threshold_seconds:g} s while it is a secondary",
+            namespace="AWS/RDS",
+            metric_name="AuroraGlobalDBRPOLag",
+            dimensions={"DBClusterIdentifier": identifier},
+            statistic="Maximum",
+            period=PERIOD_SECONDS,
+            evaluation_periods=1,
+            threshold=props.lag_alarm_threshold_seconds * 1000,  # the metric is in milliseconds
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",  # no data: this member is the writer now (see the module docstring)
+            alarm_actions=[props.alert_topic_arn],
+            ok_actions=[props.alert_topic_arn],
+        )
+        self.writer_healthy_alarms: dict[str, str] = {}
+        for watched in props.watched:
+            alarm = CloudwatchMetricAlarm(
                 self,
-                f"rpo_lag_{identifier.replace('-', '_')}",
+                f"writer_healthy_{watched.region.replace('-', '_')}",
                 provider=provider,
-                alarm_name=f"{identifier}-rpo-lag",
-                alarm_description=f"RPO lag of secondary {identifier} above {props.threshold_seconds:g} s, or no data",
-                namespace="AWS/RDS",
-                metric_name="AuroraGlobalDBRPOLag",
-                dimensions={"DBClusterIdentifier": identifier},
-                statistic="Maximum",
-                period=60,
-                evaluation_periods=1,
-                threshold=props.threshold_seconds * 1000,  # the metric is in milliseconds
-                comparison_operator="GreaterThanThreshold",
-                treat_missing_data="breaching",
+                alarm_name=watched.alarm_name,
+                alarm_description=(
+                    f"Seen from {props.region}: the writer is not in {watched.region}, or it does not answer, "
+                    f"or replication from it has stalled (more than {props.replication_stall_seconds} s)"
+                ),
+                namespace=contract.NAMESPACE,
+                metric_name=contract.Metric.WRITER_HEALTHY,
+                dimensions=contract.writer_healthy_dimensions(props.environment, watched.region),
+                statistic="Minimum",
+                period=PERIOD_SECONDS,
+                evaluation_periods=props.detection_periods,
+                threshold=1,
+                comparison_operator="LessThanThreshold",
+                # A silent observer is not evidence against the writer: its own silence alarm pages,
+                # and the Route 53 health check keeps its last verdict (insufficient data).
+                treat_missing_data="missing",
                 alarm_actions=[props.alert_topic_arn],
                 ok_actions=[props.alert_topic_arn],
             )
+            self.writer_healthy_alarms[watched.region] = alarm.alarm_name
         self.function_arn: str = self.function.arn
         self.schedule_rule_name: str = rule.name
 
     def _role(self, props: ReplicationMonitorProps, log_group_arn: str, state_arn: str) -> IamRole:
         provider = props.provider
         trust = service_trust(self, "trust", provider, "lambda.amazonaws.com")
-        role = IamRole(self, "role", provider=provider, name=f"{props.name}-{props.region}-replication-monitor", assume_role_policy=trust.json)
+        role = IamRole(self, "role", provider=provider, name=props.role_name, assume_role_policy=trust.json)
         permissions = DataAwsIamPolicyDocument(
             self,
             "permissions",
@@ -192,6 +249,7 @@ class ReplicationMonitorConstruct(Construct):
                     actions=["rds:DescribeGlobalClusters"],
                     resources=[f"arn:aws:rds::{props.account_id}:global-cluster:{props.global_cluster_id}"],
                 ),
+                DataAwsIamPolicyDocumentStatement(sid="WriterAnswers", actions=["rds:DescribeDBClusters"], resources=list(props.member_cluster_arns)),
                 DataAwsIamPolicyDocumentStatement(
                     sid="ReadLagMetrics",  # GetMetricData has no resource-level permissions
                     actions=["cloudwatch:GetMetricData"],

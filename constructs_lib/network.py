@@ -5,9 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from cdktf import Fn
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones, DataAwsAvailabilityZonesFilter
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
@@ -29,11 +27,13 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from constructs_lib.config import NatGateways
 from constructs_lib.iam import service_trust
 from constructs_lib.subnet_plan import SubnetPlan, Tier
 
 POSTGRES_PORT = 5432
+# Subnet tag the AWS Load Balancer Controller uses to find subnets for internal load balancers
+# (kubernetes-sigs aws-load-balancer-controller, "Subnet Auto Discovery").
+INTERNAL_ELB_TAG = {"kubernetes.io/role/internal-elb": "1"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,11 +42,15 @@ class NetworkProps:
     name: str  # e.g. drkit-dev-us-east-1
     region: str
     vpc_cidr: ipaddress.IPv4Network
-    availability_zones: int
-    nat_gateways: NatGateways
+    availability_zone_ids: tuple[str, ...]  # AZ IDs (use1-az1), the same physical zone in every account
+    nat_gateway_per_az: bool  # False: one NAT gateway for the region
     flow_log_retention_days: int
     kms_key_arn: str
     database_client_cidrs: tuple[str, ...]  # app subnets of every VPC in the stack
+
+    def __post_init__(self) -> None:
+        if len(set(self.availability_zone_ids)) < 2:
+            raise ValueError(f"availability_zone_ids: at least two different AZs are needed, got {list(self.availability_zone_ids)}")
 
 
 class NetworkConstruct(Construct):
@@ -55,14 +59,8 @@ class NetworkConstruct(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: NetworkProps) -> None:
         super().__init__(scope, construct_id)
         provider = props.provider
-        plan = SubnetPlan(vpc_cidr=props.vpc_cidr, availability_zones=props.availability_zones)
-        zones = DataAwsAvailabilityZones(
-            self,
-            "zones",
-            provider=provider,
-            state="available",
-            filter=[DataAwsAvailabilityZonesFilter(name="opt-in-status", values=["opt-in-not-required"])],
-        )
+        zone_count = len(props.availability_zone_ids)
+        plan = SubnetPlan(vpc_cidr=props.vpc_cidr, availability_zones=zone_count)
         self.vpc = Vpc(
             self,
             "vpc",
@@ -74,9 +72,6 @@ class NetworkConstruct(Construct):
         )
         self.vpc_id: str = self.vpc.id  # read once: every attribute read is a round trip to jsii
         DefaultSecurityGroup(self, "default_sg", provider=provider, vpc_id=self.vpc_id, tags={"Name": f"{props.name}-default-closed"})
-        zone_names = zones.names
-        self.availability_zones: list[str] = [Fn.element(zone_names, az) for az in range(props.availability_zones)]
-
         subnets: dict[Tier, list[Subnet]] = {}
         for tier in Tier:
             subnets[tier] = [
@@ -86,9 +81,9 @@ class NetworkConstruct(Construct):
                     provider=provider,
                     vpc_id=self.vpc_id,
                     cidr_block=cidr,
-                    availability_zone=self.availability_zones[az],
+                    availability_zone_id=props.availability_zone_ids[az],
                     map_public_ip_on_launch=False,
-                    tags={"Name": f"{props.name}-{tier.value}-{az}", "Tier": tier.value},
+                    tags={"Name": f"{props.name}-{tier.value}-{az}", "Tier": tier.value, **(INTERNAL_ELB_TAG if tier is Tier.APP else {})},
                 )
                 for az, cidr in enumerate(plan.cidrs(tier))
             ]
@@ -106,7 +101,7 @@ class NetworkConstruct(Construct):
         for az, subnet in enumerate(subnets[Tier.PUBLIC]):
             RouteTableAssociation(self, f"public_rta_{az}", provider=provider, subnet_id=subnet.id, route_table_id=public_rt.id)
 
-        nat_count = props.availability_zones if props.nat_gateways is NatGateways.PER_AZ else 1
+        nat_count = zone_count if props.nat_gateway_per_az else 1
         nats = []
         for az in range(nat_count):
             eip = Eip(self, f"nat_eip_{az}", provider=provider, domain="vpc", tags={"Name": f"{props.name}-nat-{az}"})
@@ -174,6 +169,8 @@ class NetworkConstruct(Construct):
         self.public_subnet_ids: list[str] = [s.id for s in subnets[Tier.PUBLIC]]
         self.app_subnet_ids: list[str] = [s.id for s in subnets[Tier.APP]]
         self.data_subnet_ids: list[str] = [s.id for s in subnets[Tier.DATA]]
+        # AZ names as this account maps them, read from the data subnets (RDS instances want names).
+        self.availability_zones: list[str] = [s.availability_zone for s in subnets[Tier.DATA]]
         self.public_route_table_id: str = public_rt.id
         self.app_route_table_ids: list[str] = [t.id for t in app_route_tables]
         self.data_route_table_id: str = data_rt.id

@@ -1,87 +1,140 @@
-"""DrStack: one environment's disaster-recovery platform, ``dr-<environment>``."""
+"""DrStack: one environment's disaster-recovery platform, ``dr-<environment>``.
+
+The stack wires configuration and construct outputs into construct props; every resource is
+built by a construct, every name comes from :class:`~constructs_lib.naming.Names`, providers and
+the backend from :mod:`constructs_lib.providers`. Construct ids are part of every resource's
+Terraform address (users' state): keep them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from itertools import combinations
 
-from cdktf import (
-    S3Backend,
-    S3BackendEndpointConfig,
-    TerraformOutput,
-    TerraformStack,
-    TerraformVariable,
-    TerraformVariableValidationConfig,
-)
+from cdktf import TerraformOutput, TerraformStack, TerraformVariable, TerraformVariableValidationConfig
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 from constructs import Construct
 
 from constructs_lib.alerts import AlertTopicConstruct, AlertTopicProps
 from constructs_lib.app_cluster import AppClusterConstruct, AppClusterProps
 from constructs_lib.aurora_global import AuroraGlobalConstruct, AuroraGlobalProps, RegionalDatabaseInput
-from constructs_lib.config import PROJECT_NAME, EnvironmentConfig
+from constructs_lib.config import EnvironmentConfig
+from constructs_lib.config.model import RUNBOOK_RESERVED_CONCURRENCY
 from constructs_lib.dashboard import DashboardConstruct, DashboardProps
 from constructs_lib.dr_operations import DrOperationsConstruct, DrOperationsProps, RunbookRegion
-from constructs_lib.failover_dns import FailoverDnsConstruct, FailoverDnsProps, ZoneVpc
+from constructs_lib.failover_dns import DnsMember, FailoverDnsConstruct, FailoverDnsProps, ZoneVpc
 from constructs_lib.kms import RegionalKeyConstruct, RegionalKeyProps
 from constructs_lib.lambda_package import build_package
-from constructs_lib.monitoring import ReplicationMonitorConstruct, ReplicationMonitorProps
-from constructs_lib.naming import resource_name
+from constructs_lib.monitoring import ReplicationMonitorConstruct, ReplicationMonitorProps, WatchedRegion
 from constructs_lib.network import NetworkConstruct, NetworkProps
 from constructs_lib.peering import PeeringConstruct, PeeringProps, PeerSide
 from constructs_lib.policy.aspect import PolicyAspect
-from constructs_lib.regions import RegionRole, provider_alias
+from constructs_lib.providers import RegionContext, point_at_emulator, region_providers, services_used, state_backend
 from constructs_lib.subnet_plan import SubnetPlan, Tier
-
-# Services the stack calls; the local environment points each of them at the emulator.
-EMULATED_SERVICES = (
-    "cloudwatch",
-    "ec2",
-    "eks",
-    "events",
-    "iam",
-    "kms",
-    "lambda_",
-    "logs",
-    "rds",
-    "route53",
-    "s3",
-    "secretsmanager",
-    "sns",
-    "sqs",
-    "sts",
-)
-
-
-@dataclass(frozen=True)
-class RegionContext:
-    """A region of the stack with its role and its aliased provider."""
-
-    region: str
-    role: RegionRole
-    alias: str
-    provider: AwsProvider
-
-    @property
-    def is_primary(self) -> bool:
-        return self.role is RegionRole.PRIMARY
-
-    @property
-    def label(self) -> str:
-        return self.alias
+from constructs_lib.topology import observer_of
 
 
 class DrStack(TerraformStack):
     def __init__(self, scope: Construct, env: EnvironmentConfig) -> None:
         super().__init__(scope, env.stack_name)
         self.env = env
-        self.regions: list[RegionContext] = [
-            self._region(region, RegionRole.PRIMARY if index == 0 else RegionRole.SECONDARY, index - 1) for index, region in enumerate(env.regions)
-        ]
+        names = env.names
+        self.regions: list[RegionContext] = region_providers(self, env)
         self.primary = self.regions[0]
-        self._backend()
+        state_backend(self, env)
         self.account_id: str = DataAwsCallerIdentity(self, "caller", provider=self.primary.provider).account_id
+        master_password, password_version = self._password_variables()
 
+        self.keys = {
+            ctx.region: RegionalKeyConstruct(
+                self,
+                f"{ctx.alias}_key",
+                RegionalKeyProps(
+                    provider=ctx.provider,
+                    region=ctx.region,
+                    account_id=self.account_id,
+                    alias_name=names.regional(ctx.region),
+                    protect=env.is_production,
+                    deletion_window_days=30 if env.is_production else 7,
+                ),
+            )
+            for ctx in self.regions
+        }
+        self.networks = self._networks()
+        self.peerings = self._peerings()
+        self.alert_topics = {
+            ctx.region: AlertTopicConstruct(
+                self,
+                f"{ctx.alias}_alerts",
+                AlertTopicProps(
+                    provider=ctx.provider,
+                    name=names.alert_topic,
+                    account_id=self.account_id,
+                    kms_key_arn=self.keys[ctx.region].key_arn,
+                    emails=env.alerts.emails,
+                    https_endpoints=env.alerts.https_endpoints,
+                ),
+            )
+            for ctx in self.regions
+        }
+        self.database = AuroraGlobalConstruct(
+            self,
+            "database",
+            AuroraGlobalProps(
+                global_cluster_identifier=names.global_cluster_id,
+                engine_version=env.engine.version,
+                parameter_group_family=env.engine.parameter_group_family,
+                database_name=env.database.database_name,
+                master_username=env.database.master_username,
+                instance_class=env.database.instance_class,
+                instances_per_region=env.database.instances_per_region,
+                backup_retention_days=env.database.backup_retention_days,
+                log_retention_days=env.log_retention_days,
+                protect=env.is_production,
+                master_password=master_password,
+                master_password_version=password_version,
+                iam_provider=self.primary.provider,
+                regions=tuple(
+                    RegionalDatabaseInput(
+                        provider=ctx.provider,
+                        region=ctx.region,
+                        role=ctx.role,
+                        subnet_ids=tuple(self.networks[ctx.region].data_subnet_ids),
+                        availability_zones=tuple(self.networks[ctx.region].availability_zones),
+                        security_group_id=self.networks[ctx.region].database_security_group_id,
+                        kms_key_arn=self.keys[ctx.region].key_arn,
+                        cluster_identifier=names.cluster_id(ctx.region),
+                        log_group_name=names.database_log_group(ctx.region),
+                    )
+                    for ctx in self.regions
+                ),
+            ),
+        )
+        self.monitors = self._monitors()
+        self.dns = self._dns()
+        DashboardConstruct(
+            self,
+            "dashboard",
+            DashboardProps(
+                provider=self.primary.provider,
+                name=names.dashboard,
+                environment=env.environment,
+                home_region=self.primary.region,
+                clusters=tuple((region, names.cluster_id(region)) for region in env.regions),
+                monitor_function_name=names.monitor_function,
+                monitor_regions=env.regions,
+            ),
+        )
+        self.dr_operations = self._dr_operations()
+        self.app_clusters = self._app_clusters()
+        self._outputs()
+        # Project policy (constructs_lib/policy): errors stop synth, warnings are reported.
+        self.policy = PolicyAspect()
+        document = self.policy.check_stack(self)
+        point_at_emulator(self.regions, env, services_used(document))
+
+    # ------------------------------------------------------------------ wiring
+
+    def _password_variables(self) -> tuple[str, float]:
         master_password = TerraformVariable(
             self,
             "db_master_password",
@@ -105,39 +158,25 @@ class DrStack(TerraformStack):
             default=1,
             description="Increase to send a new db_master_password to the clusters and secrets.",
         )
+        return master_password.string_value, password_version.number_value
 
-        self.keys = {
-            ctx.region: RegionalKeyConstruct(
-                self,
-                f"{ctx.label}_key",
-                RegionalKeyProps(
-                    provider=ctx.provider,
-                    region=ctx.region,
-                    account_id=self.account_id,
-                    alias_name=resource_name(PROJECT_NAME, env.name, ctx.region),
-                    protect=env.is_production,
-                    deletion_window_days=30 if env.is_production else 7,
-                ),
-            )
-            for ctx in self.regions
-        }
-
+    def _networks(self) -> dict[str, NetworkConstruct]:
+        env = self.env
+        zone_count = env.network.availability_zones
         app_cidrs = tuple(
-            cidr
-            for region in env.regions
-            for cidr in SubnetPlan(vpc_cidr=env.vpc_cidrs[region], availability_zones=env.network.availability_zones).cidrs(Tier.APP)
+            cidr for region in env.regions for cidr in SubnetPlan(vpc_cidr=env.vpc_cidrs[region], availability_zones=zone_count).cidrs(Tier.APP)
         )
-        self.networks = {
+        return {
             ctx.region: NetworkConstruct(
                 self,
-                f"{ctx.label}_network",
+                f"{ctx.alias}_network",
                 NetworkProps(
                     provider=ctx.provider,
-                    name=resource_name(PROJECT_NAME, env.name, ctx.region),
+                    name=env.names.regional(ctx.region),
                     region=ctx.region,
                     vpc_cidr=env.vpc_cidrs[ctx.region],
-                    availability_zones=env.network.availability_zones,
-                    nat_gateways=env.network.nat_gateways,
+                    availability_zone_ids=env.network.availability_zone_ids[ctx.region],
+                    nat_gateway_per_az=env.network.nat_gateways.value == "per_az",
                     flow_log_retention_days=env.network.flow_log_retention_days,
                     kms_key_arn=self.keys[ctx.region].key_arn,
                     database_client_cidrs=app_cidrs,
@@ -145,114 +184,131 @@ class DrStack(TerraformStack):
             )
             for ctx in self.regions
         }
-        primary_network = self.networks[self.primary.region]
-        self.peerings = [
-            PeeringConstruct(
-                self,
-                f"{ctx.label}_peering",
-                PeeringProps(
-                    name=resource_name(PROJECT_NAME, env.name, self.primary.region, "to", ctx.region),
-                    requester_role=self.primary.role.value,
-                    requester=self._peer_side(self.primary, primary_network),
-                    accepter=self._peer_side(ctx, self.networks[ctx.region]),
-                ),
+
+    def _peerings(self) -> list[PeeringConstruct]:
+        """A full mesh: VPC peering is not transitive, and any region may hold the writer."""
+        peerings = []
+        for requester, accepter in combinations(self.regions, 2):
+            # The primary's peerings keep their original id (<accepter>_peering): they are users' state.
+            construct_id = f"{accepter.alias}_peering" if requester.is_primary else f"{requester.alias}_to_{accepter.alias}_peering"
+            peerings.append(
+                PeeringConstruct(
+                    self,
+                    construct_id,
+                    PeeringProps(
+                        name=self.env.names.peering(requester.region, accepter.region),
+                        requester_role=requester.role.value,
+                        requester=self._peer_side(requester),
+                        accepter=self._peer_side(accepter),
+                    ),
+                )
             )
-            for ctx in self.regions[1:]
-        ]
+        return peerings
 
-        self.database = AuroraGlobalConstruct(
-            self,
-            "database",
-            AuroraGlobalProps(
-                name=resource_name(PROJECT_NAME, env.name),
-                engine=env.engine,
-                database=env.database,
-                protect=env.is_production,
-                master_password=master_password.string_value,
-                master_password_version=password_version.number_value,
-                iam_provider=self.primary.provider,
-                regions=tuple(
-                    RegionalDatabaseInput(
-                        provider=ctx.provider,
-                        region=ctx.region,
-                        is_primary=ctx.is_primary,
-                        subnet_ids=tuple(self.networks[ctx.region].data_subnet_ids),
-                        availability_zones=tuple(self.networks[ctx.region].availability_zones),
-                        security_group_id=self.networks[ctx.region].database_security_group_id,
-                        kms_key_arn=self.keys[ctx.region].key_arn,
-                    )
-                    for ctx in self.regions
-                ),
-            ),
+    def _peer_side(self, ctx: RegionContext) -> PeerSide:
+        network = self.networks[ctx.region]
+        return PeerSide(
+            provider=ctx.provider,
+            region=ctx.region,
+            vpc_id=network.vpc_id,
+            vpc_cidr=str(network.vpc_cidr),
+            route_table_ids=tuple(network.private_route_table_ids),
         )
-        self._monitoring()
-        self._failover()
-        self.app_clusters = self._app_clusters()
-        self._outputs()
-        # Project policy (constructs_lib/policy): errors stop synth, warnings are reported.
-        self.policy = PolicyAspect()
-        self.policy.visit(self)
 
-    def _app_clusters(self) -> dict[str, AppClusterConstruct]:
+    def _monitors(self) -> dict[str, ReplicationMonitorConstruct]:
         env = self.env
-        if not env.app_clusters.enabled:
-            return {}
-        return {
-            ctx.region: AppClusterConstruct(
+        names = env.names
+        package = build_package("replication_monitor")
+        monitors = {}
+        for ctx in self.regions:
+            watched = tuple(
+                WatchedRegion(region=region, alarm_name=names.writer_healthy_alarm(region))
+                for region in env.regions[:-1]  # the last member of the DNS chain needs no health check
+                if observer_of(env.regions, region) == ctx.region
+            )
+            monitors[ctx.region] = ReplicationMonitorConstruct(
                 self,
-                f"{ctx.label}_app_cluster",
-                AppClusterProps(
+                f"{ctx.alias}_monitor",
+                ReplicationMonitorProps(
                     provider=ctx.provider,
                     region=ctx.region,
-                    name=resource_name(PROJECT_NAME, env.name, ctx.region),
-                    settings=env.app_clusters,
-                    app_subnet_ids=tuple(self.networks[ctx.region].app_subnet_ids),
-                    database_security_group_id=self.networks[ctx.region].database_security_group_id,
+                    environment=env.environment,
+                    function_name=names.monitor_function,
+                    role_name=names.monitor_role(ctx.region),
+                    state_parameter_name=names.monitor_state_parameter,
+                    account_id=self.account_id,
+                    global_cluster_id=names.global_cluster_id,
                     kms_key_arn=self.keys[ctx.region].key_arn,
-                    log_retention_days=env.monitoring.log_retention_days,
+                    alert_topic_arn=self.alert_topics[ctx.region].topic_arn,
+                    lag_alarm_threshold_seconds=env.lag_alarm_threshold_seconds,
+                    replication_stall_seconds=env.failover.replication_stall_seconds,
+                    detection_periods=env.failover.detection_periods,
+                    reserved_concurrency=env.monitor_reserved_concurrency,
+                    log_retention_days=env.log_retention_days,
+                    package=package,
+                    member_regions=env.regions,
+                    member_cluster_arns=tuple(names.cluster_arn(self.account_id, region) for region in env.regions),
+                    local_cluster_identifier=names.cluster_id(ctx.region),
+                    lag_alarm_name=names.lag_alarm(ctx.region),
+                    watched=watched,
                 ),
             )
-            for ctx in self.regions
-        }
+        return monitors
 
-    def _failover(self) -> None:
+    def _dns(self) -> FailoverDnsConstruct:
         env = self.env
-        name = resource_name(PROJECT_NAME, env.name)
-        db = self.database
-        self.dns = FailoverDnsConstruct(
+        members = []
+        for index, (ctx, cluster) in enumerate(zip(self.regions, self.database.clusters, strict=True)):
+            last = index == len(self.regions) - 1
+            observer = None if last else observer_of(env.regions, ctx.region)
+            members.append(
+                DnsMember(
+                    region=ctx.region,
+                    endpoint=cluster.writer_endpoint,
+                    writer_healthy_alarm=None if observer is None else self.monitors[observer].writer_healthy_alarms[ctx.region],
+                    alarm_region=observer,
+                )
+            )
+        return FailoverDnsConstruct(
             self,
             "failover_dns",
             FailoverDnsProps(
                 provider=self.primary.provider,
-                primary_region=self.primary.region,
                 zone_name=env.dns.zone_name,
                 environment=env.environment,
                 vpcs=tuple(ZoneVpc(vpc_id=self.networks[ctx.region].vpc_id, region=ctx.region) for ctx in self.regions),
-                ttl_seconds=env.dns.ttl_seconds,
-                primary_cluster_identifier=f"{name}-{self.primary.region}",
-                primary_endpoint=db.primary.writer_endpoint,
-                secondary_endpoint=db.secondaries[0].writer_endpoint,
-                global_writer_endpoint=db.global_writer_endpoint,
-                alert_topic_arn=self.alert_topics[self.primary.region].topic_arn,
+                ttl_seconds=env.dns_ttl_seconds,
+                members=tuple(members),
+                global_writer_endpoint=self.database.global_writer_endpoint,
             ),
         )
-        self.dr_operations = DrOperationsConstruct(
+
+    def _dr_operations(self) -> DrOperationsConstruct:
+        env = self.env
+        names = env.names
+        return DrOperationsConstruct(
             self,
             "dr_operations",
             DrOperationsProps(
                 iam_provider=self.primary.provider,
-                name=name,
+                role_name=names.dr_operations_role,
+                runbook_function_name=names.runbook_function,
                 environment=env.environment,
                 account_id=self.account_id,
                 trusted_principals=env.dr_operations.trusted_principals,
                 external_id=env.dr_operations.external_id,
-                global_cluster_id=name,
-                cluster_arns=tuple(f"arn:aws:rds:{region}:{self.account_id}:cluster:{name}-{region}" for region in env.regions),
+                global_cluster_id=names.global_cluster_id,
+                global_cluster_arn=names.global_cluster_arn(self.account_id),
+                cluster_arns=tuple(names.cluster_arn(self.account_id, region) for region in env.regions),
                 zone_id=self.dns.zone_id,
-                record_name=self.dns.record_name,
-                health_check_ids=tuple(self.dns.health_check_ids),
-                max_switchover_lag_seconds=env.monitoring.lag_alarm_threshold_seconds,
-                log_retention_days=env.monitoring.log_retention_days,
+                record_names=tuple(self.dns.chain_names),
+                health_check_ids=tuple(self.dns.health_check_ids.values()),
+                eks_cluster_arns=tuple(
+                    f"arn:aws:eks:{region}:{self.account_id}:cluster/{names.regional(region)}" for region in env.regions if env.app_clusters.enabled
+                ),
+                switchover_max_lag_seconds=env.failover.switchover_max_lag_seconds,
+                reserved_concurrency=RUNBOOK_RESERVED_CONCURRENCY,
+                log_retention_days=env.log_retention_days,
                 package=build_package("failover"),
                 regions=tuple(
                     RunbookRegion(
@@ -266,126 +322,42 @@ class DrStack(TerraformStack):
             ),
         )
 
-    def _monitoring(self) -> None:
+    def _app_clusters(self) -> dict[str, AppClusterConstruct]:
         env = self.env
-        name = resource_name(PROJECT_NAME, env.name)
-        package = build_package("replication_monitor")
-        self.alert_topics = {
-            ctx.region: AlertTopicConstruct(
-                self,
-                f"{ctx.label}_alerts",
-                AlertTopicProps(
-                    provider=ctx.provider,
-                    name=f"{name}-alerts",
-                    account_id=self.account_id,
-                    kms_key_arn=self.keys[ctx.region].key_arn,
-                    emails=env.alerts.emails,
-                    https_endpoints=env.alerts.https_endpoints,
-                ),
-            )
-            for ctx in self.regions
-        }
-        self.monitors = {
-            ctx.region: ReplicationMonitorConstruct(
-                self,
-                f"{ctx.label}_monitor",
-                ReplicationMonitorProps(
-                    provider=ctx.provider,
-                    region=ctx.region,
-                    environment=env.environment,
-                    name=name,
-                    account_id=self.account_id,
-                    global_cluster_id=name,
-                    kms_key_arn=self.keys[ctx.region].key_arn,
-                    alert_topic_arn=self.alert_topics[ctx.region].topic_arn,
-                    threshold_seconds=env.monitoring.lag_alarm_threshold_seconds,
-                    reserved_concurrency=env.monitoring.reserved_concurrency,
-                    log_retention_days=env.monitoring.log_retention_days,
-                    package=package,
-                    local_secondary_clusters=() if ctx.is_primary else (f"{name}-{ctx.region}",),
-                ),
-            )
-            for ctx in self.regions
-        }
-        DashboardConstruct(
-            self,
-            "dashboard",
-            DashboardProps(
-                provider=self.primary.provider,
-                name=f"{name}-disaster-recovery",
-                environment=env.environment,
-                home_region=self.primary.region,
-                clusters=tuple((region, f"{name}-{region}") for region in env.regions),
-                monitor_function_name=f"{name}-replication-monitor",
-                monitor_regions=env.regions,
-            ),
-        )
-
-    # ------------------------------------------------------------------ set-up
-
-    def _region(self, region: str, role: RegionRole, secondary_index: int) -> RegionContext:
-        env = self.env
-        alias = provider_alias(role, max(secondary_index, 0))
-        tags = {
-            **env.tags,
-            "Environment": env.environment,
-            "Project": PROJECT_NAME,
-            "DR-Role": role.value,
-            "ManagedBy": "cdktf",
-        }
-        provider = AwsProvider(
-            self,
-            f"aws_{alias}",
-            alias=alias,
-            region=region,
-            default_tags=[AwsProviderDefaultTags(tags=tags)],
-            **self._emulator_settings(),
-        )
-        return RegionContext(region=region, role=role, alias=alias, provider=provider)
-
-    def _emulator_settings(self) -> dict[str, object]:
-        """Provider arguments that point the local environment at the emulator (empty elsewhere)."""
-        url = self.env.aws_endpoint_url
-        if url is None:
+        apps = env.app_clusters
+        if not apps.enabled:
             return {}
         return {
-            "endpoints": [AwsProviderEndpoints(**{service: url for service in EMULATED_SERVICES})],
-            "skip_credentials_validation": True,
-            "skip_metadata_api_check": "true",
-            "skip_region_validation": True,
-            "s3_use_path_style": True,
+            ctx.region: AppClusterConstruct(
+                self,
+                f"{ctx.alias}_app_cluster",
+                AppClusterProps(
+                    provider=ctx.provider,
+                    region=ctx.region,
+                    name=env.names.regional(ctx.region),
+                    kubernetes_version=apps.kubernetes_version,
+                    endpoint_public_access=apps.endpoint_public_access,
+                    public_access_cidrs=apps.public_access_cidrs,
+                    node_instance_types=apps.node_instance_types,
+                    node_min_size=apps.node_min_size,
+                    node_desired_size=apps.node_desired_size,
+                    node_max_size=apps.node_max_size,
+                    capacity_type=apps.capacity_type.value,
+                    app_subnet_ids=tuple(self.networks[ctx.region].app_subnet_ids),
+                    database_security_group_id=self.networks[ctx.region].database_security_group_id,
+                    kms_key_arn=self.keys[ctx.region].key_arn,
+                    log_retention_days=env.log_retention_days,
+                    admin_principal_arns=apps.admin_principal_arns,
+                    operator_role_arn=self.dr_operations.role_arn,
+                ),
+            )
+            for ctx in self.regions
         }
 
-    def _backend(self) -> None:
-        env = self.env
-        local = env.aws_endpoint_url is not None
-        S3Backend(
-            self,
-            bucket=env.state_bucket,
-            key=env.state_key,
-            region=env.state_region,
-            encrypt=True,
-            endpoints=S3BackendEndpointConfig(s3=env.aws_endpoint_url, sts=env.aws_endpoint_url) if local else None,
-            use_path_style=True if local else None,
-            skip_credentials_validation=True if local else None,
-            skip_requesting_account_id=True if local else None,
-            skip_metadata_api_check=True if local else None,
-            skip_region_validation=True if local else None,
-        )
-        # S3-native state locking (Terraform >= 1.10); cdktf 0.21 has no typed argument for it.
-        self.add_override("terraform.backend.s3.use_lockfile", True)
+    # ------------------------------------------------------------------ outputs
 
-    def _peer_side(self, ctx: RegionContext, network: NetworkConstruct) -> PeerSide:
-        return PeerSide(
-            provider=ctx.provider,
-            region=ctx.region,
-            vpc_id=network.vpc_id,
-            vpc_cidr=str(network.vpc_cidr),
-            route_table_ids=tuple(network.private_route_table_ids),
-        )
-
-    def _output(self, name: str, value: object, description: str, sensitive: bool = False) -> None:
-        TerraformOutput(self, name, value=value, description=description, sensitive=sensitive)
+    def _output(self, name: str, value: object, description: str) -> None:
+        TerraformOutput(self, name, value=value, description=description)
 
     def _outputs(self) -> None:
         db = self.database
@@ -393,24 +365,21 @@ class DrStack(TerraformStack):
         self._output(
             "global_writer_endpoint",
             db.global_writer_endpoint,
-            "Preferred connection string: the global writer endpoint follows the writer after switchover/failover",
+            "Global writer endpoint: Aurora moves it to the writer on switchover and failover",
         )
         self._output("dr_operations_role_arn", self.dr_operations.role_arn, "IAM role DR operators assume (with the configured ExternalId)")
         self._output("hosted_zone_id", self.dns.zone_id, "Private hosted zone with the failover records")
-        self._output("database_record_name", self.dns.record_name, "Failover CNAME: primary cluster while healthy, else the secondary")
+        self._output("database_record_name", self.dns.record_name, "Failover CNAME clients use: the member that holds a healthy writer")
+        self._output("writer_record_name", self.dns.writer_record_name, "CNAME of the global writer endpoint")
         for ctx, cluster in zip(self.regions, db.clusters, strict=True):
-            prefix = ctx.label
+            prefix = ctx.alias
             network = self.networks[ctx.region]
             self._output(f"{prefix}_region", ctx.region, f"AWS region of the {prefix} role")
             self._output(f"{prefix}_vpc_id", network.vpc_id, f"VPC of the {prefix} region")
             self._output(f"{prefix}_cluster_arn", cluster.cluster_arn, f"Aurora cluster ARN in the {prefix} region")
             self._output(f"{prefix}_cluster_endpoint", cluster.writer_endpoint, f"Cluster (writer) endpoint in the {prefix} region")
             self._output(f"{prefix}_cluster_reader_endpoint", cluster.reader_endpoint, f"Reader endpoint in the {prefix} region")
-            self._output(
-                f"{prefix}_db_secret_arn",
-                cluster.secret_arn,
-                f"Secrets Manager secret with the master credentials in the {prefix} region",
-            )
+            self._output(f"{prefix}_db_secret_arn", cluster.secret_arn, f"Secrets Manager secret with the master credentials in the {prefix} region")
             self._output(f"{prefix}_kms_key_arn", self.keys[ctx.region].key_arn, f"Customer-managed KMS key of the {prefix} region")
             app = self.app_clusters.get(ctx.region)
             if app is not None:

@@ -27,15 +27,19 @@ class PolicyAspect:
         self.findings: list[Finding] = []
 
     def visit(self, node: IConstruct) -> None:
-        if not isinstance(node, TerraformStack):
-            return
-        document: dict[str, Any] = node.to_terraform()
+        if isinstance(node, TerraformStack):
+            self.check_stack(node)
+
+    def check_stack(self, stack: TerraformStack) -> dict[str, Any]:
+        """Evaluate the rules on ``stack`` and return its Terraform JSON (read once, shared with the caller)."""
+        document: dict[str, Any] = stack.to_terraform()
         findings = evaluate(document, self.rules)
         self.findings.extend(findings)
-        annotations = Annotations.of(node)
+        annotations = Annotations.of(stack)
         for finding in findings:
             text = f"drkit policy {finding}"
             if finding.level is Level.ERROR:
                 annotations.add_error(text)
             else:
                 annotations.add_warning(text)
+        return document

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from constructs_lib.config.model import is_production
+
 
 class Level(StrEnum):
     ERROR = "error"  # synth fails
@@ -50,7 +52,7 @@ class StackView:
 
     @property
     def is_production(self) -> bool:
-        return self.environment in {"production", "prod"}
+        return self.environment is not None and is_production(self.environment)
 
 
 def references(value: object, rtype: str) -> set[str]:

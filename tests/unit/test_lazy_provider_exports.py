@@ -110,8 +110,10 @@ def test_hook_covers_every_require_of_the_pinned_provider_index(tmp_path: Path) 
 
 def test_lazy_and_stock_loading_synthesize_identical_json(tmp_path: Path, synth_dir: Path) -> None:
     outdir = tmp_path / "cdktf.out"
+    from tests.helpers import FIXTURE_ENVIRONMENTS
+
     env = {key: value for key, value in os.environ.items() if key not in {"DR_CONFIG", "DR_ENVIRONMENTS"}}
-    env.update(DRKIT_EAGER_PROVIDER="1", CDKTF_OUTDIR=str(outdir))
+    env.update(DRKIT_EAGER_PROVIDER="1", CDKTF_OUTDIR=str(outdir), DR_CONFIG=str(FIXTURE_ENVIRONMENTS))
     subprocess.run([sys.executable, "-O", "main.py"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300, check=True)
     stock = sorted(outdir.glob("stacks/*/cdk.tf.json"))
     assert len(stock) == 4

@@ -122,7 +122,7 @@ def test_real_stacks_have_no_policy_errors(stacks: dict[str, Any]) -> None:
         assert errors == [], name
     warnings = [f.rule_id for f in evaluate(stacks["dev"]) if f.level is Level.WARNING]
     assert warnings == ["DRK008", "DRK008"]
-    assert [f for f in evaluate(stacks["production"])] == []
+    assert [f for f in evaluate(stacks["prod"])] == []
 
 
 def test_every_rule_has_an_id_explanation_and_level() -> None:

@@ -22,11 +22,26 @@ def test_cluster_per_region_private_encrypted_logged(stacks: dict[str, Any], ali
     assert cluster["encryption_config"]["resources"] == ["secrets"]
     assert cluster["encryption_config"]["provider"]["key_arn"].startswith("${aws_kms_key.")
     assert {"api", "audit", "authenticator"} <= set(cluster["enabled_cluster_log_types"])
+    # Administered through access entries from configuration, not only by whoever created it.
+    assert cluster["access_config"] == {"authentication_mode": "API_AND_CONFIG_MAP", "bootstrap_cluster_creator_admin_permissions": True}
+
+
+def test_access_entries_for_configured_admins_and_the_dr_role(stacks: dict[str, Any]) -> None:
+    stack = stacks["prod"]
+    entries = resources(stack, "aws_eks_access_entry")
+    associations = resources(stack, "aws_eks_access_policy_association")
+    principals = sorted(e["principal_arn"] for e in entries.values())
+    assert principals == sorted(
+        ["arn:aws:iam::111122223333:role/platform-admin"] * 2 + ["${aws_iam_role.dr_operations_operator_role_069175C9.arn}"] * 2
+    )
+    policies = sorted((a["policy_arn"].rsplit("/", 1)[-1], a["access_scope"]["type"]) for a in associations.values())
+    assert policies == [("AmazonEKSClusterAdminPolicy", "cluster")] * 2 + [("AmazonEKSEditPolicy", "cluster")] * 2
+    assert all(a["principal_arn"].startswith("${aws_eks_access_entry.") for a in associations.values())  # created after the entry
 
 
 def test_node_groups_in_app_subnets_sized_by_environment(stacks: dict[str, Any]) -> None:
     dev = list(resources(stacks["dev"], "aws_eks_node_group").values())
-    prod = list(resources(stacks["production"], "aws_eks_node_group").values())
+    prod = list(resources(stacks["prod"], "aws_eks_node_group").values())
     assert len(dev) == len(prod) == 2
     assert all(all("app_subnet" in s for s in n["subnet_ids"]) for n in dev)
     assert {(n["scaling_config"]["min_size"], n["scaling_config"]["max_size"]) for n in dev} == {(1, 2)}
@@ -70,17 +85,27 @@ def test_disabled_creates_nothing(tmp_path: Path) -> None:
 
 def test_public_endpoint_needs_explicit_cidrs() -> None:
     from constructs_lib.app_cluster import AppClusterProps
-    from constructs_lib.config import parse_environments
+    from constructs_lib.config import ConfigError, parse_environments
 
-    env = parse_environments({"qa": minimal_environment(app_clusters={"endpoint_public_access": True})}, source="test").get("qa")
-    with pytest.raises(ValueError, match=r"app_clusters\.public_access_cidrs: required when endpoint_public_access is true"):
+    with pytest.raises(ConfigError, match=r"qa\.app_clusters\.public_access_cidrs: required when endpoint_public_access is true"):
+        parse_environments({"qa": minimal_environment(app_clusters={"endpoint_public_access": True})}, source="test")
+    with pytest.raises(ValueError, match=r"^public_access_cidrs: required when endpoint_public_access is true"):  # the construct names its own prop
         AppClusterProps(
             provider=None,  # type: ignore[arg-type]
             region="us-east-1",
             name="x",
-            settings=env.app_clusters,
+            kubernetes_version="1.33",
+            endpoint_public_access=True,
+            public_access_cidrs=(),
+            node_instance_types=("m6i.large",),
+            node_min_size=1,
+            node_desired_size=1,
+            node_max_size=2,
+            capacity_type="ON_DEMAND",
             app_subnet_ids=("a", "b"),
             database_security_group_id="sg",
             kms_key_arn="k",
             log_retention_days=30,
+            admin_principal_arns=(),
+            operator_role_arn="arn:aws:iam::123456789012:role/r",
         )

@@ -7,11 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import data_sources, only, resources
-
-
-def by_provider(items: dict[str, dict[str, Any]], alias: str) -> list[dict[str, Any]]:
-    return [body for body in items.values() if body["provider"] == f"aws.{alias}"]
+from functions.replication_monitor import contract
+from tests.helpers import by_provider, data_sources, only, resources
 
 
 @pytest.mark.parametrize("alias", ["primary", "secondary"])
@@ -24,8 +21,12 @@ def test_monitor_function_per_region(stacks: dict[str, Any], alias: str) -> None
     assert function["handler"] == "replication_monitor.handler.lambda_handler"
     assert function["timeout"] < 60  # runs never overlap the one-minute schedule
     assert function["kms_key_arn"].startswith("${aws_kms_key.")
-    assert function["environment"]["variables"]["LAG_THRESHOLD_SECONDS"] == "5"
-    assert function["environment"]["variables"]["GLOBAL_CLUSTER_ID"] == "drkit-dev"
+    variables = function["environment"]["variables"]
+    assert variables[contract.Env.LAG_ALARM_THRESHOLD_SECONDS] == "5"
+    assert variables[contract.Env.GLOBAL_CLUSTER_ID] == "drkit-dev"
+    assert variables[contract.Env.MEMBER_REGIONS] == "us-east-1,us-west-2"
+    assert variables[contract.Env.POWERTOOLS_SERVICE_NAME] == contract.SERVICE
+    assert "dead_letter_config" not in function  # failures go to the on-failure destination only: one page, not two
     assert function["filename"].endswith(".zip") and function["source_code_hash"]
     assert "017000801446:layer:AWSLambdaPowertoolsPythonV3-python313" in function["layers"][0]
 
@@ -45,9 +46,9 @@ def test_reserved_concurrency_and_threshold_come_from_config(tmp_path: Any) -> N
     assert len(monitors) == 2
     for function in monitors:
         assert function["reserved_concurrent_executions"] == 2
-        assert function["environment"]["variables"]["LAG_THRESHOLD_SECONDS"] == "1.5"
+        assert function["environment"]["variables"][contract.Env.LAG_ALARM_THRESHOLD_SECONDS] == "1.5"
     rpo = [a for a in resources(stack, "aws_cloudwatch_metric_alarm").values() if a["metric_name"] == "AuroraGlobalDBRPOLag"]
-    assert [a["threshold"] for a in rpo] == [1500]
+    assert [a["threshold"] for a in rpo] == [1500, 1500]
 
 
 def test_schedule_every_minute_with_target_and_permission(stacks: dict[str, Any]) -> None:
@@ -61,21 +62,44 @@ def test_schedule_every_minute_with_target_and_permission(stacks: dict[str, Any]
 
 
 def test_failures_reach_the_alert_topic(stacks: dict[str, Any]) -> None:
-    for config in resources(stacks["dev"], "aws_lambda_function_event_invoke_config").values():
+    configs = [c for name, c in resources(stacks["dev"], "aws_lambda_function_event_invoke_config").items() if "_monitor_" in name]
+    assert len(configs) == 2
+    for config in configs:
         assert config["destination_config"]["on_failure"]["destination"].startswith("${aws_sns_topic.")
         assert config["maximum_retry_attempts"] == 0
 
 
-def test_rpo_lag_alarm_for_each_secondary_in_its_region(stacks: dict[str, Any]) -> None:
-    alarms = resources(stacks["dev"], "aws_cloudwatch_metric_alarm")
-    rpo = [a for a in alarms.values() if a["metric_name"] == "AuroraGlobalDBRPOLag"]
-    (alarm,) = rpo
-    assert alarm["provider"] == "aws.secondary"
-    assert alarm["dimensions"] == {"DBClusterIdentifier": "drkit-dev-us-west-2"}
-    assert alarm["threshold"] == 5000  # milliseconds
-    assert alarm["comparison_operator"] == "GreaterThanThreshold"
-    assert alarm["treat_missing_data"] == "breaching"
-    assert alarm["alarm_actions"][0].startswith("${aws_sns_topic.")
+@pytest.mark.parametrize("name", ["dev", "three"])
+def test_every_member_has_lag_coverage_in_its_region_whatever_its_role(stacks: dict[str, Any], name: str) -> None:
+    """A switchover makes any member a secondary: each needs its RPO alarm, silent while it is the writer."""
+    stack = stacks[name]
+    providers = {p["alias"]: p["region"] for p in stack["provider"]["aws"]}
+    rpo = [a for a in resources(stack, "aws_cloudwatch_metric_alarm").values() if a["metric_name"] == "AuroraGlobalDBRPOLag"]
+    assert sorted((providers[a["provider"].removeprefix("aws.")], a["dimensions"]["DBClusterIdentifier"]) for a in rpo) == sorted(
+        (region, f"drkit-{name}-{region}") for region in providers.values()
+    )
+    for alarm in rpo:
+        assert alarm["threshold"] == 5000  # milliseconds
+        assert alarm["comparison_operator"] == "GreaterThanThreshold"
+        # Aurora publishes the metric only for secondaries: no data means "writer now", never a page.
+        assert alarm["treat_missing_data"] == "notBreaching"
+        assert alarm["alarm_actions"][0].startswith("${aws_sns_topic.")
+
+
+@pytest.mark.parametrize(("name", "watched"), [("dev", {"us-east-1": "us-west-2"}), ("three", {"us-east-1": "us-west-2", "us-west-2": "eu-west-1"})])
+def test_writer_health_is_judged_by_alarms_in_another_region(stacks: dict[str, Any], name: str, watched: dict[str, str]) -> None:
+    stack = stacks[name]
+    providers = {p["alias"]: p["region"] for p in stack["provider"]["aws"]}
+    alarms = [a for a in resources(stack, "aws_cloudwatch_metric_alarm").values() if a["metric_name"] == contract.Metric.WRITER_HEALTHY]
+    seen = {a["dimensions"][contract.Dimension.WRITER_REGION]: providers[a["provider"].removeprefix("aws.")] for a in alarms}
+    assert seen == watched  # every member but the last, each judged from the next region
+    for alarm in alarms:
+        judged = alarm["dimensions"][contract.Dimension.WRITER_REGION]
+        assert alarm["dimensions"] == contract.writer_healthy_dimensions(name if name != "three" else "dev", judged)
+        assert alarm["namespace"] == contract.NAMESPACE and alarm["statistic"] == "Minimum"
+        assert alarm["period"] == 60 and alarm["evaluation_periods"] == 2  # failover.detection_periods
+        assert alarm["comparison_operator"] == "LessThanThreshold" and alarm["threshold"] == 1
+        assert alarm["treat_missing_data"] == "missing"  # a silent observer is not evidence against the writer
 
 
 def test_monitor_health_alarms(stacks: dict[str, Any]) -> None:
@@ -100,12 +124,13 @@ def test_monitor_role_is_limited_to_its_calls(stacks: dict[str, Any]) -> None:
     documents = data_sources(stacks["dev"], "aws_iam_policy_document")
     permissions = [d for name, d in documents.items() if name.startswith("primary_monitor_permissions")]
     statements = {s["sid"]: s for s in permissions[0]["statement"]}
-    assert set(statements) == {"ReadTopology", "ReadLagMetrics", "Alert", "EncryptedTopicStateAndEnvironment", "AlertState", "Logs"}
+    assert set(statements) == {"ReadTopology", "WriterAnswers", "ReadLagMetrics", "Alert", "EncryptedTopicStateAndEnvironment", "AlertState", "Logs"}
     for sid, statement in statements.items():
         assert "*" not in statement["actions"], sid
         if statement["resources"] == ["*"]:
             assert statement["actions"] == ["cloudwatch:GetMetricData"], sid
     assert statements["ReadTopology"]["resources"][0].endswith(":global-cluster:drkit-dev")
+    assert sorted(r.rsplit(":", 1)[-1] for r in statements["WriterAnswers"]["resources"]) == ["drkit-dev-us-east-1", "drkit-dev-us-west-2"]
 
 
 def test_log_groups_encrypted_with_retention(stacks: dict[str, Any]) -> None:
@@ -118,7 +143,7 @@ def test_dashboard_per_environment(stacks: dict[str, Any]) -> None:
     dashboard = only(resources(stacks["dev"], "aws_cloudwatch_dashboard"))
     body = json.loads(dashboard["dashboard_body"])
     titles = [w["properties"]["title"] for w in body["widgets"]]
-    assert len(titles) == 4
+    assert len(titles) == 5
     lag_metrics = body["widgets"][0]["properties"]["metrics"]
     assert [
         "AWS/RDS",
