@@ -1,13 +1,20 @@
-"""The main job: deploy, check, drill and destroy the whole DR stack on the local emulator.
+"""The main job: deploy, check, drill and destroy the DR stack on the local emulator.
 
-``python -m tools.deploy_local deploy``  emulator up (or reused), state bucket, synth ``local``,
-                                         terraform init + apply, smoke report, switchover drill,
-                                         re-plan that must show no changes. The emulator keeps
-                                         running so the deployment can be inspected.
-``python -m tools.deploy_local destroy`` terraform destroy, leftover check, emulator stopped.
+``python -m tools.deploy_local deploy [--env NAME]``
+    emulator up (or reused), state bucket, synth of the environment re-pointed at the emulator,
+    terraform init + apply, smoke report, re-plan (no changes), and the day-2 drill: switchover to
+    the last secondary *as the DR operations role* (the emulator enforces its permissions), a plan
+    while switched over (no changes), status, switch back, a plan (no changes). The emulator keeps
+    running so the deployment can be inspected.
+``python -m tools.deploy_local destroy``
+    terraform destroy, leftover check, and every emulator process of this checkout stopped.
 
-Every step prints what it does and how long it took; a failure names the step, shows the tail
-of its log and stops the emulator.
+Any environment of the configuration (``cdktf.json`` or ``$DR_CONFIG``) can be deployed: its
+topology is kept, its endpoint becomes the emulator and its ``environment`` becomes ``local``
+(protection off, so it can be destroyed). One invocation owns the local deployment at a time; a
+second one is refused with the first one's pid and command. Every run keeps its logs in
+``.drkit/local/runs/<time>-<action>/`` and a failure says where they are; a failed run stops the
+emulator only if it started it, unless ``DRKIT_KEEP_EMULATOR=1`` keeps it for inspection.
 """
 
 from __future__ import annotations
@@ -23,15 +30,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tools.emulator import process as emulator_process
-from tools.emulator.process import FAKE_CREDENTIALS, LOCAL_DIR, PROJECT_DIR, Emulator
+from tools.emulator.bucket import create_state_bucket
+from tools.emulator.process import FAKE_CREDENTIALS, LOCAL_DIR, PROJECT_DIR, Busy, Emulator, OwnerLock
 from tools.terraform import terraform_env
 
-ENVIRONMENT = "local"
-STACK = f"dr-{ENVIRONMENT}"
+DEFAULT_ENVIRONMENT = "local"
+RUNS_KEPT = 10
 
 
 def master_password() -> str:
@@ -49,12 +58,19 @@ class StepFailed(RuntimeError):
 class Deployment:
     """Paths and settings of one local deployment."""
 
+    env_name: str = DEFAULT_ENVIRONMENT
     state_dir: Path = LOCAL_DIR
     emulator: Emulator | None = None
+    started_emulator: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     quiet: bool = False
+    run_dir: Path | None = None
     # Fresh for every run and never written anywhere: it reaches AWS only through write-only arguments.
     password: str = field(default_factory=master_password, repr=False)
+
+    @property
+    def config_path(self) -> Path:
+        return self.state_dir / "environments.json"
 
     @property
     def outdir(self) -> Path:
@@ -62,12 +78,29 @@ class Deployment:
 
     @property
     def stack_dir(self) -> Path:
-        return self.outdir / "stacks" / STACK
+        from constructs_lib.naming import stack_name
+
+        return self.outdir / "stacks" / stack_name(self.env_name)
 
     @property
     def url(self) -> str:
         assert self.emulator is not None
         return self.emulator.url
+
+    @property
+    def logs(self) -> Path:
+        if self.run_dir is None:
+            raise RuntimeError("no run directory yet")
+        return self.run_dir
+
+    def begin_run(self, action: str) -> Path:
+        runs = self.state_dir / "runs"
+        runs.mkdir(parents=True, exist_ok=True)
+        self.run_dir = runs / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{action}"
+        self.run_dir.mkdir(exist_ok=True)
+        for old in sorted(runs.iterdir())[:-RUNS_KEPT]:
+            shutil.rmtree(old, ignore_errors=True)
+        return self.run_dir
 
     def say(self, text: str) -> None:
         if not self.quiet:
@@ -101,18 +134,29 @@ class Deployment:
             aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         )
 
+    def environment(self) -> Any:
+        from constructs_lib.config import parse_environments
 
-def local_config(url: str) -> dict[str, Any]:
-    """The ``local`` environment of cdktf.json, pointed at the running emulator."""
-    document = json.loads((PROJECT_DIR / "cdktf.json").read_text(encoding="utf-8"))
-    env = dict(document["context"]["environments"][ENVIRONMENT])
+        document = json.loads(self.config_path.read_text(encoding="utf-8"))
+        return parse_environments(document, source=str(self.config_path)).get(self.env_name)
+
+
+def local_config(env_name: str, url: str) -> dict[str, Any]:
+    """The named environment of the configuration, re-pointed at the running emulator."""
+    from constructs_lib.config import ConfigError, environments_document
+
+    document, source = environments_document(PROJECT_DIR)
+    if not isinstance(document, dict) or env_name not in document:
+        raise ConfigError(f"{env_name}: no such environment in {source}")
+    env = dict(document[env_name])
+    env["environment"] = "local"
     env["aws_endpoint_url"] = url
-    return {ENVIRONMENT: env}
+    return {env_name: env}
 
 
 def terraform_stream(args: list[str], deployment: Deployment, log_name: str, extra_env: dict[str, str]) -> str:
-    """Run terraform, writing its output to a log and a heartbeat line every 20 s."""
-    log_path = deployment.state_dir / log_name
+    """Run terraform, writing its output to this run's log and a heartbeat line every 20 s."""
+    log_path = deployment.logs / log_name
     env = terraform_env({**deployment.aws_env(), **extra_env})
     start = time.monotonic()
     done = 0
@@ -138,9 +182,19 @@ def terraform_stream(args: list[str], deployment: Deployment, log_name: str, ext
         code = proc.wait()
     output = log_path.read_text(encoding="utf-8")
     if code not in (0, 2) or (code == 2 and "-detailed-exitcode" not in args):
-        tail = "\n".join(output.strip().splitlines()[-20:])
-        raise RuntimeError(f"terraform {args[0]} exited {code}; log {log_path}\n{tail}")
+        errors = [line.strip() for line in output.splitlines() if line.startswith("Error:") or line.startswith("│ Error:")]
+        summary = "; ".join(dict.fromkeys(errors)) or "\n".join(output.strip().splitlines()[-10:])
+        raise RuntimeError(f"terraform {args[0]} exited {code}: {summary} (full log: {log_path})")
     return output
+
+
+def plan_no_changes(deployment: Deployment, log_name: str) -> None:
+    """A plan that must show no changes; the changed addresses otherwise."""
+    output = terraform_stream(["plan", "-detailed-exitcode"], deployment, log_name, {"TF_VAR_db_master_password": deployment.password})
+    if "No changes." not in output:
+        changed = [line.strip() for line in output.splitlines() if line.strip().startswith("# ")]
+        raise RuntimeError("the plan is not empty:\n" + "\n".join(changed[:20]))
+    deployment.say("    No changes: the deployment matches the configuration")
 
 
 def ensure_emulator(deployment: Deployment) -> None:
@@ -148,70 +202,64 @@ def ensure_emulator(deployment: Deployment) -> None:
         existing = emulator_process.running(deployment.state_dir)
         if existing is not None:
             deployment.emulator = existing
-            deployment.say(f"    reusing the running emulator at {existing.url} (pid {existing.pid})")
-        else:
-            shutil.rmtree(deployment.outdir, ignore_errors=True)  # its state lived in the old emulator
-            deployment.emulator = emulator_process.start(deployment.state_dir)
-            deployment.say(f"    emulator at {deployment.url} (pid {deployment.emulator.pid})")
+            deployment.say(f"    reusing the running emulator at {existing.url} (pid {existing.pid}, log {existing.log})")
+            return
+        strays = emulator_process.stop(deployment.state_dir)  # unrecorded emulators of this checkout
+        if strays:
+            deployment.say(f"    stopped {len(strays)} emulator process(es) this checkout had left running: {strays}")
+        shutil.rmtree(deployment.outdir, ignore_errors=True)  # its state lived in the old emulator
+        deployment.emulator = emulator_process.start(deployment.state_dir, log=deployment.logs / "emulator.log")
+        deployment.started_emulator = True
+        deployment.say(f"    emulator at {deployment.url} (pid {deployment.emulator.pid}, log {deployment.emulator.log})")
 
 
-def synth_local(deployment: Deployment) -> None:
-    with deployment.step("synth", "synthesize the local environment against the emulator endpoint"):
-        config_path = deployment.state_dir / "environments.json"
-        config_path.write_text(json.dumps(local_config(deployment.url), indent=2), encoding="utf-8")
-        env = {**os.environ, "DR_CONFIG": str(config_path), "CDKTF_OUTDIR": str(deployment.outdir)}
+def configure(deployment: Deployment) -> None:
+    with deployment.step("configure", f"the {deployment.env_name} environment, re-pointed at the emulator"):
+        previous = json.loads(deployment.config_path.read_text(encoding="utf-8")) if deployment.config_path.is_file() else {}
+        if previous and deployment.env_name not in previous and not deployment.started_emulator:
+            deployed = ", ".join(previous)
+            raise RuntimeError(f"the emulator holds environment {deployed}; `make destroy-local` before deploying {deployment.env_name}")
+        deployment.config_path.write_text(json.dumps(local_config(deployment.env_name, deployment.url), indent=2), encoding="utf-8")
+        env = deployment.environment()
+        deployment.say(f"    regions {', '.join(env.regions)}; state in s3://{env.state_bucket} ({env.state_region})")
+        create_state_bucket(env, deployment.url)
+
+
+def synth(deployment: Deployment) -> None:
+    with deployment.step("synth", "synthesize the environment against the emulator endpoint"):
+        env = {**os.environ, "DR_CONFIG": str(deployment.config_path), "CDKTF_OUTDIR": str(deployment.outdir), "DR_ENVIRONMENTS": deployment.env_name}
         completed = subprocess.run([sys.executable, "-O", "main.py"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
+        (deployment.logs / "synth.log").write_text(completed.stdout + completed.stderr, encoding="utf-8")
         if completed.returncode != 0:
             raise RuntimeError(completed.stderr.strip() or completed.stdout.strip())
-        deployment.say("    " + completed.stdout.strip().splitlines()[-1].strip())
-
-
-def create_state_bucket(deployment: Deployment) -> None:
-    from constructs_lib.config import parse_environments
-
-    with deployment.step("state-bucket", "create the S3 state bucket on the emulator"):
-        env = parse_environments(local_config(deployment.url), source="local").get(ENVIRONMENT)
-        s3 = deployment.client("s3", env.state_region)
-        existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-        if env.state_bucket not in existing:
-            s3.create_bucket(Bucket=env.state_bucket)
-            s3.put_bucket_versioning(Bucket=env.state_bucket, VersioningConfiguration={"Status": "Enabled"})
+        deployment.say("    " + completed.stdout.strip().splitlines()[1].strip())
 
 
 def deploy(deployment: Deployment) -> dict[str, Any]:
-    from tools import smoke
+    from tools import drill, smoke
 
     ensure_emulator(deployment)
-    create_state_bucket(deployment)
-    synth_local(deployment)
+    configure(deployment)
+    synth(deployment)
     password = {"TF_VAR_db_master_password": deployment.password}
     with deployment.step("init", "terraform init (provider from the mirror when present)"):
         terraform_stream(["init", "-reconfigure"], deployment, "init.log", {})
-    with deployment.step("apply", "terraform apply of the whole stack (about 2.5 minutes)"):
-        try:
-            terraform_stream(["apply", "-auto-approve"], deployment, "apply.log", password)
-        except RuntimeError as error:
-            # A loaded emulator can lose a response; the SDK's retry then meets "already done"
-            # (seen once: AttachInternetGateway -> Resource.AlreadyAssociated). One more apply
-            # converges from the recorded state; a second failure is reported as it is.
-            first = next((line for line in str(error).splitlines() if "Error:" in line), str(error).splitlines()[0])
-            deployment.say(f"    apply failed ({first.strip()}); applying once more")
-            terraform_stream(["apply", "-auto-approve"], deployment, "apply-retry.log", password)
+    with deployment.step("apply", "terraform apply of the whole stack"):
+        # No blind retry: an apply that fails here is a defect (of the stack or of the emulator) to
+        # be understood from the logs, not papered over.
+        terraform_stream(["apply", "-auto-approve"], deployment, "apply.log", password)
     report: dict[str, Any] = {}
     with deployment.step("smoke", "read the deployment back from the emulator"):
-        outputs = _outputs(deployment)
+        outputs = terraform_outputs(deployment)
         report = smoke.inspect(deployment.client, outputs)
         report["monitor"] = smoke.run_monitor(deployment.client, outputs["primary_region"], seed_lag_ms=850.0)
         deployment.say(smoke.render(report))
     with deployment.step("replan", "terraform plan again: a correct stack shows no changes"):
-        output = terraform_stream(["plan", "-detailed-exitcode"], deployment, "replan.log", password)
-        report["replan_no_changes"] = "No changes." in output
-        if not report["replan_no_changes"]:
-            changed = [line.strip() for line in output.splitlines() if line.strip().startswith("# ")]
-            raise RuntimeError("the second plan is not empty:\n" + "\n".join(changed[:20]))
-        deployment.say("    No changes: the deployment matches the configuration")
-    with deployment.step("drill", "runbook: switchover to the secondary region, repeat (no-op), and back"):
-        report["drill"] = smoke.switchover_drill(deployment.client, outputs, deployment.say, ENVIRONMENT)
+        plan_no_changes(deployment, "replan.log")
+        report["replan_no_changes"] = True
+    with deployment.step("drill", "day 2 as the DR operations role: switchover, plan while switched over, status, back, plan"):
+        report["drill"] = drill.day_two(deployment, outputs, lambda name: plan_no_changes(deployment, f"{name}.log"))
+    report["outputs"] = outputs
     return report
 
 
@@ -220,60 +268,77 @@ def plan_json(deployment: Deployment, destroy: bool = False) -> dict[str, Any]:
     name = "destroy.tfplan" if destroy else "drkit.tfplan"
     args = ["plan", f"-out={name}", *(["-destroy"] if destroy else [])]
     terraform_stream(args, deployment, f"{name}.log", {"TF_VAR_db_master_password": deployment.password})
-    document: dict[str, Any] = _terraform_json(deployment, ["show", "-json", name])
+    document: dict[str, Any] = terraform_json(deployment, ["show", "-json", name])
     return document
 
 
-def _terraform_json(deployment: Deployment, args: list[str]) -> Any:
+def terraform_json(deployment: Deployment, args: list[str]) -> Any:
     completed = subprocess.run(
         ["terraform", *args], cwd=deployment.stack_dir, env=terraform_env(deployment.aws_env()), capture_output=True, text=True, check=True
     )
     return json.loads(completed.stdout)
 
 
-def _outputs(deployment: Deployment) -> dict[str, Any]:
-    return {name: body["value"] for name, body in _terraform_json(deployment, ["output", "-json"]).items()}
+def terraform_outputs(deployment: Deployment) -> dict[str, Any]:
+    return {name: body["value"] for name, body in terraform_json(deployment, ["output", "-json"]).items()}
 
 
 def destroy(deployment: Deployment) -> dict[str, Any]:
     from tools import smoke
 
     existing = emulator_process.running(deployment.state_dir)
-    if existing is None:
-        deployment.say("drkit: no local emulator is running; nothing is deployed (its state lived in the emulator).")
-        shutil.rmtree(deployment.outdir, ignore_errors=True)
-        return {}
-    deployment.emulator = existing
     leftovers: dict[str, Any] = {}
-    if deployment.stack_dir.is_dir():
-        with deployment.step("destroy", "terraform destroy (secondary, then primary, then the global cluster)"):
-            terraform_stream(["destroy", "-auto-approve"], deployment, "destroy.log", {"TF_VAR_db_master_password": deployment.password})
-        with deployment.step("leftovers", "check that the emulator holds nothing of the stack"):
-            leftovers = smoke.leftovers(deployment.client)
-            if leftovers:
-                raise RuntimeError(f"resources left behind: {leftovers}")
-            deployment.say("    nothing left behind")
-    with deployment.step("stop", "stop the emulator"):
-        emulator_process.stop(deployment.state_dir)
+    if existing is not None and deployment.config_path.is_file():
+        deployment.emulator = existing
+        deployment.env_name = next(iter(json.loads(deployment.config_path.read_text(encoding="utf-8"))))
+        if deployment.stack_dir.is_dir():
+            with deployment.step("destroy", "terraform destroy (secondaries, then the primary, then the global cluster)"):
+                terraform_stream(["destroy", "-auto-approve"], deployment, "destroy.log", {"TF_VAR_db_master_password": deployment.password})
+            with deployment.step("leftovers", "check that the emulator holds nothing of the stack"):
+                leftovers = smoke.leftovers(deployment.client, list(deployment.environment().regions))
+                if leftovers:
+                    raise RuntimeError(f"resources left behind: {leftovers}")
+                deployment.say("    nothing left behind")
+    elif existing is None:
+        deployment.say("drkit: no local emulator is answering; nothing is deployed (its state lived in the emulator)")
+    with deployment.step("stop", "stop every emulator process of this checkout"):
+        stopped = emulator_process.stop(deployment.state_dir)
+        if deployment.state_dir.resolve() == LOCAL_DIR.resolve():  # the checkout's own deployment: also what `make emulator` started
+            for pid, home in emulator_process.project_emulators().items():
+                stopped += emulator_process.stop(home, only=pid)
+        deployment.say(f"    stopped {len(stopped)} emulator process(es) {stopped}" if stopped else "    no emulator process was running")
         shutil.rmtree(deployment.outdir, ignore_errors=True)
+        deployment.config_path.unlink(missing_ok=True)
     return leftovers
 
 
 def run(action: Callable[[Deployment], Any], deployment: Deployment) -> int:
     start = time.monotonic()
     try:
-        action(deployment)
-    except StepFailed as error:
+        with OwnerLock(deployment.state_dir, action.__name__):
+            deployment.begin_run(action.__name__)
+            try:
+                action(deployment)
+            except StepFailed as error:
+                print(f"drkit: {error}", file=sys.stderr)
+                print(f"drkit: the logs of this run are in {deployment.logs}", file=sys.stderr)
+                if deployment.started_emulator and deployment.emulator is not None:
+                    if os.environ.get("DRKIT_KEEP_EMULATOR") == "1":
+                        print(f"drkit: the emulator keeps running for inspection at {deployment.url} (DRKIT_KEEP_EMULATOR=1)", file=sys.stderr)
+                    else:
+                        emulator_process.stop(deployment.state_dir, only=deployment.emulator.pid)
+                        print("drkit: the emulator this run started was stopped (DRKIT_KEEP_EMULATOR=1 keeps it for inspection)", file=sys.stderr)
+                return 1
+            except KeyboardInterrupt:
+                if deployment.started_emulator and deployment.emulator is not None:
+                    emulator_process.stop(deployment.state_dir, only=deployment.emulator.pid)
+                print("\ndrkit: interrupted; the emulator this run started was stopped", file=sys.stderr)
+                return 130
+    except Busy as error:
         print(f"drkit: {error}", file=sys.stderr)
-        if emulator_process.stop(deployment.state_dir):
-            print("drkit: the emulator was stopped", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        emulator_process.stop(deployment.state_dir)
-        print("\ndrkit: interrupted; the emulator was stopped", file=sys.stderr)
-        return 130
+        return 75  # EX_TEMPFAIL: try again later
     summary = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in deployment.timings.items())
-    print(f"drkit: {action.__name__} finished in {time.monotonic() - start:.0f} s ({summary})")
+    print(f"drkit: {action.__name__} finished in {time.monotonic() - start:.0f} s ({summary}); logs in {deployment.logs}")
     if action is deploy and deployment.emulator is not None:
         print(f"drkit: the emulator keeps running at {deployment.url}; `make destroy-local` removes everything")
     return 0
@@ -282,8 +347,9 @@ def run(action: Callable[[Deployment], Any], deployment: Deployment) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["deploy", "destroy"])
+    parser.add_argument("--env", default=os.environ.get("DRKIT_LOCAL_ENV") or DEFAULT_ENVIRONMENT, help="environment of the configuration to deploy")
     args = parser.parse_args(argv)
-    return run(deploy if args.action == "deploy" else destroy, Deployment())
+    return run(deploy if args.action == "deploy" else destroy, Deployment(env_name=args.env))
 
 
 if __name__ == "__main__":

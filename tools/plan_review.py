@@ -1,9 +1,16 @@
 """Plan review: ``make plan ENV=<env>`` runs ``terraform plan``, saves it, and reviews it.
 
-The review counts create/update/replace/destroy per resource type and region and lists every
-stateful resource (global cluster, clusters, instances, KMS keys, secrets, buckets) that the
-plan would replace or destroy. For ``production`` that is refused (exit 3) unless each such
-address is named with ``--allow-destroy ADDRESS``.
+The review counts create/update/replace/destroy per resource type and region and refuses (exit 3):
+
+* in production, a plan that replaces or destroys a stateful resource (global cluster, clusters,
+  instances, KMS keys, secrets, buckets), unless each address is named with ``--allow-destroy``;
+* in every environment, an in-place update of ``global_cluster_identifier`` or
+  ``replication_source_identifier`` on an ``aws_rds_cluster``: the provider turns the first into
+  RemoveFromGlobalCluster and setting the second to null into PromoteReadReplicaDBCluster
+  (internal/service/rds/cluster.go), both of which split the global database (name the address
+  with ``--allow-membership-change`` for a deliberate detach);
+* in every environment, creating an Aurora cluster or changing its engine version while the plan's
+  ``engine_version_*`` check says AWS no longer offers that version for global databases.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from constructs_lib.config.model import is_production
 from tools.terraform import TerraformError, run
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -30,7 +38,8 @@ STATEFUL_TYPES = frozenset(
         "aws_s3_bucket",
     }
 )
-GUARDED_ENVIRONMENTS = frozenset({"production", "prod"})
+MEMBERSHIP_ATTRIBUTES = ("global_cluster_identifier", "replication_source_identifier")
+ENGINE_TYPES = frozenset({"aws_rds_cluster", "aws_rds_global_cluster"})
 
 
 def action_of(actions: list[str]) -> str:
@@ -45,7 +54,14 @@ def action_of(actions: list[str]) -> str:
 class Review:
     counts: Counter[tuple[str, str, str]]  # (action, type, region) -> n
     stateful_losses: tuple[tuple[str, str], ...]  # (address, action)
-    blocked: tuple[str, ...] = field(default=())
+    blocked: tuple[str, ...] = field(default=())  # production: stateful destroy/replace not allowed
+    membership_changes: tuple[tuple[str, str, object, object], ...] = field(default=())  # (address, attribute, before, after)
+    membership_blocked: tuple[str, ...] = field(default=())
+    engine_refusal: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.blocked or self.membership_blocked or self.engine_refusal)
 
     def render(self, environment: str) -> str:
         lines = [f"drkit plan review for {environment}:"]
@@ -56,11 +72,22 @@ class Review:
         if self.stateful_losses:
             lines.append("  stateful resources that would lose data:")
             lines.extend(f"    {action:<8} {address}" for address, action in self.stateful_losses)
+        if self.membership_changes:
+            lines.append("  global database membership changes (each splits the global database):")
+            lines.extend(f"    {address}: {attribute} {before!r} -> {after!r}" for address, attribute, before, after in self.membership_changes)
         if self.blocked:
             lines.append(
                 "  REFUSED: this plan destroys or replaces stateful resources in production. "
                 "Re-run with --allow-destroy for each address only if that is intended: " + " ".join(self.blocked)
             )
+        if self.membership_blocked:
+            lines.append(
+                "  REFUSED: this plan would detach or promote members of the global database (see the membership changes above). "
+                "After a switchover this means a member is missing ignore_changes; for a deliberate detach re-run with "
+                "--allow-membership-change for each address: " + " ".join(self.membership_blocked)
+            )
+        if self.engine_refusal:
+            lines.append(f"  REFUSED: {self.engine_refusal}")
         return "\n".join(lines)
 
 
@@ -75,10 +102,23 @@ def provider_regions(plan: dict[str, Any]) -> dict[str, str]:
     return {r["address"]: regions.get(r.get("provider_config_key", ""), "?") for r in resources}
 
 
-def review(plan: dict[str, Any], environment: str, allowed: frozenset[str] = frozenset()) -> Review:
+def failed_engine_checks(plan: dict[str, Any]) -> list[str]:
+    """Names of the plan's ``engine_version_*`` checks that failed (AWS no longer offers the version)."""
+    failed = []
+    for check in plan.get("checks", []):
+        address = check.get("address", {})
+        name = str(address.get("name", ""))
+        if address.get("kind") == "check" and name.startswith("engine_version_") and check.get("status") == "fail":
+            failed.append(name)
+    return failed
+
+
+def review(plan: dict[str, Any], environment: str, allowed: frozenset[str] = frozenset(), allowed_membership: frozenset[str] = frozenset()) -> Review:
     regions = provider_regions(plan)
     counts: Counter[tuple[str, str, str]] = Counter()
     losses: list[tuple[str, str]] = []
+    membership: list[tuple[str, str, object, object]] = []
+    engine_changes: list[str] = []
     for change in plan.get("resource_changes", []):
         action = action_of(change["change"]["actions"])
         if action == "no-op":
@@ -88,8 +128,29 @@ def review(plan: dict[str, Any], environment: str, allowed: frozenset[str] = fro
         counts[(action, change["type"], regions.get(config_address, "?"))] += 1
         if action in ("destroy", "replace") and change["type"] in STATEFUL_TYPES:
             losses.append((address, action))
-    blocked = tuple(a for a, _ in losses if a not in allowed) if environment in GUARDED_ENVIRONMENTS else ()
-    return Review(counts=counts, stateful_losses=tuple(losses), blocked=blocked)
+        before, after = change["change"].get("before") or {}, change["change"].get("after") or {}
+        if action == "update" and change["type"] == "aws_rds_cluster":
+            membership += [(address, a, before.get(a), after.get(a)) for a in MEMBERSHIP_ATTRIBUTES if before.get(a) != after.get(a)]
+        if change["type"] in ENGINE_TYPES and (action in ("create", "replace") or before.get("engine_version") != after.get("engine_version")):
+            engine_changes.append(address)
+    blocked = tuple(a for a, _ in losses if a not in allowed) if is_production(environment) else ()
+    membership_blocked = tuple(dict.fromkeys(a for a, *_ in membership if a not in allowed_membership))
+    failed = failed_engine_checks(plan)
+    engine_refusal = None
+    if failed and engine_changes:
+        engine_refusal = (
+            f"the plan creates or changes the engine version of {', '.join(engine_changes)} while {', '.join(failed)} failed: "
+            "AWS no longer offers that aurora-postgresql version for global databases; choose another aurora_engine_version "
+            "(`make refresh-engine-versions` updates the catalog)"
+        )
+    return Review(
+        counts=counts,
+        stateful_losses=tuple(losses),
+        blocked=blocked,
+        membership_changes=tuple(membership),
+        membership_blocked=membership_blocked,
+        engine_refusal=engine_refusal,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", required=True, help="environment name (stack dr-<env>)")
     parser.add_argument("--outdir", default=str(PROJECT_DIR / "cdktf.out"))
     parser.add_argument("--allow-destroy", action="append", default=[], metavar="ADDRESS")
+    parser.add_argument("--allow-membership-change", action="append", default=[], metavar="ADDRESS")
     parser.add_argument("--plan-json", help="review an existing `terraform show -json` file instead of planning")
     args = parser.parse_args(argv)
     from constructs_lib.config import ConfigError, load_settings
@@ -136,9 +198,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"drkit: {error}", file=sys.stderr)
             return 1
         print(f"drkit: plan saved to {stack_dir / 'drkit.tfplan'}")
-    result = review(plan, environment, frozenset(args.allow_destroy))
+    result = review(plan, environment, frozenset(args.allow_destroy), frozenset(args.allow_membership_change))
     print(result.render(args.env))
-    return 3 if result.blocked else 0
+    return 3 if result.refused else 0
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""Read a deployment back with boto3: a short report, a switchover drill, a leftover check."""
+"""Read a local deployment back with boto3: a short report, the monitor run, a leftover check.
+
+Works for any topology: the regions come from the stack's outputs (``<alias>_region``).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,28 @@ from collections.abc import Callable
 from typing import Any
 
 ClientFactory = Callable[..., Any]
-REGIONS = ("us-east-1", "us-west-2")
 
 
 def region_of(arn: str) -> str:
     return arn.split(":")[3]
 
 
-def global_topology(client: ClientFactory, global_cluster_id: str) -> dict[str, Any]:
-    clusters = client("rds", "us-east-1").describe_global_clusters(GlobalClusterIdentifier=global_cluster_id)["GlobalClusters"]
+def stack_regions(outputs: dict[str, Any]) -> list[str]:
+    """Member regions in configuration order (primary, secondary, secondary_2, ...)."""
+    aliases = sorted((name.removesuffix("_region") for name in outputs if name.endswith("_region") and name != "state_region"), key=_alias_order)
+    return [outputs[f"{alias}_region"] for alias in aliases]
+
+
+def _alias_order(alias: str) -> tuple[int, int]:
+    if alias == "primary":
+        return (0, 0)
+    if alias == "secondary":
+        return (1, 1)
+    return (1, int(alias.rsplit("_", 1)[-1]))
+
+
+def global_topology(client: ClientFactory, global_cluster_id: str, region: str = "us-east-1") -> dict[str, Any]:
+    clusters = client("rds", region).describe_global_clusters(GlobalClusterIdentifier=global_cluster_id)["GlobalClusters"]
     members = clusters[0]["GlobalClusterMembers"]
     writer = next((m["DBClusterArn"] for m in members if m["IsWriter"]), None)
     return {
@@ -26,8 +42,17 @@ def global_topology(client: ClientFactory, global_cluster_id: str) -> dict[str, 
     }
 
 
+def replication_sources(client: ClientFactory, members: list[str]) -> dict[str, str | None]:
+    """What each member reports as its ReplicationSourceIdentifier (AWS: the writer, for a secondary)."""
+    sources = {}
+    for arn in members:
+        cluster = client("rds", region_of(arn)).describe_db_clusters(DBClusterIdentifier=arn)["DBClusters"][0]
+        sources[arn.rsplit(":", 1)[-1]] = cluster.get("ReplicationSourceIdentifier")
+    return sources
+
+
 def inspect(client: ClientFactory, outputs: dict[str, Any]) -> dict[str, Any]:
-    regions = [outputs["primary_region"], outputs["secondary_region"]]
+    regions = stack_regions(outputs)
     report: dict[str, Any] = {"global": global_topology(client, outputs["global_cluster_id"]), "regions": {}}
     records = client("route53").list_resource_record_sets(HostedZoneId=outputs["hosted_zone_id"])["ResourceRecordSets"]
     report["dns"] = sorted(
@@ -48,6 +73,7 @@ def inspect(client: ClientFactory, outputs: dict[str, Any]) -> dict[str, Any]:
             "instances": len(instances),
             "vpcs": [v["CidrBlock"] for v in vpcs],
             "peerings": sorted({p["Status"]["Code"] for p in peerings}),
+            "peering_count": len({p["VpcPeeringConnectionId"] for p in peerings}),
             "secrets": len(client("secretsmanager", region).list_secrets()["SecretList"]),
             "kms_keys": len([a for a in client("kms", region).list_aliases()["Aliases"] if a["AliasName"].startswith("alias/drkit-")]),
             "schedules": [f"{r['Name']} {r.get('ScheduleExpression', '')}".strip() for r in client("events", region).list_rules()["Rules"]],
@@ -67,30 +93,38 @@ def _concurrency(client: ClientFactory, region: str) -> int | None:
     return int(value) if value is not None else None
 
 
-def run_monitor(client: ClientFactory, region: str, seed_lag_ms: float | None) -> dict[str, Any]:
-    """Run the deployed monitor's logic in-process against the emulator, with its own settings.
-
-    The emulator replicates nothing, so no Aurora lag metric exists there; ``seed_lag_ms`` puts
-    one sample per secondary, as Aurora would publish it, before the run.
-    """
-    from functions.replication_monitor.logic import parse_topology
-    from functions.replication_monitor.monitor import run
+def monitor_settings(client: ClientFactory, region: str) -> Any:
+    """The deployed monitor's own settings, read from its function configuration."""
+    from functions.replication_monitor.contract import Env
     from functions.replication_monitor.settings import MonitorSettings
 
     lam = client("lambda", region)
     function = next(f for f in lam.list_functions()["Functions"] if f["FunctionName"].endswith("-replication-monitor"))
     variables = lam.get_function_configuration(FunctionName=function["FunctionName"])["Environment"]["Variables"]
-    settings = MonitorSettings.from_env({**variables, "AWS_REGION": region})
+    return MonitorSettings.from_env({**variables, Env.REGION: region})
+
+
+def run_monitor(client: ClientFactory, region: str, seed_lag_ms: float | None) -> dict[str, Any]:
+    """Run the deployed monitor's logic in-process against the emulator, with its own settings.
+
+    Without a data plane the emulator replicates nothing, so no Aurora lag metric exists there;
+    ``seed_lag_ms`` publishes one sample per secondary, as Aurora would, before the run.
+    """
+    from functions.replication_monitor.logic import parse_topology
+    from functions.replication_monitor.monitor import run
+
+    settings = monitor_settings(client, region)
     if seed_lag_ms is not None:
         response = client("rds", region).describe_global_clusters(GlobalClusterIdentifier=settings.global_cluster_id)
         for member in parse_topology(response, settings.global_cluster_id).secondaries:
             seed_lag(client, member.region, member.identifier, seed_lag_ms)
-    verdict, changes = run(settings, client)
+    result = run(settings, client)
     return {
-        "status": verdict.status.value,
-        "writer_region": verdict.writer_region,
-        "lag_seconds": {s.identifier: s.lag_seconds for s in verdict.secondaries},
-        "alerts": len(changes),
+        "status": result.verdict.status.value,
+        "writer_region": result.verdict.writer_region,
+        "lag_seconds": {s.identifier: s.lag_seconds for s in result.verdict.secondaries},
+        "alerts": len(result.changes),
+        "writer_healthy": result.writer_healthy,
     }
 
 
@@ -103,7 +137,7 @@ def render(report: dict[str, Any]) -> str:
     for region, facts in report["regions"].items():
         lines.append(
             f"    {region}: clusters {', '.join(facts['clusters'])}; {facts['instances']} instances; "
-            f"VPC {', '.join(facts['vpcs'])}; peering {', '.join(facts['peerings'])}; "
+            f"VPC {', '.join(facts['vpcs'])}; {facts['peering_count']} peering(s) {', '.join(facts['peerings'])}; "
             f"{facts['secrets']} secret(s); {facts['kms_keys']} KMS alias(es)"
         )
         lines.append(f"      schedules: {'; '.join(facts['schedules'])}; monitor reserved concurrency {facts['monitor_concurrency']}")
@@ -114,61 +148,27 @@ def render(report: dict[str, Any]) -> str:
         run = report["monitor"]
         lags = ", ".join(f"{name} {lag} s" for name, lag in run["lag_seconds"].items())
         lines.append(f"    replication monitor run: {run['status']}, writer {run['writer_region']}, lag {lags}, {run['alerts']} alert(s)")
+        lines.append(f"      writer healthy as seen from there: {run['writer_healthy']}")
     return "\n".join(lines)
 
 
-def switchover_drill(client: ClientFactory, outputs: dict[str, Any], say: Callable[[str], None], environment: str) -> dict[str, Any]:
-    """The runbook itself: switchover to the secondary, verified; a repeat is a no-op; then back."""
-    from functions.failover.logic import Operation
-    from functions.failover.runner import RunbookSettings, execute
-
-    def settings(api_region: str) -> RunbookSettings:
-        topic = next(t["TopicArn"] for t in client("sns", api_region).list_topics()["Topics"] if t["TopicArn"].endswith("-alerts"))
-        return RunbookSettings(
-            environment=environment,
-            api_region=api_region,
-            global_cluster_id=outputs["global_cluster_id"],
-            alert_topic_arn=topic,
-            zone_id=outputs["hosted_zone_id"],
-            record_name=outputs["database_record_name"],
-            poll_seconds=1,
-            timeout_seconds=600,
-        )
-
-    def indented(text: str) -> None:
-        for line in text.splitlines():
-            say(f"      {line}")
-
-    primary, secondary = outputs["primary_region"], outputs["secondary_region"]
-    seed_lag(client, outputs["secondary_region"], outputs["secondary_cluster_arn"].rsplit(":", maxsplit=1)[-1], 400.0)
-    say(f"    switchover to {secondary} (dry run, then for real):")
-    dry = execute(Operation.SWITCHOVER, secondary, True, settings(secondary), client, indented)
-    there = execute(Operation.SWITCHOVER, secondary, False, settings(secondary), client, indented)
-    say("    the same request again:")
-    again = execute(Operation.SWITCHOVER, secondary, False, settings(secondary), client, indented)
-    seed_lag(client, primary, outputs["primary_cluster_arn"].rsplit(":", maxsplit=1)[-1], 400.0)
-    say(f"    switchover back to {primary}:")
-    back = execute(Operation.SWITCHOVER, primary, False, settings(primary), client, indented)
-    after = global_topology(client, outputs["global_cluster_id"])
-    return {"results": [dry["result"], there["result"], again["result"], back["result"]], "writer_after": after["writer_region"]}
-
-
 def seed_lag(client: ClientFactory, region: str, identifier: str, milliseconds: float) -> None:
-    """The emulator replicates nothing: publish the lag sample Aurora would publish."""
+    """Without a data plane the emulator replicates nothing: publish the lag sample Aurora would publish."""
     client("cloudwatch", region).put_metric_data(
         Namespace="AWS/RDS",
         MetricData=[
             {
-                "MetricName": "AuroraGlobalDBReplicationLag",
+                "MetricName": metric,
                 "Dimensions": [{"Name": "DBClusterIdentifier", "Value": identifier}],
                 "Value": milliseconds,
                 "Unit": "Milliseconds",
             }
+            for metric in ("AuroraGlobalDBReplicationLag", "AuroraGlobalDBRPOLag")
         ],
     )
 
 
-def leftovers(client: ClientFactory, regions: tuple[str, ...] = REGIONS) -> dict[str, Any]:
+def leftovers(client: ClientFactory, regions: list[str]) -> dict[str, Any]:
     """Everything of the stack still present after destroy (empty when destroy was complete)."""
     found: dict[str, Any] = {}
     global_clusters = client("rds", "us-east-1").describe_global_clusters()["GlobalClusters"]
@@ -177,6 +177,9 @@ def leftovers(client: ClientFactory, regions: tuple[str, ...] = REGIONS) -> dict
     zones = [z["Name"] for z in client("route53").list_hosted_zones()["HostedZones"]]
     if zones:
         found["hosted_zones"] = zones
+    checks = client("route53").list_health_checks()["HealthChecks"]
+    if checks:
+        found["health_checks"] = [c["Id"] for c in checks]
     for region in regions:
         rds = client("rds", region)
         ec2 = client("ec2", region)
@@ -193,6 +196,7 @@ def leftovers(client: ClientFactory, regions: tuple[str, ...] = REGIONS) -> dict
             "functions": [f["FunctionName"] for f in client("lambda", region).list_functions()["Functions"]],
             "alarms": [a["AlarmName"] for a in client("cloudwatch", region).describe_alarms()["MetricAlarms"]],
             "topics": [t["TopicArn"] for t in client("sns", region).list_topics()["Topics"]],
+            "parameters": [p["Name"] for p in client("ssm", region).describe_parameters()["Parameters"]],
         }
         remaining = {kind: items for kind, items in facts.items() if items}
         if remaining:

@@ -1,0 +1,158 @@
+"""The main job end to end on the emulator, three regions: apply, smoke, no-change re-plan, the day-2 drill
+as the DR role (switchover to the *second* secondary, plan while switched over, back), more role changes
+with a plan after each, the plan review on real plans, then destroy and the leftover check.
+
+One deployment for the module (a cycle costs minutes); tests run in file order, the last one destroys.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import FIXTURE_ENVIRONMENTS
+from tools.deploy_local import Deployment, deploy, destroy, plan_json, plan_no_changes
+from tools.emulator import process as emulator_process
+from tools.plan_review import review
+from tools.smoke import global_topology, replication_sources
+
+pytestmark = pytest.mark.integration
+ENV = "three"
+REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
+
+
+class Cycle:
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self.report: dict[str, Any] = {}
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return dict(self.report["outputs"])
+
+
+@pytest.fixture(scope="module")
+def cycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cycle]:
+    state_dir = tmp_path_factory.mktemp("local")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DR_CONFIG", str(FIXTURE_ENVIRONMENTS))
+        deployment = Deployment(env_name=ENV, state_dir=state_dir)
+        deployment.begin_run("deploy")
+        current = Cycle(deployment)
+        try:
+            current.report = deploy(deployment)
+            yield current
+        finally:
+            emulator_process.stop(state_dir)
+            phases = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in deployment.timings.items())
+            print(f"\n[emulator phases] {phases}")
+
+
+def test_three_regions_deployed_and_read_back(cycle: Cycle) -> None:
+    report = cycle.report
+    topology = report["global"]
+    assert len(topology["members"]) == 3 and topology["writer_region"] == "us-east-1"
+    assert list(report["regions"]) == REGIONS
+    for region, facts in report["regions"].items():
+        assert len(facts["clusters"]) == 1 and facts["instances"] == 2, region
+        assert facts["peerings"] == ["active"] and facts["peering_count"] == 2, region  # a full mesh: every region peers with both others
+        assert facts["secrets"] == 1 and facts["kms_keys"] == 1, region
+        assert any("rate(1 minute)" in rule for rule in facts["schedules"]), region
+        assert facts["monitor_concurrency"] == 5, region
+        assert f"drkit-{ENV}-{region}-rpo-lag" in facts["alarms"], region  # every member, whatever its role
+    assert "drkit-three-writer-healthy-in-us-east-1" in report["regions"]["us-west-2"]["alarms"]
+    assert "drkit-three-writer-healthy-in-us-west-2" in report["regions"]["eu-west-1"]["alarms"]
+    names = sorted({line.split()[0] for line in report["dns"]})
+    assert names == ["db-after-us-east-1.three.drkit.internal.", "db.three.drkit.internal.", "writer.three.drkit.internal."]
+    assert report["replan_no_changes"] is True
+    monitor = report["monitor"]
+    assert monitor["status"] == "OK" and monitor["writer_region"] == "us-east-1"
+
+
+def test_day_two_drill_as_the_dr_role_switched_over_to_the_second_secondary(cycle: Cycle) -> None:
+    drill = cycle.report["drill"]
+    assert drill["target"] == "eu-west-1"  # the second secondary
+    assert [(s["step"], s["exit"]) for s in drill["steps"]] == [
+        ("dry run", 0),
+        ("switchover", 0),
+        ("repeat", 0),
+        ("plan-switched-over", 0),  # no changes while switched over: the first apply after a switchover splits nothing
+        ("status", 0),
+        ("switch back", 0),
+        ("plan-switched-back", 0),
+    ]
+    assert drill["writer_while_switched"] == "eu-west-1" and drill["writer_after"] == "us-east-1"
+    sources = drill["sources_while_switched"]  # what AWS reports, and what a plan must not "correct"
+    assert sources["drkit-three-eu-west-1"] is None
+    assert {sources["drkit-three-us-east-1"], sources["drkit-three-us-west-2"]} == {
+        "arn:aws:rds:eu-west-1:123456789012:cluster:drkit-three-eu-west-1"
+    }
+
+
+def test_any_number_of_role_changes_leaves_the_plan_empty(cycle: Cycle) -> None:
+    """Fail over to the middle member, then switch over to the last: after each, Terraform plans no change."""
+    deployment = cycle.deployment
+    rds = deployment.client("rds", "us-west-2")
+    names = deployment.environment().names
+    for operation, target in (("failover", "us-west-2"), ("switchover", "eu-west-1"), ("switchover", "us-east-1")):
+        arn = names.cluster_arn("123456789012", target)
+        if operation == "failover":
+            rds.failover_global_cluster(GlobalClusterIdentifier=names.global_cluster_id, TargetDbClusterIdentifier=arn, AllowDataLoss=True)
+        else:
+            rds.switchover_global_cluster(GlobalClusterIdentifier=names.global_cluster_id, TargetDbClusterIdentifier=arn)
+        topology = global_topology(deployment.client, names.global_cluster_id)
+        assert topology["writer_region"] == target
+        assert replication_sources(deployment.client, topology["members"])[names.cluster_id(target)] is None
+        plan_no_changes(deployment, f"plan-after-{operation}-{target}.log")
+
+
+def test_the_master_password_never_reaches_state_or_logs(cycle: Cycle) -> None:
+    deployment = cycle.deployment
+    config = json.loads(deployment.config_path.read_text())[ENV]
+    env = deployment.environment()
+    s3 = deployment.client("s3", env.state_region)
+    listing = s3.list_objects_v2(Bucket=config["state_bucket"])["Contents"]
+    state_keys = [o["Key"] for o in listing if o["Key"].endswith(".tfstate")]
+    assert state_keys, listing
+    state = s3.get_object(Bucket=config["state_bucket"], Key=state_keys[0])["Body"].read().decode()
+    assert '"aws_rds_global_cluster"' in state
+    assert deployment.password not in state
+    for log in deployment.logs.glob("*.log"):
+        assert deployment.password not in log.read_text(errors="replace"), log
+
+
+def test_plan_review_on_real_plans(cycle: Cycle) -> None:
+    deployment = cycle.deployment
+    quiet = review(plan_json(deployment), "production")
+    assert quiet.counts == Counter() and not quiet.refused
+    destroy_plan = plan_json(deployment, destroy=True)
+    destroying = review(destroy_plan, "production")
+    blocked_types = {address.split(".")[0] for address in destroying.blocked}
+    assert {"aws_rds_global_cluster", "aws_rds_cluster", "aws_rds_cluster_instance", "aws_kms_key", "aws_secretsmanager_secret"} <= blocked_types
+    assert review(destroy_plan, "production", frozenset(destroying.blocked)).blocked == ()
+    assert not review(destroy_plan, "dev").refused  # destroyable outside production
+
+
+def test_the_dr_role_trust_policy_as_aws_stores_it(cycle: Cycle) -> None:
+    role = cycle.deployment.client("iam").get_role(RoleName="drkit-three-dr-operations")["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(urllib.parse.unquote(trust)) if isinstance(trust, str) else trust
+    (statement,) = trust["Statement"]
+    assert statement["Condition"]["StringEquals"]["sts:ExternalId"] == "drkit-test-three"
+    assert statement["Principal"]["AWS"] == "arn:aws:iam::123456789012:root"
+
+
+def test_zz_destroy_leaves_nothing_and_stops_the_emulator(cycle: Cycle) -> None:
+    deployment = cycle.deployment
+    deployment.begin_run("destroy")
+    leftovers = destroy(deployment)
+    assert leftovers == {}
+    assert emulator_process.running(deployment.state_dir) is None
+    assert emulator_process.emulators_of(deployment.state_dir) == []
+    assert not Path(deployment.config_path).exists()

@@ -1,0 +1,121 @@
+"""The day-2 drill: the runbook, run as an operator runs it, with the DR role's permissions only.
+
+An operator identity (an IAM user the emulator issues keys for) assumes the DR operations role
+with the configured ExternalId; the emulator enforces IAM for those credentials exactly as AWS
+does for everyone (``tools/emulator/patches/iam.py``), so a permission the role lacks fails the
+drill. The runbook CLI (``python -m tools.runbook``) then switches over to the last member region,
+Terraform plans while switched over (the first apply after a switchover must not split the global
+database), the status is read, the writer moves back and Terraform plans again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tools.emulator.process import PROJECT_DIR, isolated_env
+from tools.smoke import global_topology, replication_sources, seed_lag, stack_regions
+
+OPERATOR_USER = "drkit-drill-operator"
+SESSION_NAME = "drkit-drill"
+
+
+def operator_credentials(deployment: Any, role_arn: str, external_id: str) -> dict[str, str]:
+    """Credentials of the DR role, obtained the way an operator obtains them (AssumeRole with ExternalId)."""
+    import boto3
+
+    iam = deployment.client("iam")
+    try:
+        iam.create_user(UserName=OPERATOR_USER)
+    except iam.exceptions.EntityAlreadyExistsException:
+        for key in iam.list_access_keys(UserName=OPERATOR_USER)["AccessKeyMetadata"]:
+            iam.delete_access_key(UserName=OPERATOR_USER, AccessKeyId=key["AccessKeyId"])
+    iam.put_user_policy(
+        UserName=OPERATOR_USER,
+        PolicyName="assume-dr-operations",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}]}),
+    )
+    key = iam.create_access_key(UserName=OPERATOR_USER)["AccessKey"]
+    sts = boto3.client(
+        "sts",
+        region_name="us-east-1",
+        endpoint_url=deployment.url,
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+    )
+    credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME, ExternalId=external_id)["Credentials"]
+    return {
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    }
+
+
+def runbook(deployment: Any, credentials: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m tools.runbook ARGS`` with only the operator's credentials, against the emulator."""
+    env = isolated_env(dict(os.environ), {"AWS_ENDPOINT_URL": deployment.url, "DR_CONFIG": str(deployment.config_path)})
+    env.update(credentials)
+    return subprocess.run(
+        [sys.executable, "-m", "tools.runbook", *args, "--env", deployment.env_name],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def day_two(deployment: Any, outputs: dict[str, Any], plan_no_changes: Callable[[str], None]) -> dict[str, Any]:
+    env = deployment.environment()
+    regions = stack_regions(outputs)
+    primary, target = regions[0], regions[-1]
+    names = env.names
+    credentials = operator_credentials(deployment, outputs["dr_operations_role_arn"], env.dr_operations.external_id)
+    steps: list[dict[str, Any]] = []
+
+    def step(label: str, *args: str, expect: int = 0, must_say: str | None = None) -> subprocess.CompletedProcess[str]:
+        start = time.monotonic()
+        completed = runbook(deployment, credentials, *args)
+        seconds = time.monotonic() - start
+        command = f"python -m tools.runbook {' '.join(args)} --env {deployment.env_name}"
+        deployment.say(f"    $ {command}   (as the DR role, {seconds:.1f} s, exit {completed.returncode})")
+        for line in (completed.stdout + completed.stderr).strip().splitlines():
+            deployment.say(f"      {line}")
+        steps.append({"step": label, "exit": completed.returncode, "seconds": round(seconds, 1)})
+        if completed.returncode != expect or (must_say and must_say not in completed.stdout):
+            raise RuntimeError(
+                f"runbook {label}: exit {completed.returncode} (expected {expect}){f', no {must_say!r} in its output' if must_say else ''}"
+            )
+        return completed
+
+    def timed_plan(label: str) -> None:
+        start = time.monotonic()
+        plan_no_changes(label)
+        steps.append({"step": label, "exit": 0, "seconds": round(time.monotonic() - start, 1)})
+
+    seed_lag(deployment.client, target, names.cluster_id(target), 400.0)
+    step("dry run", "switchover", "--to", target, "--dry-run", must_say="dry run: nothing was changed")
+    step("switchover", "switchover", "--to", target, must_say="verified:")
+    step("repeat", "switchover", "--to", target, must_say="no-op")
+    switched = global_topology(deployment.client, outputs["global_cluster_id"], target)
+    sources = replication_sources(deployment.client, switched["members"])
+    deployment.say(f"    while switched over, each member reports its replication source: {sources}")
+    deployment.say("    terraform plan while switched over (the first apply after a switchover must change nothing):")
+    timed_plan("plan-switched-over")
+    step("status", "status", "--region", target, must_say=f"WRITER    {names.cluster_id(target)} ({target})")
+    seed_lag(deployment.client, primary, names.cluster_id(primary), 400.0)
+    step("switch back", "switchover", "--to", primary, must_say="verified:")
+    timed_plan("plan-switched-back")
+    after = global_topology(deployment.client, outputs["global_cluster_id"], primary)
+    return {
+        "target": target,
+        "steps": steps,
+        "writer_while_switched": switched["writer_region"],
+        "sources_while_switched": sources,
+        "writer_after": after["writer_region"],
+    }
