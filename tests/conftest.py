@@ -1,4 +1,4 @@
-"""Session-wide fixtures: synthesize every environment once and share the JSON."""
+"""Session-wide fixtures: synthesize the tests' own environments once (and the shipped ones once)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,29 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import PROJECT_DIR
+from tests.helpers import FIXTURE_ENVIRONMENTS, PROJECT_DIR
 
 os.environ["TF_CLI_CONFIG_FILE"] = str(PROJECT_DIR / ".drkit" / "terraformrc")
 os.environ.setdefault("CHECKPOINT_DISABLE", "1")
+FIXTURE_NAMES = ("dev", "prod", "three", "local")
+# The two emulator cycles take minutes each and mostly wait on Terraform's polling: collected first, so
+# `make test`'s two workers (`--dist loadfile --no-loadscope-reorder`) each start with one of them.
+LONG_FIRST = ("tests/integration/test_local_cycle.py", "tests/integration/test_cdktf_cli.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: index for index, path in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(LONG_FIRST)))
 
 
 @pytest.fixture(scope="session")
 def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """All environments of cdktf.json, synthesized once per test session."""
+    """The environments of tests/fixtures/environments.json, synthesized once per test session."""
     from constructs_lib.config import load_settings
     from constructs_lib.synth import synthesize
 
     outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
-    synthesize(load_settings(PROJECT_DIR, environ={}), outdir)
+    synthesize(load_settings(PROJECT_DIR, environ={"DR_CONFIG": str(FIXTURE_ENVIRONMENTS)}), outdir)
     yield outdir
 
 
@@ -30,7 +39,18 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def stacks(synth_dir: Path) -> dict[str, dict[str, Any]]:
     from constructs_lib.synth import stack_json
 
-    return {name: stack_json(synth_dir, f"dr-{name}") for name in ("dev", "staging", "production", "local")}
+    return {name: stack_json(synth_dir, f"dr-{name}") for name in FIXTURE_NAMES}
+
+
+@pytest.fixture(scope="session")
+def shipped_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The environments shipped in cdktf.json, synthesized once per test session."""
+    from constructs_lib.config import load_settings
+    from constructs_lib.synth import synthesize
+
+    outdir = tmp_path_factory.mktemp("shipped") / "cdktf.out"
+    synthesize(load_settings(PROJECT_DIR, environ={}), outdir)
+    yield outdir
 
 
 # CI runs the property tests with a fixed seed (a failure there is reproducible); locally they explore.
