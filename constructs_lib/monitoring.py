@@ -228,8 +228,9 @@ class ReplicationMonitorConstruct(Construct):
                 # A silent observer is not evidence against the writer: its own silence alarm pages,
                 # and the Route 53 health check keeps its last verdict (insufficient data).
                 treat_missing_data="missing",
-                alarm_actions=[props.alert_topic_arn],
-                ok_actions=[props.alert_topic_arn],
+                # A routing signal for DNS, not a page: in steady state every region without the writer
+                # is "not healthy" (game day showed these paging forever). The monitor pages when it loses
+                # sight of the writer (logic.topology_transition). So: no alarm actions.
             )
             self.writer_healthy_alarms[watched.region] = alarm.alarm_name
         self.function_arn: str = self.function.arn

@@ -27,7 +27,7 @@ SUPPRESSIONS: tuple[Suppression, ...] = (
     Suppression(
         "CKV_AWS_111",
         "data.*_key_policy_*",
-        "KMS key policy: as above; service statements are bounded by aws:SourceAccount, kms:ViaService and the logs ARN context",
+        "KMS key policy: as above; service statements are bounded by aws:SourceAccount and the logs ARN encryption context",
     ),
     Suppression("CKV_AWS_356", "data.*_key_policy_*", "KMS key policy: a key policy can only name its own key as '*'"),
     Suppression(
@@ -58,8 +58,8 @@ SUPPRESSIONS: tuple[Suppression, ...] = (
     ),
     Suppression("CKV_AWS_338", "resource.*_log_group_*", "dev/test keep logs 30 days to limit cost; production keeps them 365 days", True),
     Suppression(
-        "CKV_AWS_394",
-        "data.*_network_zones_*",
-        "subnets take the first three zones of the opted-in set by index; new zones sort after them and do not move existing subnets",
+        "CKV_AWS_116",
+        "resource.*_monitor_function_*",
+        "scheduled (asynchronous) runs report failures through one on-failure destination to the alert topic; a DLQ as well paged twice",
     ),
 )

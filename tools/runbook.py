@@ -27,24 +27,22 @@ EXIT_CODES = {"completed": 0, "no-op": 0, "dry-run": 0, "refused": 3}
 
 
 def runbook_settings(env: Any, home_region: str, client: Callable[[str, str], Any]) -> Any:
-    """Everything the runbook needs, from configuration and two read-only calls the DR role allows."""
+    """Everything the runbook needs, from configuration and one read-only call (the account).
+
+    The hosted zone is looked up by name only when DNS is verified, and not at all when failing over
+    away from us-east-1, where Route 53's API lives (``functions.failover.runner.verify_dns``)."""
     from constructs_lib.naming import failover_record_names
-    from functions.failover.runner import ROUTE53_REGION, RunbookSettings
+    from functions.failover.runner import RunbookSettings
 
     names = env.names
     account = client("sts", home_region).get_caller_identity()["Account"]
-    zone_id = None
-    try:
-        zones = client("route53", ROUTE53_REGION).list_hosted_zones_by_name(DNSName=env.dns.zone_name).get("HostedZones", [])
-        zone_id = next((z["Id"].rsplit("/", 1)[-1] for z in zones if z["Name"].rstrip(".") == env.dns.zone_name), None)
-    except Exception as error:  # Route 53's control plane may be out of reach in an outage: verification says so later
-        print(f"drkit: hosted zone {env.dns.zone_name} not found ({str(error).splitlines()[0][:160]}); DNS will not be verified", file=sys.stderr)
     return RunbookSettings(
         environment=env.environment,
         home_region=home_region,
         global_cluster_id=names.global_cluster_id,
         alert_topic_arns={region: names.alert_topic_arn(account, region) for region in env.regions},
-        zone_id=zone_id,
+        zone_id=None,
+        zone_name=env.dns.zone_name,
         record_names=failover_record_names(env.dns.zone_name, env.regions),
         switchover_max_lag_seconds=env.failover.switchover_max_lag_seconds,
     )

@@ -41,9 +41,10 @@ class RunbookSettings:
     home_region: str  # where the runbook reads the global cluster (the Lambda's region; the CLI's target)
     global_cluster_id: str
     alert_topic_arns: Mapping[str, str]  # region -> alert topic; audit messages go to the region acted in
-    zone_id: str | None
+    zone_id: str | None  # None: looked up by ``zone_name`` when DNS is verified
     record_names: tuple[str, ...]
     switchover_max_lag_seconds: float
+    zone_name: str | None = None
     timeout_seconds: float = 840.0
     poll_seconds: float = 10.0
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
@@ -121,15 +122,30 @@ def audit(client: ClientFactory, settings: RunbookSettings, regions: tuple[str, 
     return "audit message NOT sent (" + ("; ".join(problems) or "no alert topic known for " + ", ".join(regions)) + ")"
 
 
-def verify_dns(client: ClientFactory, settings: RunbookSettings) -> list[str]:
+def verify_dns(client: ClientFactory, settings: RunbookSettings, lost_region: str | None = None) -> list[str]:
     """What the failover records and their health checks say now. Never raises: a check that could
     not be made is reported as such (Route 53 refuses GetHealthCheckStatus for CALCULATED checks, and
-    its control plane may be unreachable during an outage)."""
-    if not settings.zone_id or not settings.record_names:
-        return ["dns: not verified (no hosted zone known)"]
+    its control plane may be unreachable during an outage).
+
+    Route 53's control plane (every API, reads included) lives in us-east-1; its data plane (DNS
+    answers, health checks) does not depend on it (Route 53 Developer Guide, "Resilience in Amazon
+    Route 53"). A failover away from us-east-1 therefore does not call it at all."""
+    if lost_region == ROUTE53_REGION:
+        return [
+            f"dns: not verified: Route 53's API (its control plane) is in {ROUTE53_REGION}, the region being failed over from; "
+            "DNS answers and health checks (its data plane) do not depend on it"
+        ]
+    if not settings.record_names:
+        return ["dns: not verified (no record names configured)"]
     route53 = client("route53", ROUTE53_REGION)
+    zone_id = settings.zone_id
     try:
-        records = route53.list_resource_record_sets(HostedZoneId=settings.zone_id)["ResourceRecordSets"]
+        if zone_id is None and settings.zone_name:
+            zones = route53.list_hosted_zones_by_name(DNSName=settings.zone_name).get("HostedZones", [])
+            zone_id = next((z["Id"].rsplit("/", 1)[-1] for z in zones if z["Name"].rstrip(".") == settings.zone_name.rstrip(".")), None)
+        if zone_id is None:
+            return [f"dns: not verified (hosted zone {settings.zone_name or '?'} not found)"]
+        records = route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
     except Exception as error:
         return [f"dns: not verified (ListResourceRecordSets failed: {str(error).splitlines()[0][:160]})"]
     lines = [f"dns: {line}" for line in summarize_records(records, settings.record_names)]
@@ -203,7 +219,7 @@ def execute(
         say(f"waiting: {elapsed:.0f} s, global cluster {current.status}")
         settings.sleep(settings.poll_seconds)
     say(f"verified: {decision.target.identifier} in {target_region} is the writer ({elapsed:.1f} s)")
-    checks = verify_dns(client, settings)
+    checks = verify_dns(client, settings, lost)
     for line in checks:
         say(line)
     details: dict[str, Any] = {"plan": decision.describe(), "api_region": call_region, "seconds": round(elapsed, 1), "verification": checks}

@@ -161,12 +161,23 @@ def transitions(previous: Mapping[str, str], verdict: LagVerdict) -> list[Transi
     return changes
 
 
-def topology_transition(previous: Mapping[str, str], verdict: LagVerdict) -> Transition | None:
-    """The monitor cannot see the global cluster's writer: alert once when that starts or ends."""
-    key = "__writer__"
-    now = Status.NO_DATA if verdict.writer_region is None else Status.OK
-    before = previous.get(key, Status.OK.value)
-    return None if before == now.value else Transition(key, verdict.writer_region or "?", before, now, None)
+WRITER_KEY = "__writer__"  # the writer's entry in the monitor's state
+
+
+def writer_status(verdict: LagVerdict, answers: bool | None) -> Status:
+    """NO_DATA when the monitor cannot see the writer: the global cluster is unreadable, or the
+    writer's region (its RDS API) does not answer for the writer cluster."""
+    return Status.NO_DATA if verdict.writer_region is None or answers is False else Status.OK
+
+
+def topology_transition(previous: Mapping[str, str], verdict: LagVerdict, answers: bool | None = None) -> Transition | None:
+    """Alert once when the monitor loses sight of the writer, and once when it sees it again.
+
+    This is the page for a lost writer: the writer-healthy alarms are routing signals for DNS (in
+    steady state every region without the writer is "not healthy"), so they do not page."""
+    now = writer_status(verdict, answers)
+    before = previous.get(WRITER_KEY, Status.OK.value)
+    return None if before == now.value else Transition(WRITER_KEY, verdict.writer_region or "?", before, now, None)
 
 
 @dataclass(frozen=True)
@@ -199,6 +210,10 @@ def render_alert(environment: str, monitor_region: str, changes: Sequence[Transi
         f"Writer region: {verdict.writer_region or 'unknown (global cluster not readable)'}; threshold {verdict.lag_alarm_threshold_seconds:g} s.",
     ]
     for change in changes:
+        if change.identifier == WRITER_KEY:
+            seen = "answers again" if change.current is Status.OK else "cannot be reached (global cluster unreadable, or its region does not answer)"
+            lines.append(f"- the writer ({change.region}) {seen}")
+            continue
         lag = f"{change.lag_seconds:.1f} s" if change.lag_seconds is not None else "no data"
         lines.append(f"- {change.identifier} ({change.region}): {change.previous} -> {change.current.value}, lag {lag}")
     return subject, "\n".join(lines)

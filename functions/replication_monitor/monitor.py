@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .logic import (
+    WRITER_KEY,
     LagSample,
     LagVerdict,
     Member,
@@ -23,6 +24,7 @@ from .logic import (
     topology_transition,
     transitions,
     writer_health,
+    writer_status,
 )
 from .settings import MonitorSettings
 
@@ -102,14 +104,14 @@ def run(settings: MonitorSettings, client: ClientFactory, now: datetime | None =
     healthy = writer_health(topology, settings.region, settings.member_regions, view, settings.replication_stall_seconds)
     previous = load_state(client, settings)
     changes = transitions(previous, verdict)
-    writer_change = topology_transition(previous, verdict)
+    writer_change = topology_transition(previous, verdict, view.answers)
     if writer_change is not None:
         changes.append(writer_change)
     if changes:
         subject, message = render_alert(settings.environment, settings.region, changes, verdict)
         client("sns", settings.region).publish(TopicArn=settings.alert_topic_arn, Subject=subject, Message=message)
     state = verdict.state()
-    state["__writer__"] = "NO_DATA" if verdict.writer_region is None else "OK"
+    state[WRITER_KEY] = writer_status(verdict, view.answers).value
     if state != previous:  # steady state costs no write
         save_state(client, settings, state)
     return RunResult(verdict=verdict, changes=changes, writer_healthy=healthy)

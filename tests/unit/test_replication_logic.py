@@ -106,6 +106,11 @@ def test_writer_visibility_changes_alert_once() -> None:
     assert topology_transition({}, blind) is not None
     assert topology_transition({"__writer__": "NO_DATA"}, blind) is None
     assert topology_transition({"__writer__": "NO_DATA"}, evaluate_lag([], 5, "us-east-1")) is not None
+    seen = evaluate_lag([], 5, "us-east-1")
+    lost = topology_transition({}, seen, answers=False)  # the writer's region does not answer: the page
+    assert lost is not None and lost.current is Status.NO_DATA
+    assert topology_transition({"__writer__": "NO_DATA"}, seen, answers=False) is None  # once, not every minute
+    assert topology_transition({"__writer__": "NO_DATA"}, seen, answers=True) is not None  # and once when it is back
 
 
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1")

@@ -4,9 +4,10 @@ A WSGI middleware inside the emulator process:
 
 * **Region outages.** ``POST /_drkit/faults {"down_regions": ["us-east-1"]}``: every request signed
   for a down region is answered ``503 ServiceUnavailable`` and journaled, as a client in a regional
-  outage sees its calls fail. Route 53 and IAM are global services whose data planes (DNS answers,
-  health checkers, authentication) do not depend on one region, so they keep answering. Requests
-  marked ``X-Drkit-Internal: 1`` (the evaluator reading state, the harness) are never failed.
+  outage sees its calls fail. Route 53 and IAM are global services whose control planes (their APIs)
+  live in us-east-1: their APIs fail when us-east-1 is down, and only then. Their data planes (DNS
+  answers, health checks: the evaluator) keep working. Requests marked ``X-Drkit-Internal: 1`` (the
+  evaluator reading state, the harness) are never failed.
   Removing a region from the list is its return: the data plane is told (``hooks``).
 * **A request journal.** ``GET /_drkit/journal?since=N``: every request with its region, service,
   action and status, so a test can prove which region a call went to and that nothing called a
@@ -34,7 +35,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+# Route 53 and IAM are global, but their control planes (the APIs) live in us-east-1: when us-east-1 is
+# down their APIs fail too, while Route 53's data plane (DNS answers, health checks) keeps working
+# (Route 53 Developer Guide, "Resilience in Amazon Route 53" and "accelerated recovery": "DNS query
+# resolution from the Route 53 data plane continues to work normally during Regional service
+# impairment"; the data plane is the evaluator here, whose requests are internal).
 GLOBAL_SERVICES = frozenset({"route53", "iam"})
+GLOBAL_CONTROL_PLANE_REGION = "us-east-1"
 JOURNAL_SIZE = 50_000
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[a-z0-9-]+)/(?P<service>[a-z0-9-]+)/aws4_request")
 
@@ -119,7 +126,8 @@ class ControlMiddleware:
         region, service = (scope.group("region"), scope.group("service")) if scope else ("", "")
         internal = environ.get("HTTP_X_DRKIT_INTERNAL") == "1"
         entry: dict[str, Any] = {"time": time.time(), "region": region, "service": service, "action": _action(environ, body), "internal": internal}
-        if not internal and region in STATE.down_regions and service not in GLOBAL_SERVICES:
+        where = GLOBAL_CONTROL_PLANE_REGION if service in GLOBAL_SERVICES else region
+        if not internal and where in STATE.down_regions:
             entry["status"] = 503
             STATE.record(entry)
             return _json(

@@ -245,6 +245,9 @@ def switchover_and_failover() -> None:
 
     moto implements neither. AWS completes them asynchronously in about a minute; the emulator
     completes them at once and keeps AWS's refusals (not a member, already the writer, versions).
+    After a failover the emulator demotes the old primary at once, even while its region is down
+    (nothing can observe that region until it returns); when it returns, it is what AWS makes of
+    it: a read-only secondary of the new writer.
     """
 
     def switchover(self: rds_responses.RDSResponse) -> rds_responses.ActionResult:
