@@ -19,7 +19,7 @@ PY := $(CURDIR)/.venv/bin/python
 ENV ?= dev
 LOCAL_ENV ?= local
 
-.PHONY: help install synth validate scan test test-fast lint plan deploy-local destroy-local emulator emulator-stop soak bench refresh-engine-versions clean
+.PHONY: help install synth validate scan test test-fast lint plan deploy-local destroy-local gameday emulator emulator-stop soak bench refresh-engine-versions clean
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ emulator: install ## start the emulator on the local environment's endpoint (456
 
 emulator-stop: ## stop the emulator `make emulator` started
 	$(PY) -m tools.emulator down
+
+gameday: install ## rehearse outages on the local deployment, simulated clock, report in .drkit/gameday (SCENARIO=<name>, default all)
+	$(PY) -m tools.gameday --scenario $(or $(SCENARIO),all)
 
 soak: install ## the full local cycle CYCLES=<n> times in a row (default 5), with each run's phase times
 	$(PY) bench/soak.py --cycles $(or $(CYCLES),5) --env $(LOCAL_ENV)

@@ -192,8 +192,13 @@ def plan_no_changes(deployment: Deployment, log_name: str) -> None:
     """A plan that must show no changes; the changed addresses otherwise."""
     output = terraform_stream(["plan", "-detailed-exitcode"], deployment, log_name, {"TF_VAR_db_master_password": deployment.password})
     if "No changes." not in output:
-        changed = [line.strip() for line in output.splitlines() if line.strip().startswith("# ")]
-        raise RuntimeError("the plan is not empty:\n" + "\n".join(changed[:20]))
+        # The resource headers and the changed attributes (Terraform marks them +, -, ~ and hides the rest).
+        changed = [
+            line.rstrip()
+            for line in output.splitlines()
+            if line.strip().startswith("# ") or (line.startswith("      ") and line.strip()[:2] in ("+ ", "- ", "~ "))
+        ]
+        raise RuntimeError(f"the plan is not empty (log: {deployment.logs / log_name}):\n" + "\n".join(changed[:40]))
     deployment.say("    No changes: the deployment matches the configuration")
 
 
@@ -283,14 +288,21 @@ def terraform_outputs(deployment: Deployment) -> dict[str, Any]:
     return {name: body["value"] for name, body in terraform_json(deployment, ["output", "-json"]).items()}
 
 
+def attach(deployment: Deployment) -> bool:
+    """Point ``deployment`` at the running local deployment, if there is one (emulator and configuration)."""
+    existing = emulator_process.running(deployment.state_dir)
+    if existing is None or not deployment.config_path.is_file():
+        return False
+    deployment.emulator = existing
+    deployment.env_name = next(iter(json.loads(deployment.config_path.read_text(encoding="utf-8"))))
+    return True
+
+
 def destroy(deployment: Deployment) -> dict[str, Any]:
     from tools import smoke
 
-    existing = emulator_process.running(deployment.state_dir)
     leftovers: dict[str, Any] = {}
-    if existing is not None and deployment.config_path.is_file():
-        deployment.emulator = existing
-        deployment.env_name = next(iter(json.loads(deployment.config_path.read_text(encoding="utf-8"))))
+    if attach(deployment):
         if deployment.stack_dir.is_dir():
             with deployment.step("destroy", "terraform destroy (secondaries, then the primary, then the global cluster)"):
                 terraform_stream(["destroy", "-auto-approve"], deployment, "destroy.log", {"TF_VAR_db_master_password": deployment.password})
@@ -299,7 +311,7 @@ def destroy(deployment: Deployment) -> dict[str, Any]:
                 if leftovers:
                     raise RuntimeError(f"resources left behind: {leftovers}")
                 deployment.say("    nothing left behind")
-    elif existing is None:
+    elif emulator_process.running(deployment.state_dir) is None:
         deployment.say("drkit: no local emulator is answering; nothing is deployed (its state lived in the emulator)")
     with deployment.step("stop", "stop every emulator process of this checkout"):
         stopped = emulator_process.stop(deployment.state_dir)

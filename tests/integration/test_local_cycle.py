@@ -19,6 +19,8 @@ import pytest
 from tests.helpers import FIXTURE_ENVIRONMENTS
 from tools.deploy_local import Deployment, deploy, destroy, plan_json, plan_no_changes
 from tools.emulator import process as emulator_process
+from tools.gameday.__main__ import run_scenarios
+from tools.gameday.scenarios import SCENARIOS
 from tools.plan_review import review
 from tools.smoke import global_topology, replication_sources
 
@@ -110,6 +112,53 @@ def test_any_number_of_role_changes_leaves_the_plan_empty(cycle: Cycle) -> None:
         assert topology["writer_region"] == target
         assert replication_sources(deployment.client, topology["members"])[names.cluster_id(target)] is None
         plan_no_changes(deployment, f"plan-after-{operation}-{target}.log")
+
+
+def test_game_day_every_scenario_passes_on_three_regions(cycle: Cycle) -> None:
+    """Outage, return, lag spike, silent monitor, planned switchover: alarms, health checks and DNS evaluated as AWS does."""
+    outcomes = run_scenarios(cycle.deployment, list(SCENARIOS))
+    failed = {o.scenario: [f"{c.expected}: {c.observed}" for c in o.checks if not c.passed] for o in outcomes if not o.passed}
+    assert failed == {}
+    assert [o.scenario for o in outcomes] == list(SCENARIOS)
+    outage = next(o for o in outcomes if o.scenario == "primary-region-outage").measured
+    budget = cycle.deployment.environment().recovery_budget
+    assert outage["rto_seconds"] <= budget.rto_seconds and outage["rpo_seconds"] <= budget.rpo_seconds
+    reports = sorted((cycle.deployment.state_dir.parent / "gameday").glob("*-primary-region-outage.md"))
+    assert reports and "```mermaid" in reports[-1].read_text(encoding="utf-8")
+
+
+def test_game_day_fails_when_dns_failover_is_judged_inside_the_failed_region(cycle: Cycle) -> None:
+    """Issue #13's defect 4, put back for one run: the database name's health check reads an alarm in the
+    primary region. In an outage that alarm cannot be read, the check keeps its last (healthy) status, and
+    the name never leaves the lost region: game day must fail on exactly that."""
+    deployment = cycle.deployment
+    env = deployment.environment()
+    route53 = deployment.client("route53")
+    zone = cycle.outputs["hosted_zone_id"]
+    name = f"db.{env.dns.zone_name}."
+    (original,) = [
+        r for r in route53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"] if r["Name"] == name and r.get("Failover") == "PRIMARY"
+    ]
+    inside = route53.create_health_check(
+        CallerReference="gameday-defect-probe",
+        HealthCheckConfig={
+            "Type": "CLOUDWATCH_METRIC",
+            "AlarmIdentifier": {"Region": "us-east-1", "Name": env.names.lag_alarm("us-east-1")},
+            "InsufficientDataHealthStatus": "LastKnownStatus",
+        },
+    )["HealthCheck"]["Id"]
+    upsert = {"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {**original, "HealthCheckId": inside}}]}
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch=upsert)
+    try:
+        (outcome,) = run_scenarios(deployment, ["primary-region-outage"])
+    finally:
+        route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": original}]})
+        route53.delete_health_check(HealthCheckId=inside)
+    failed = [c.expected for c in outcome.checks if not c.passed]
+    assert not outcome.passed
+    assert any(f.startswith("every name clients use answers us-west-2") for f in failed), failed
+    assert not any(f.startswith("on-call is paged") for f in failed)  # detection itself still worked
+    plan_no_changes(deployment, "plan-after-defect-probe.log")  # the probe left nothing behind
 
 
 def test_the_master_password_never_reaches_state_or_logs(cycle: Cycle) -> None:

@@ -1,0 +1,360 @@
+"""What AWS evaluates for the stack, computed for the emulator on a simulated clock.
+
+moto stores alarms, health checks and records but evaluates none of them: an alarm stays in the
+state it was created in, a health check is always healthy, and nothing answers a DNS query. Game
+day needs them to behave as AWS does, so this module evaluates, at a given (simulated) time:
+
+* **CloudWatch metric alarms** (CloudWatch User Guide, "Evaluating an alarm" and "Configuring how
+  CloudWatch alarms treat missing data"): the statistic over the last ``EvaluationPeriods``
+  complete periods, ALARM when at least ``DatapointsToAlarm`` (default: all) breach; missing
+  periods per ``TreatMissingData`` (``breaching``/``notBreaching`` count as such; ``missing`` and
+  ``ignore`` are left out, and when every period is missing the state is INSUFFICIENT_DATA for
+  ``missing`` and unchanged for ``ignore``). A state change runs the alarm's actions: the SNS
+  topics of ``AlarmActions``/``OKActions``/``InsufficientDataActions`` receive CloudWatch's
+  notification. Alarms of a region that is down are not evaluated (its CloudWatch is down).
+* **Route 53 health checks** (Route 53 Developer Guide, "Monitoring a CloudWatch alarm" and
+  "Calculated health checks"): a ``CLOUDWATCH_METRIC`` check is healthy while its alarm is OK,
+  unhealthy while it is in ALARM, and follows ``InsufficientDataHealthStatus`` (Healthy, Unhealthy
+  or LastKnownStatus) while the alarm has insufficient data *or its region cannot be read*. (AWS
+  reads the alarm's data stream rather than its state, which gives the same verdict here because
+  the stream is evaluated with the alarm's own settings.) A ``CALCULATED`` check is healthy when at
+  least ``HealthThreshold`` children are (inverted when ``Inverted``). The verdicts are handed to
+  the emulator (``/_drkit/health-checks``), so ``GetHealthCheckStatus`` reports them.
+* **Route 53 answers** for a name of a private zone: a failover record set answers its PRIMARY while
+  the PRIMARY's health check is healthy (or it has none), else its SECONDARY; CNAMEs inside the zone
+  are followed; the global writer endpoint answers the current writer's cluster endpoint, as
+  Aurora keeps it.
+
+The decisions are pure functions (``alarm_state``, ``check_status``, ``calculated_status``,
+``resolve``) tested as tables; :class:`Evaluator` reads the emulator as AWS's own control plane
+(requests marked internal, so an outage fails clients, not the evaluation) and writes the results.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+OK, ALARM, INSUFFICIENT = "OK", "ALARM", "INSUFFICIENT_DATA"
+COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "GreaterThanThreshold": lambda value, threshold: value > threshold,
+    "GreaterThanOrEqualToThreshold": lambda value, threshold: value >= threshold,
+    "LessThanThreshold": lambda value, threshold: value < threshold,
+    "LessThanOrEqualToThreshold": lambda value, threshold: value <= threshold,
+}
+GLOBAL_WRITER_SUFFIX = ".global-"  # <id>.global-<hash>.global.rds.amazonaws.com
+
+
+# --------------------------------------------------------------------------- pure decisions
+
+
+def alarm_state(
+    values: Sequence[float | None],
+    *,
+    threshold: float,
+    comparison: str,
+    datapoints_to_alarm: int | None,
+    treat_missing: str,
+    current: str,
+) -> str:
+    """The state of a metric alarm given the statistic of its last N periods (None: no data)."""
+    if comparison not in COMPARISONS:
+        raise ValueError(f"unsupported ComparisonOperator {comparison!r}")
+    breaches = COMPARISONS[comparison]
+    needed = datapoints_to_alarm or len(values)
+    if all(value is None for value in values):
+        return {"breaching": ALARM, "notBreaching": OK, "ignore": current}.get(treat_missing, INSUFFICIENT)
+    breaching = 0
+    for value in values:
+        if value is None:
+            breaching += treat_missing == "breaching"
+        else:
+            breaching += breaches(value, threshold)
+    return ALARM if breaching >= needed else OK
+
+
+def check_status(alarm: str | None, insufficient: str | None, last: bool | None) -> bool:
+    """A CLOUDWATCH_METRIC health check's verdict; ``alarm`` None means its region cannot be read."""
+    if alarm == OK:
+        return True
+    if alarm == ALARM:
+        return False
+    if insufficient == "Healthy":
+        return True
+    if insufficient == "Unhealthy":
+        return False
+    return True if last is None else last  # LastKnownStatus (a new check starts healthy)
+
+
+def calculated_status(children: Sequence[bool], threshold: int, inverted: bool = False) -> bool:
+    healthy = sum(children) >= threshold
+    return not healthy if inverted else healthy
+
+
+@dataclass(frozen=True)
+class Record:
+    name: str
+    type: str
+    values: tuple[str, ...]
+    failover: str | None = None  # PRIMARY | SECONDARY
+    health_check: str | None = None
+
+
+def resolve(name: str, records: Sequence[Record], healthy: Mapping[str, bool], outside: Callable[[str], str | None]) -> list[str]:
+    """The chain of names Route 53 answers for ``name``: each CNAME target in turn, then what a name
+    outside the zone resolves to (``outside``: the global writer endpoint -> the writer's endpoint)."""
+    chain = [name]
+    current = name.rstrip(".")
+    for _ in range(16):
+        here = [r for r in records if r.name.rstrip(".") == current]
+        if not here:
+            beyond = outside(current)
+            if beyond is not None and beyond != current:
+                chain.append(beyond)
+            return chain
+        chosen = here[0]
+        if any(r.failover for r in here):
+            primary = next(r for r in here if r.failover == "PRIMARY")
+            secondary = next((r for r in here if r.failover == "SECONDARY"), None)
+            use_primary = primary.health_check is None or healthy.get(primary.health_check, True)
+            chosen = primary if use_primary or secondary is None else secondary
+        if chosen.type != "CNAME":
+            chain.append(",".join(chosen.values))
+            return chain
+        current = chosen.values[0].rstrip(".")
+        chain.append(current)
+    raise ValueError(f"CNAME chain of {name} longer than 16: {chain}")
+
+
+# --------------------------------------------------------------------------- against the emulator
+
+
+@dataclass
+class Change:
+    """One thing the evaluation saw change, at a simulated time."""
+
+    at: datetime
+    kind: str  # alarm | health-check | alert
+    subject: str
+    region: str
+    old: str
+    new: str
+    detail: str = ""
+
+
+@dataclass
+class Evaluator:
+    """Evaluates alarms and health checks of the emulator at simulated times, as AWS would."""
+
+    url: str
+    regions: tuple[str, ...]
+    down: Callable[[], set[str]]
+    alarm_prefix: str = "drkit-"
+    states: dict[tuple[str, str], str] = field(default_factory=dict)  # (region, alarm) -> state
+    paging: set[tuple[str, str]] = field(default_factory=set)  # alarms whose ALARM state notifies someone
+    health: dict[str, bool] = field(default_factory=dict)  # health check id -> healthy
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def client(self, service: str, region: str = "us-east-1") -> Any:
+        key = (service, region)
+        if key not in self._clients:
+            self._clients[key] = internal_client(self.url, service, region)
+        return self._clients[key]
+
+    # ---- alarms
+
+    def evaluate_alarms(self, now: datetime) -> list[Change]:
+        changes: list[Change] = []
+        for region in self.regions:
+            if region in self.down():
+                continue
+            cloudwatch = self.client("cloudwatch", region)
+            for alarm in cloudwatch.describe_alarms(AlarmNamePrefix=self.alarm_prefix)["MetricAlarms"]:
+                key = (region, alarm["AlarmName"])
+                if alarm.get("ActionsEnabled", True) and alarm.get("AlarmActions"):
+                    self.paging.add(key)
+                current = self.states.get(key, alarm["StateValue"])
+                values = self.period_values(cloudwatch, alarm, now)
+                new = alarm_state(
+                    values,
+                    threshold=float(alarm["Threshold"]),
+                    comparison=alarm["ComparisonOperator"],
+                    datapoints_to_alarm=alarm.get("DatapointsToAlarm"),
+                    treat_missing=alarm.get("TreatMissingData", "missing"),
+                    current=current,
+                )
+                self.states[key] = new
+                if new == current:
+                    continue
+                reason = f"{alarm['Statistic']} of the last {len(values)} period(s) of {alarm['Period']} s: {values}"
+                cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue=new, StateReason=reason[:1000])
+                changes.append(Change(now, "alarm", alarm["AlarmName"], region, current, new, reason))
+                changes.extend(self.run_actions(alarm, region, current, new, reason, now))
+        return changes
+
+    @staticmethod
+    def period_values(cloudwatch: Any, alarm: Mapping[str, Any], now: datetime) -> list[float | None]:
+        """The alarm's statistic for each of its last N complete periods (oldest first), periods aligned
+        to multiples of their length. One query per period, so each answer is exactly one period (moto
+        aligns its buckets to the first datum it finds, not to the period)."""
+        period = int(alarm["Period"])
+        end = math.floor(now.timestamp() / period) * period
+        statistic = alarm["Statistic"]
+        values: list[float | None] = []
+        for index in range(int(alarm["EvaluationPeriods"]), 0, -1):
+            start = end - index * period
+            points = cloudwatch.get_metric_statistics(
+                Namespace=alarm["Namespace"],
+                MetricName=alarm["MetricName"],
+                Dimensions=alarm.get("Dimensions", []),
+                StartTime=datetime.fromtimestamp(start, UTC),
+                EndTime=datetime.fromtimestamp(start + period, UTC),
+                Period=period,
+                Statistics=[statistic],
+            )["Datapoints"]
+            values.append(_combine(statistic, [float(p[statistic]) for p in points]) if points else None)
+        return values
+
+    def run_actions(self, alarm: Mapping[str, Any], region: str, old: str, new: str, reason: str, now: datetime) -> list[Change]:
+        actions = {ALARM: "AlarmActions", OK: "OKActions", INSUFFICIENT: "InsufficientDataActions"}[new]
+        sent = []
+        for arn in alarm.get(actions, []) if alarm.get("ActionsEnabled", True) else []:
+            if not arn.startswith("arn:aws:sns:"):
+                continue
+            message = {
+                "AlarmName": alarm["AlarmName"],
+                "AlarmDescription": alarm.get("AlarmDescription"),
+                "NewStateValue": new,
+                "OldStateValue": old,
+                "NewStateReason": reason,
+                "StateChangeTime": now.isoformat(),
+                "Region": region,
+            }
+            self.client("sns", arn.split(":")[3]).publish(TopicArn=arn, Subject=f"{new}: {alarm['AlarmName']}"[:100], Message=json.dumps(message))
+            sent.append(Change(now, "alert", alarm["AlarmName"], region, old, new, f"CloudWatch -> {arn.rsplit(':', 1)[-1]}"))
+        return sent
+
+    def alarm_of(self, region: str, name: str) -> str | None:
+        """An alarm's state as another service reads it; None when its region cannot be read."""
+        if region in self.down():
+            return None
+        if (region, name) in self.states:
+            return self.states[(region, name)]
+        alarms = self.client("cloudwatch", region).describe_alarms(AlarmNames=[name])["MetricAlarms"]
+        return alarms[0]["StateValue"] if alarms else INSUFFICIENT
+
+    # ---- health checks
+
+    def evaluate_health_checks(self, now: datetime) -> list[Change]:
+        route53 = self.client("route53")
+        checks = route53.list_health_checks()["HealthChecks"]
+        verdicts: dict[str, bool] = {}
+        for check in checks:
+            config = check["HealthCheckConfig"]
+            if config["Type"] == "CLOUDWATCH_METRIC":
+                alarm = config["AlarmIdentifier"]
+                verdicts[check["Id"]] = check_status(
+                    self.alarm_of(alarm["Region"], alarm["Name"]), config.get("InsufficientDataHealthStatus"), self.health.get(check["Id"])
+                )
+        for check in checks:  # calculated checks read their children's verdicts of this round
+            config = check["HealthCheckConfig"]
+            if config["Type"] == "CALCULATED":
+                children = [verdicts.get(child, self.health.get(child, True)) for child in config.get("ChildHealthChecks", [])]
+                verdicts[check["Id"]] = calculated_status(children, int(config.get("HealthThreshold", len(children))), bool(config.get("Inverted")))
+        changes = []
+        for check_id, healthy in verdicts.items():
+            before = self.health.get(check_id)
+            if before is None or before != healthy:
+                if before is not None:
+                    changes.append(Change(now, "health-check", check_id, "global", _health(before), _health(healthy)))
+                self.health[check_id] = healthy
+        post_control(self.url, "health-checks", {k: v for k, v in self.health.items()})
+        return changes
+
+    # ---- DNS
+
+    def records(self, zone_name: str) -> list[Record]:
+        route53 = self.client("route53")
+        zone = next(z for z in route53.list_hosted_zones()["HostedZones"] if z["Name"].rstrip(".") == zone_name.rstrip("."))
+        found = []
+        for item in route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]:
+            values = tuple(r["Value"] for r in item.get("ResourceRecords", []))
+            found.append(Record(item["Name"], item["Type"], values, item.get("Failover"), item.get("HealthCheckId")))
+        return found
+
+    def answer(self, zone_name: str, name: str, global_cluster_id: str) -> list[str]:
+        """What Route 53 answers for ``name`` now (the chain of names, the last one is where clients connect)."""
+        return resolve(name, self.records(zone_name), self.health, lambda target: self.outside(target, global_cluster_id))
+
+    def outside(self, name: str, global_cluster_id: str) -> str | None:
+        if GLOBAL_WRITER_SUFFIX not in name:
+            return None
+        return writer_endpoint(self, global_cluster_id)
+
+
+def writer_endpoint(evaluator: Evaluator, global_cluster_id: str) -> str | None:
+    """The cluster endpoint of the global cluster's current writer: what the global writer endpoint answers.
+
+    DNS is Route 53's data plane, global: the name keeps answering the writer's endpoint while the
+    writer's region is down (connections to it fail), until a failover moves it."""
+    for region in evaluator.regions:
+        found = evaluator.client("rds", region).describe_global_clusters(GlobalClusterIdentifier=global_cluster_id)["GlobalClusters"]
+        if not found:
+            continue
+        writer = next((m for m in found[0]["GlobalClusterMembers"] if m.get("IsWriter")), None)
+        if writer is None:
+            return None
+        arn = writer["DBClusterArn"]
+        writer_region, cluster = arn.split(":")[3], arn.rsplit(":", 1)[-1]
+        clusters = evaluator.client("rds", writer_region).describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"]
+        return str(clusters[0]["Endpoint"]) if clusters else None
+    return None
+
+
+def _combine(statistic: str, values: list[float]) -> float:
+    """One period's statistic when the emulator split it into several buckets."""
+    if statistic == "Minimum":
+        return min(values)
+    if statistic == "Maximum":
+        return max(values)
+    if statistic in ("Sum", "SampleCount"):
+        return sum(values)
+    return sum(values) / len(values)
+
+
+def _health(healthy: bool) -> str:
+    return "healthy" if healthy else "unhealthy"
+
+
+def internal_client(url: str, service: str, region: str) -> Any:
+    """A client for AWS's own control plane: marked internal, so a simulated outage does not fail it."""
+    import boto3
+
+    client = boto3.client(service, region_name=region, endpoint_url=url, aws_access_key_id="drkit-local", aws_secret_access_key="drkit-local")
+
+    def mark(request: Any, **_: Any) -> None:
+        request.headers["X-Drkit-Internal"] = "1"
+
+    client.meta.events.register("before-sign.*.*", mark)
+    return client
+
+
+def post_control(url: str, path: str, document: object) -> Any:
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{url}/_drkit/{path}", data=json.dumps(document).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def get_control(url: str, path: str) -> Any:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/_drkit/{path}", timeout=10) as response:
+        return json.loads(response.read())

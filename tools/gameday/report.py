@@ -1,0 +1,139 @@
+"""The game-day report: the evidence an auditor asks for, as JSON and Markdown (with a timeline chart).
+
+Environment, commit, configuration digest, scenario, outcome, every check with what was observed,
+the measured recovery figures against the budget synth prints, and the timeline in seconds from the
+fault. Written next to the deployment's state: ``.drkit/gameday/<time>-<scenario>.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tools.gameday.scenarios import Outcome
+from tools.gameday.world import GameDay
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+CHART_KINDS = ("fault", "alarm", "health-check", "dns", "runbook", "writer", "alert")
+
+
+def commit() -> str:
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "HEAD") or "unknown"
+    return f"{head}{' (with uncommitted changes)' if git('status', '--porcelain', '--untracked-files=no') else ''}"
+
+
+def document(gd: GameDay, outcome: Outcome) -> dict[str, Any]:
+    config = json.loads(Path(gd.deployment.config_path).read_text(encoding="utf-8"))
+    budget = gd.env.recovery_budget
+    return {
+        "scenario": outcome.scenario,
+        "outcome": "passed" if outcome.passed else "FAILED",
+        "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "environment": {
+            "name": gd.env.name,
+            "environment": gd.env.environment,
+            "regions": gd.regions,
+            "configuration_sha256": hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest(),
+        },
+        "commit": commit(),
+        "simulated_clock": {"fault_at": gd.clock.fault_at.isoformat() if gd.clock.fault_at else None, "wall_seconds": round(gd.wall_seconds, 1)},
+        "budget": {
+            "detection_seconds": budget.detection_seconds,
+            "health_check_seconds": budget.health_check_seconds,
+            "promotion_seconds": budget.promotion_seconds,
+            "dns_ttl_seconds": budget.dns_ttl_seconds,
+            "rto_seconds": budget.rto_seconds,
+            "rto_target_seconds": budget.rto_target_seconds,
+            "rpo_seconds": budget.rpo_seconds,
+            "explained": budget.explain(),
+        },
+        "measured": outcome.measured,
+        "checks": [{"expected": c.expected, "passed": c.passed, "observed": c.observed} for c in outcome.checks],
+        "notes": outcome.notes,
+        "timeline": gd.timeline(),
+    }
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    env = doc["environment"]
+    lines = [
+        f"# Game day: {doc['scenario']} — {doc['outcome']}",
+        "",
+        f"Environment `{env['name']}` ({env['environment']}), regions {', '.join(env['regions'])}; commit `{doc['commit']}`;",
+        f"configuration sha256 `{env['configuration_sha256'][:16]}…`; written {doc['written_at']}; "
+        f"{doc['simulated_clock']['wall_seconds']} s of wall time.",
+        "",
+        f"Budget (from synth): {doc['budget']['explained']}",
+        "",
+        "| expected | observed | |",
+        "| --- | --- | --- |",
+        *[f"| {c['expected']} | {c['observed'].replace('|', '/')} | {'ok' if c['passed'] else '**FAILED**'} |" for c in doc["checks"]],
+        "",
+    ]
+    if doc["measured"]:
+        lines += ["| measured | seconds |", "| --- | --- |", *[f"| {k} | {v} |" for k, v in doc["measured"].items()], ""]
+    lines += [f"- {note}" for note in doc["notes"]]
+    lines += ["", "## Timeline (seconds from the fault)", "", "| t | what | detail |", "| ---: | --- | --- |"]
+    for event in doc["timeline"]:
+        detail = " ".join(event["detail"].split())[:160].replace("|", "/")
+        where = f" ({event['region']})" if event["region"] else ""
+        lines.append(f"| {event['t']:g} | {event['kind']}: {event['subject'].replace('|', '/')}{where} | {detail} |")
+    lines += ["", *chart(doc), ""]
+    return "\n".join(lines)
+
+
+def chart(doc: dict[str, Any]) -> list[str]:
+    """A Mermaid Gantt chart: the budget's phases against what was observed, in seconds from the fault."""
+    budget = doc["budget"]
+    lines = ["```mermaid", "gantt", f"    title {doc['scenario']}: seconds from the fault", "    dateFormat X", "    axisFormat %M:%S"]
+    start = 0
+    lines.append("    section budget")
+    for label, key in (
+        ("detection", "detection_seconds"),
+        ("health check", "health_check_seconds"),
+        ("promotion", "promotion_seconds"),
+        ("DNS TTL", "dns_ttl_seconds"),
+    ):
+        end = start + int(budget[key])
+        lines.append(f"    {label} {budget[key]} s : {start}, {end}")
+        start = end
+    lines.append("    section observed")
+    seen = set()
+    for event in doc["timeline"]:
+        if event["kind"] not in CHART_KINDS or event["t"] < 0:
+            continue
+        label = f"{event['kind']} {event['subject']}".replace(":", " ").replace(",", " ").replace("#", "")[:70]
+        if label in seen:
+            continue
+        seen.add(label)
+        at = int(event["t"])
+        lines.append(f"    {label} : milestone, {at}, {at}")
+    lines.append("```")
+    return lines
+
+
+def write(gd: GameDay, outcome: Outcome, directory: Path) -> tuple[Path, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    doc = document(gd, outcome)
+    stem = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{outcome.scenario}"
+    json_path, md_path = directory / f"{stem}.json", directory / f"{stem}.md"
+    json_path.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
+    md_path.write_text(markdown(doc), encoding="utf-8")
+    return json_path, md_path
+
+
+def summary(outcome: Outcome) -> str:
+    lines = [f"game day {outcome.scenario}: {'passed' if outcome.passed else 'FAILED'}"]
+    for check in outcome.checks:
+        lines.append(f"  [{'ok' if check.passed else 'FAILED'}] {check.expected}: {check.observed}")
+    for key, value in outcome.measured.items():
+        lines.append(f"  {key}: {value}")
+    return "\n".join(lines)
