@@ -47,7 +47,12 @@ node_modules/.installed: package-lock.json
 	$(PY) -O -m tools.precompile
 	@touch $@
 
-install: .venv/.installed .venv-checkov/.installed node_modules/.installed .drkit/terraformrc .venv/.bytecode ## set up Python (.venv, .venv-checkov), Node 22 + cdktf CLI (node_modules), Terraform CLI config; idempotent
+# The data plane: PostgreSQL server binaries (Debian's postgresql, installed when missing and root).
+.drkit/postgres.found: .venv/.installed tools/dataplane/binaries.py
+	$(PY) -m tools.dataplane.binaries --install
+	@mkdir -p .drkit && touch $@
+
+install: .venv/.installed .venv-checkov/.installed node_modules/.installed .drkit/terraformrc .venv/.bytecode .drkit/postgres.found ## set up Python (.venv, .venv-checkov), Node 22 + cdktf CLI (node_modules), Terraform CLI config, PostgreSQL for the data plane; idempotent
 
 synth: install ## synthesize every environment into cdktf.out (DR_ENVIRONMENTS=dev,local for a subset)
 	$(PY) -O main.py

@@ -5,7 +5,9 @@ with the configured ExternalId; the emulator enforces IAM for those credentials 
 does for everyone (``tools/emulator/patches/iam.py``), so a permission the role lacks fails the
 drill. The runbook CLI (``python -m tools.runbook``) then switches over to the last member region,
 Terraform plans while switched over (the first apply after a switchover must not split the global
-database), the status is read, the writer moves back and Terraform plans again.
+database), the status is read, the writer moves back and Terraform plans again. With a data plane
+(real PostgreSQL behind the clusters), the ledger writes through both role changes and is checked
+after each: nothing acknowledged may be missing, the ledger must balance.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
+from tools.dataplane.exercise import Measured, ledger, through
 from tools.emulator.process import PROJECT_DIR, isolated_env
 from tools.smoke import global_topology, replication_sources, seed_lag, stack_regions
 
@@ -98,18 +102,35 @@ def day_two(deployment: Any, outputs: dict[str, Any], plan_no_changes: Callable[
         plan_no_changes(label)
         steps.append({"step": label, "exit": 0, "seconds": round(time.monotonic() - start, 1)})
 
-    seed_lag(deployment.client, target, names.cluster_id(target), 400.0)
-    step("dry run", "switchover", "--to", target, "--dry-run", must_say="dry run: nothing was changed")
-    step("switchover", "switchover", "--to", target, must_say="verified:")
-    step("repeat", "switchover", "--to", target, must_say="no-op")
-    switched = global_topology(deployment.client, outputs["global_cluster_id"], target)
-    sources = replication_sources(deployment.client, switched["members"])
-    deployment.say(f"    while switched over, each member reports its replication source: {sources}")
-    deployment.say("    terraform plan while switched over (the first apply after a switchover must change nothing):")
-    timed_plan("plan-switched-over")
-    step("status", "status", "--region", target, must_say=f"WRITER    {names.cluster_id(target)} ({target})")
-    seed_lag(deployment.client, primary, names.cluster_id(primary), 400.0)
-    step("switch back", "switchover", "--to", primary, must_say="verified:")
+    real = bool(deployment.dataplane().get("enabled"))
+    data: list[Measured] = []
+    with ledger(deployment, outputs) if real else nullcontext() as workload:
+
+        def change(label: str, *args: str) -> None:
+            """A role change; with a data plane, the ledger writes through it and is checked after it."""
+            if workload is None:
+                step(label, *args, must_say="verified:")
+                return
+            measured = through(workload, label, lambda: step(label, *args, must_say="verified:"))
+            deployment.say(f"    data plane: {measured.summary()}")
+            if measured.missing or not measured.integrity:
+                raise RuntimeError(f"the ledger after the {label}: {measured.summary()}")
+            data.append(measured)
+
+        if not real:  # without a data plane nothing replicates: publish the lag Aurora would
+            seed_lag(deployment.client, target, names.cluster_id(target), 400.0)
+        step("dry run", "switchover", "--to", target, "--dry-run", must_say="dry run: nothing was changed")
+        change("switchover", "switchover", "--to", target)
+        step("repeat", "switchover", "--to", target, must_say="no-op")
+        switched = global_topology(deployment.client, outputs["global_cluster_id"], target)
+        sources = replication_sources(deployment.client, switched["members"])
+        deployment.say(f"    while switched over, each member reports its replication source: {sources}")
+        deployment.say("    terraform plan while switched over (the first apply after a switchover must change nothing):")
+        timed_plan("plan-switched-over")
+        step("status", "status", "--region", target, must_say=f"WRITER    {names.cluster_id(target)} ({target})")
+        if not real:
+            seed_lag(deployment.client, primary, names.cluster_id(primary), 400.0)
+        change("switch back", "switchover", "--to", primary)
     timed_plan("plan-switched-back")
     after = global_topology(deployment.client, outputs["global_cluster_id"], primary)
     return {
@@ -118,4 +139,5 @@ def day_two(deployment: Any, outputs: dict[str, Any], plan_no_changes: Callable[
         "writer_while_switched": switched["writer_region"],
         "sources_while_switched": sources,
         "writer_after": after["writer_region"],
+        "data": [m.as_dict() for m in data],
     }

@@ -19,6 +19,9 @@ A WSGI middleware inside the emulator process:
   ``retry_of`` and the answered status, and logged.
 * **Evaluated health.** ``POST /_drkit/health-checks {"<id>": true|false}``: the status the
   evaluator decided, which GetHealthCheckStatus then reports.
+* **The data plane.** ``GET /_drkit/dataplane``: the PostgreSQL servers behind the clusters and which
+  one answers each endpoint name (``{"enabled": false}`` without a data plane). A region going down
+  or returning is passed on to it.
 """
 
 from __future__ import annotations
@@ -111,9 +114,17 @@ def _json(start_response: StartResponse, status: str, document: object) -> list[
 
 
 class ControlMiddleware:
-    def __init__(self, app: WsgiApp, on_region_returned: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        app: WsgiApp,
+        on_region_returned: Callable[[str], None] | None = None,
+        on_region_down: Callable[[str], None] | None = None,
+        describe_dataplane: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
         self.app = app
         self.on_region_returned = on_region_returned
+        self.on_region_down = on_region_down
+        self.describe_dataplane = describe_dataplane
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -152,8 +163,11 @@ class ControlMiddleware:
         if path == "/_drkit/faults":
             if method == "POST":
                 wanted = set(body.get("down_regions", []))
-                returned = STATE.down_regions - wanted
+                returned, lost = STATE.down_regions - wanted, wanted - STATE.down_regions
                 STATE.down_regions = wanted
+                for region in sorted(lost):
+                    if self.on_region_down is not None:
+                        self.on_region_down(region)
                 for region in sorted(returned):
                     if self.on_region_returned is not None:
                         self.on_region_returned(region)
@@ -165,4 +179,6 @@ class ControlMiddleware:
             if method == "POST":
                 STATE.health_checks.update({str(k): bool(v) for k, v in body.items()})
             return _json(start_response, "200 OK", STATE.health_checks)
+        if path == "/_drkit/dataplane":
+            return _json(start_response, "200 OK", self.describe_dataplane() if self.describe_dataplane else {"enabled": False})
         return _json(start_response, "404 Not Found", {"message": f"unknown control path {path}"})

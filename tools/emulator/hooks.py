@@ -1,7 +1,7 @@
-"""Hooks the emulated control plane calls when the data plane must follow (real PostgreSQL, #15).
+"""Hooks the emulated control plane calls when the data plane must follow (``tools.dataplane``).
 
-The moto patches call :func:`writer_moved`; a data plane registers with :func:`on_writer_moved`.
-Without a listener nothing happens (the database is metadata only).
+The moto patches and the control middleware call these functions; a data plane registers its
+listeners. Without a listener nothing happens (the database is metadata only).
 """
 
 from __future__ import annotations
@@ -9,27 +9,63 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-WriterMoved = Callable[[Any, Any, bool], None]  # (global cluster, new writer cluster, allow_data_loss)
-_writer_moved: list[WriterMoved] = []
+WriterMoved = Callable[[str, str, bool], None]  # (global cluster id, new writer cluster id, allow_data_loss)
+ClusterCreated = Callable[[Any, "str | None", "str | None", "str | None"], None]  # (moto cluster, global writer endpoint, master password, database)
+Named = Callable[[str], None]  # a cluster identifier, or a region
+
+_listeners: dict[str, list[Any]] = {"writer_moved": [], "cluster_created": [], "cluster_deleted": [], "region_down": [], "region_returned": []}
+_describe: list[Callable[[], dict[str, Any]]] = []
 
 
 def on_writer_moved(listener: WriterMoved) -> None:
-    _writer_moved.append(listener)
+    _listeners["writer_moved"].append(listener)
 
 
-def writer_moved(global_cluster: Any, writer: Any, *, allow_data_loss: bool) -> None:
-    for listener in list(_writer_moved):
-        listener(global_cluster, writer, allow_data_loss)
+def on_cluster_created(listener: ClusterCreated) -> None:
+    _listeners["cluster_created"].append(listener)
 
 
-RegionReturned = Callable[[str], None]
-_region_returned: list[RegionReturned] = []
+def on_cluster_deleted(listener: Named) -> None:
+    _listeners["cluster_deleted"].append(listener)
 
 
-def on_region_returned(listener: RegionReturned) -> None:
-    _region_returned.append(listener)
+def on_region_down(listener: Named) -> None:
+    _listeners["region_down"].append(listener)
+
+
+def on_region_returned(listener: Named) -> None:
+    _listeners["region_returned"].append(listener)
+
+
+def on_describe(view: Callable[[], dict[str, Any]]) -> None:
+    _describe.append(view)
+
+
+def writer_moved(global_cluster_id: str, writer_cluster_id: str, *, allow_data_loss: bool) -> None:
+    """Before the control plane records the new writer: a listener that raises fails the API call."""
+    for listener in list(_listeners["writer_moved"]):
+        listener(global_cluster_id, writer_cluster_id, allow_data_loss)
+
+
+def cluster_created(cluster: Any, global_endpoint: str | None, master_password: str | None, database: str | None) -> None:
+    for listener in list(_listeners["cluster_created"]):
+        listener(cluster, global_endpoint, master_password, database)
+
+
+def cluster_deleted(identifier: str) -> None:
+    for listener in list(_listeners["cluster_deleted"]):
+        listener(identifier)
+
+
+def region_down(region: str) -> None:
+    for listener in list(_listeners["region_down"]):
+        listener(region)
 
 
 def region_returned(region: str) -> None:
-    for listener in list(_region_returned):
+    for listener in list(_listeners["region_returned"]):
         listener(region)
+
+
+def describe() -> dict[str, Any]:
+    return _describe[0]() if _describe else {"enabled": False}

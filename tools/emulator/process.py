@@ -139,7 +139,20 @@ def project_emulators(drkit_dir: Path = DRKIT_DIR) -> dict[int, Path]:
     return {pid: where for pid, where in _emulator_homes().items() if where == root or root in where.parents}
 
 
-def start(state_dir: Path = LOCAL_DIR, log: Path | None = None, port: int | None = None, timeout: float = 60) -> Emulator:
+def dataplane_wanted() -> bool:
+    """The data plane runs when PostgreSQL is installed, unless ``DRKIT_DATAPLANE=0``."""
+    if os.environ.get("DRKIT_DATAPLANE") == "0":
+        return False
+    from tools.dataplane.binaries import PostgresNotFound, find
+
+    try:
+        find()
+    except PostgresNotFound:
+        return False
+    return True
+
+
+def start(state_dir: Path = LOCAL_DIR, log: Path | None = None, port: int | None = None, timeout: float = 60, dataplane: bool = False) -> Emulator:
     state_dir.mkdir(parents=True, exist_ok=True)
     if port is not None and port_in_use(port):
         raise EmulatorError(f"port {port} is already in use on 127.0.0.1; stop what listens there (or `make destroy-local`)")
@@ -148,7 +161,16 @@ def start(state_dir: Path = LOCAL_DIR, log: Path | None = None, port: int | None
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as handle:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tools.emulator.server", "--port", str(port), "--home", str(state_dir.resolve())],
+            [
+                sys.executable,
+                "-m",
+                "tools.emulator.server",
+                "--port",
+                str(port),
+                "--home",
+                str(state_dir.resolve()),
+                *(["--dataplane"] if dataplane else []),
+            ],
             cwd=PROJECT_DIR,
             stdout=handle,
             stderr=subprocess.STDOUT,
@@ -189,6 +211,10 @@ def stop(state_dir: Path = LOCAL_DIR, only: int | None = None) -> list[int]:
     record = state_dir / RECORD
     targets = [only] if only is not None else emulators_of(state_dir)
     stopped = [pid for pid in targets if _terminate(pid)]
+    if not emulators_of(state_dir):  # servers of a data plane whose emulator could not clean up
+        from tools.dataplane.plane import cleanup
+
+        cleanup(state_dir)
     if record.is_file():
         recorded = int(json.loads(record.read_text(encoding="utf-8"))["pid"])
         if only is None or recorded == only:

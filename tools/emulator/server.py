@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
+
+ACCOUNT = "123456789012"  # moto's default account
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -12,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--home", help="the state dir this emulator serves (identifies the process to drkit)")
+    parser.add_argument("--dataplane", action="store_true", help="back every global-cluster member with a real PostgreSQL server")
     args = parser.parse_args(argv)
     # AWS-managed policies (AmazonRDSEnhancedMonitoringRole, EKS policies) exist in every account.
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
@@ -26,10 +30,52 @@ def main(argv: list[str] | None = None) -> int:
     _log_dropped_connections()
     applied = apply_all()
     print(f"drkit emulator: moto with patches {', '.join(applied)}", flush=True)
+    if args.dataplane:
+        _attach_dataplane(Path(args.home or "."))
     moto_app = DomainDispatcherApplication(create_backend_app)
-    app = ControlMiddleware(moto_app, on_region_returned=hooks.region_returned)
+    app = ControlMiddleware(moto_app, on_region_returned=hooks.region_returned, on_region_down=hooks.region_down, describe_dataplane=hooks.describe)
     run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
     return 0
+
+
+def _attach_dataplane(home: Path) -> None:
+    """Real PostgreSQL behind the clusters; its servers stop and its files go when the emulator stops."""
+    import atexit
+    import signal
+
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    from tools.dataplane.binaries import find
+    from tools.dataplane.plane import DataPlane, cleanup
+    from tools.emulator import hooks
+
+    cleanup(home)  # what an emulator killed before it could clean up left behind
+    plane = DataPlane(find(), home, apply_delay_ms=int(os.environ.get("DRKIT_DATAPLANE_APPLY_DELAY_MS", "0")))
+    hooks.on_cluster_created(plane.cluster_created)
+    hooks.on_cluster_deleted(plane.cluster_deleted)
+    hooks.on_writer_moved(lambda g, w, loss: plane.writer_moved(g, w, allow_data_loss=loss))
+    hooks.on_region_down(plane.region_down)
+    hooks.on_region_returned(plane.region_returned)
+    hooks.on_describe(lambda: {"enabled": True, **plane.describe()})
+
+    def put(region: str, cluster: str, milliseconds: float) -> None:
+        """As Aurora publishes it: AWS/RDS, per secondary cluster, in the secondary's region."""
+        backend = cloudwatch_backends[ACCOUNT][region]
+        data = [
+            {"MetricName": name, "Value": milliseconds, "Unit": "Milliseconds", "Dimensions": [{"Name": "DBClusterIdentifier", "Value": cluster}]}
+            for name in ("AuroraGlobalDBReplicationLag", "AuroraGlobalDBRPOLag")
+        ]
+        backend.put_metric_data("AWS/RDS", data)
+
+    plane.run_lag_publisher(put)
+    atexit.register(plane.shutdown)
+
+    def terminate(signum: int, frame: object) -> None:
+        plane.shutdown()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, terminate)
+    print(f"drkit emulator: data plane: {plane.postgres.describe()}; files in {plane.base}", flush=True)
 
 
 def _log_dropped_connections() -> None:

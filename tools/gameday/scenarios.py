@@ -8,10 +8,12 @@ budget that does not match what is observed is a defect in one of the two.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tools.dataplane.exercise import lag_of
 from tools.emulator.evaluation import ALARM, OK
 from tools.gameday.world import GameDay
 
@@ -59,18 +61,35 @@ def primary_region_outage(gd: GameDay) -> Outcome:
     target = next(r for r in gd.regions if r != lost)
     target_cluster = gd.names.cluster_id(target)
     last_lag = gd.last_lag_ms.get(target_cluster)
-    gd.fault(f"{lost} is down: its APIs answer 503, its metrics stop, its Lambdas stop", down={lost})
     code: int | None = None
     called: list[str] = []
     page = None
-    for _ in range(MAX_MINUTES):
-        gd.tick()
-        page = page or next((e for e in gd.alerts() if e.region != lost and f"the writer ({lost}) cannot be reached" in e.detail), None)
-        if code is None and page is not None:
-            gd.publish_lag_now()
-            code, _, called = gd.runbook("failover", "--to", target)
-        if code is not None and gd.names_answer(target):
-            break
+    with gd.ledger() as workload:
+        lag_before = lag_of(gd.deployment, target_cluster) if workload else None
+        since = time.monotonic()
+        gd.fault(f"{lost} is down: its APIs answer 503, its metrics stop, its Lambdas stop", down={lost})
+        for _ in range(MAX_MINUTES):
+            gd.tick()
+            page = page or next((e for e in gd.alerts() if e.region != lost and f"the writer ({lost}) cannot be reached" in e.detail), None)
+            if code is None and page is not None:
+                gd.publish_lag_now()
+                code, _, called = gd.runbook("failover", "--to", target)
+            if code is not None and gd.names_answer(target):
+                break
+        if workload is not None and code == 0:
+            figures = gd.data_figures(workload, since, lag_before)
+            out.measured.update(figures)
+            out.check(
+                "no acknowledged commit is lost beyond what had not replicated when the region was lost (real PostgreSQL)",
+                figures["data_missing_seconds"] <= (lag_before or 0.0) + 1.0,
+                f"{figures['data_missing']} of {figures['data_acknowledged']} acknowledged commits missing "
+                f"({figures['data_missing_seconds']} s of history; replication lag when the region was lost: {lag_before} s)",
+            )
+            out.check("the ledger balances on the new writer", figures["data_integrity"], f"integrity {figures['data_integrity']}")
+            out.notes.append(
+                f"the ledger's longest write gap was {figures['data_longest_write_gap_wall_seconds']} s of wall time: the simulated clock "
+                "compresses the wait for the page, so this measures the promotion and the clients' reconnection"
+            )
     paged = _t(gd, page)
     out.check(
         f"on-call is paged from a surviving region that the writer in {lost} cannot be reached, "
@@ -145,6 +164,14 @@ def region_returns(gd: GameDay) -> Outcome:
         f"writers {writers}; {old['DBClusterIdentifier']} replicates from {source or 'nothing'}",
     )
     out.check(f"every name clients use still answers {writer}", gd.names_answer(str(writer)), str(gd.answers))
+    if gd.real_data:
+        servers = {s["cluster"]: s for s in gd.deployment.dataplane()["servers"]}
+        back = servers.get(gd.names.cluster_id(lost), {})
+        out.check(
+            "its PostgreSQL server is back, read-only, a replica of the new writer (real PostgreSQL)",
+            bool(back.get("up")) and not back.get("writer"),
+            f"up {back.get('up')}, writer {back.get('writer')}, lag {back.get('lag_seconds')} s",
+        )
     code, output, _ = gd.runbook("status", "--region", lost)
     out.check(
         f"the runbook's status, read in {lost}, shows it as a secondary", code == 0 and "secondary" in output, "; ".join(output.splitlines()[1:4])
@@ -246,9 +273,20 @@ def planned_switchover(gd: GameDay) -> Outcome:
     gd.warm_up()
     origin = gd.writer or gd.regions[0]
     target = next(r for r in reversed(gd.regions) if r != origin)
-    gd.fault(f"planned switchover {origin} -> {target}")
-    gd.publish_lag_now()
-    code, _, _ = gd.runbook("switchover", "--to", target)
+    with gd.ledger() as workload:
+        since = time.monotonic()
+        gd.fault(f"planned switchover {origin} -> {target}")
+        gd.publish_lag_now()
+        code, _, _ = gd.runbook("switchover", "--to", target)
+        if workload is not None and code == 0:
+            figures = gd.data_figures(workload, since, None)
+            out.measured.update(figures)
+            out.check(
+                "a switchover loses no acknowledged commit and the ledger balances (real PostgreSQL)",
+                figures["data_missing"] == 0 and figures["data_integrity"],
+                f"{figures['data_missing']} of {figures['data_acknowledged']} missing; integrity {figures['data_integrity']}; "
+                f"longest write gap {figures['data_longest_write_gap_wall_seconds']} s",
+            )
     out.check(f"the switchover to {target} succeeds", code == 0, f"exit {code}")
     for _ in range(8):
         gd.tick()

@@ -34,6 +34,8 @@ from typing import Any
 
 from constructs_lib.naming import failover_record_names, writer_record
 from constructs_lib.topology import observer_of
+from tools.dataplane import exercise
+from tools.dataplane.ledger import Workload, verify
 from tools.emulator.evaluation import ALARM, Evaluator, get_control, post_control
 from tools.gameday.clock import SimulatedClock
 from tools.smoke import region_of, stack_regions
@@ -77,6 +79,7 @@ class GameDay:
     wall_seconds: float = 0.0
     plan: Callable[[str], None] = lambda name: None  # terraform plan that must show no changes
     scenario: str = ""
+    _real_data: bool | None = None
 
     def __post_init__(self) -> None:
         self.env = self.deployment.environment()
@@ -267,7 +270,38 @@ class GameDay:
             )
 
     def publish_lag_now(self) -> None:
+        """Before the runbook reads lag (at wall-clock time): the model's lag, unless a data plane publishes the real one."""
+        if self.real_data and not self.lag_override_ms:
+            return
         self.aurora(datetime.now(UTC), wall_clock=True)
+
+    @property
+    def real_data(self) -> bool:
+        if self._real_data is None:
+            self._real_data = bool(self.deployment.dataplane().get("enabled"))
+        return self._real_data
+
+    @contextlib.contextmanager
+    def ledger(self) -> Iterator[Workload | None]:
+        """With a data plane, the ledger writes (in real time) for the length of the block."""
+        if not self.real_data:
+            yield None
+            return
+        with exercise.ledger(self.deployment, self.outputs) as workload:
+            yield workload
+
+    def data_figures(self, workload: Workload, since: float, lag_before: float | None) -> dict[str, Any]:
+        """What the database and its clients saw from ``since`` (monotonic): RPO, integrity, the longest write gap."""
+        workload.wait_for_commits(exercise.RESUMED_COMMITS, timeout=120)
+        verdict = verify(workload)
+        return {
+            "data_acknowledged": verdict.acknowledged,
+            "data_missing": len(verdict.missing),
+            "data_missing_seconds": round(verdict.missing_seconds, 2),
+            "data_lag_before_seconds": None if lag_before is None else round(lag_before, 2),
+            "data_integrity": verdict.integrity,
+            "data_longest_write_gap_wall_seconds": round(workload.longest_gap(since, time.monotonic()), 2),
+        }
 
     # ---------------------------------------------------------------- the monitor, as EventBridge runs it
 

@@ -226,10 +226,10 @@ def _move_writer(self: rds_responses.RDSResponse, *, allow_data_loss: bool) -> r
         raise GlobalClusterMemberFault(f"{target} is already the writer of global cluster {identifier}")
     if not allow_data_loss and member.engine_version != global_cluster.engine_version:
         raise GlobalClusterStateFault("Switchover requires every member to run the same engine version")
-    set_writer(global_cluster, member)
-    from tools.emulator import hooks  # the data plane (real PostgreSQL) follows, when one is attached
+    from tools.emulator import hooks  # the data plane (real PostgreSQL) moves first, when one is attached
 
-    hooks.writer_moved(global_cluster, member, allow_data_loss=allow_data_loss)
+    hooks.writer_moved(global_cluster.global_cluster_identifier, member.db_cluster_identifier, allow_data_loss=allow_data_loss)
+    set_writer(global_cluster, member)
     return rds_responses.ActionResult({"GlobalCluster": global_cluster})
 
 
@@ -305,3 +305,36 @@ def instance_monitoring_settings() -> None:
 
     rds_models.DBInstance.__init__ = init  # type: ignore[method-assign]
     rds_models.DBInstance.update = update  # type: ignore[method-assign]
+
+
+@patch
+def members_have_a_data_plane() -> None:
+    """Not an AWS behaviour but its consequence: an Aurora cluster holds a database. When the emulator
+    runs with a data plane (``--dataplane``), every member of a global cluster is backed by a real
+    PostgreSQL server (``tools.dataplane``): created with the cluster, removed with it. Without one,
+    the hooks do nothing."""
+    from tools.emulator import hooks
+
+    original_create = rds_models.RDSBackend.create_db_cluster
+    original_delete = rds_models.RDSBackend.delete_db_cluster
+
+    def create(self: rds_models.RDSBackend, kwargs: dict[str, Any]) -> rds_models.DBCluster:
+        cluster = original_create(self, kwargs)
+        if cluster.global_cluster_identifier:
+            global_cluster = find_global_cluster(self.account_id, cluster.global_cluster_identifier)
+            # The API never returns the password (moto does not keep it either): the database gets it here.
+            hooks.cluster_created(
+                cluster,
+                global_cluster.endpoint if global_cluster is not None else None,
+                kwargs.get("master_user_password"),
+                cluster.database_name or (getattr(global_cluster, "database_name", None) if global_cluster is not None else None),
+            )
+        return cluster
+
+    def delete(self: rds_models.RDSBackend, cluster_identifier: str, snapshot_name: str | None = None) -> rds_models.DBCluster:
+        cluster = original_delete(self, cluster_identifier, snapshot_name)
+        hooks.cluster_deleted(cluster.db_cluster_identifier)
+        return cluster
+
+    rds_models.RDSBackend.create_db_cluster = create  # type: ignore[method-assign]
+    rds_models.RDSBackend.delete_db_cluster = delete  # type: ignore[method-assign]
