@@ -190,19 +190,43 @@ def start(state_dir: Path = LOCAL_DIR, log: Path | None = None, port: int | None
     raise EmulatorError(f"the emulator did not answer on {emulator.url} within {timeout:.0f} s (see {log})")
 
 
-def _terminate(pid: int) -> bool:
+def _gone(pid: int) -> bool:
+    """True once ``pid`` has exited: no such process, or a zombie (reaped here when it is our child).
+
+    ``os.kill(pid, 0)`` succeeds on a zombie, so it cannot tell an emulator that has finished its
+    shutdown from one still shutting down; /proc can.
+    """
+    with contextlib.suppress(ChildProcessError, OSError):
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X")
+
+
+def _terminate(pid: int, grace: float = 30.0) -> bool:
+    """SIGTERM, then wait for the emulator's own shutdown (a data plane stops its servers), then SIGKILL.
+
+    The grace is generous because the shutdown is what removes the data plane's servers and files;
+    ``stop`` cleans up after a killed emulator only once it is really gone.
+    """
     try:
         os.killpg(pid, signal.SIGTERM)
     except OSError:
         return False
-    for _ in range(50):
-        try:
-            os.kill(pid, 0)
-        except OSError:
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if _gone(pid):
             return True
         time.sleep(0.1)
     with contextlib.suppress(OSError):
         os.killpg(pid, signal.SIGKILL)
+    for _ in range(100):
+        if _gone(pid):
+            break
+        time.sleep(0.05)
     return True
 
 
