@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from constructs_lib.config.model import is_production
-from tools.terraform import TerraformError, run
+from tools.terraform import NoStack, TerraformError, run, stack_workdir
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STATEFUL_TYPES = frozenset(
@@ -89,6 +89,38 @@ class Review:
         if self.engine_refusal:
             lines.append(f"  REFUSED: {self.engine_refusal}")
         return "\n".join(lines)
+
+    def markdown(self, environment: str) -> str:
+        """The same review as a pull-request comment: a verdict first, then what to look at."""
+        verdict = "**Refused**: this plan must not be applied as it is." if self.refused else "**Allowed** by the drkit plan review."
+        lines = [f"### drkit plan review: `dr-{environment}`", "", verdict, ""]
+        if not self.counts:
+            lines += ["No changes: the deployment matches the configuration.", ""]
+        else:
+            lines += ["| action | resources | type | region |", "| --- | ---: | --- | --- |"]
+            for (action, rtype, region), n in sorted(self.counts.items()):
+                mark = " ⚠️" if action in ("replace", "destroy") and rtype in STATEFUL_TYPES else ""
+                lines.append(f"| {action}{mark} | {n} | `{rtype}` | {region} |")
+            lines.append("")
+        if self.stateful_losses:
+            lines += ["#### Stateful resources that would lose data", ""]
+            lines += [f"- **{action}** `{address}`" for address, action in self.stateful_losses]
+            lines.append("")
+        if self.membership_changes:
+            lines += ["#### Global database membership changes (each splits the global database)", ""]
+            lines += [f"- `{address}`: `{attribute}` {before!r} → {after!r}" for address, attribute, before, after in self.membership_changes]
+            lines.append("")
+        refusals = []
+        if self.blocked:
+            refusals.append("production stateful resources would be destroyed or replaced: " + ", ".join(f"`{a}`" for a in self.blocked))
+        if self.membership_blocked:
+            refusals.append("members of the global database would be detached or promoted: " + ", ".join(f"`{a}`" for a in self.membership_blocked))
+        if self.engine_refusal:
+            refusals.append(self.engine_refusal)
+        if refusals:
+            lines += ["#### Why it is refused", "", *[f"- {reason}" for reason in refusals], ""]
+            lines.append("Allow a deliberate change explicitly, address by address (`--allow-destroy`, `--allow-membership-change`).")
+        return "\n".join(lines).rstrip() + "\n"
 
 
 def provider_regions(plan: dict[str, Any]) -> dict[str, str]:
@@ -160,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allow-destroy", action="append", default=[], metavar="ADDRESS")
     parser.add_argument("--allow-membership-change", action="append", default=[], metavar="ADDRESS")
     parser.add_argument("--plan-json", help="review an existing `terraform show -json` file instead of planning")
+    parser.add_argument("--markdown", metavar="FILE", help="also write the review as Markdown (a pull-request comment) to FILE")
     args = parser.parse_args(argv)
     from constructs_lib.config import ConfigError, load_settings
 
@@ -168,24 +201,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"drkit: {error}", file=sys.stderr)
         return 2
-    extra: dict[str, str] = {}
-    outdir = Path(args.outdir)
-    if args.env == "local" and not args.plan_json:
-        from tools.emulator import process
-
-        emulator = process.running()
-        if emulator is None:
-            print("drkit: the local environment lives in the emulator; run `make deploy-local` first", file=sys.stderr)
-            return 2
-        outdir = process.LOCAL_DIR / "cdktf.out"
-        extra = {**process.FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": emulator.url}
-        os.environ.setdefault("TF_VAR_db_master_password", "local-plan-only-password-0")
     if args.plan_json:
         plan = json.loads(Path(args.plan_json).read_text(encoding="utf-8"))
     else:
-        stack_dir = outdir / "stacks" / f"dr-{args.env}"
-        if not (stack_dir / "cdk.tf.json").is_file():
-            print(f"drkit: {stack_dir} not found; run `make synth` first", file=sys.stderr)
+        try:
+            stack_dir, extra = stack_workdir(args.env, Path(args.outdir))
+        except NoStack as missing:
+            print(f"drkit: {missing}", file=sys.stderr)
             return 2
         if "TF_VAR_db_master_password" not in os.environ:
             print("drkit: set TF_VAR_db_master_password (it is only sent through write-only arguments)", file=sys.stderr)
@@ -200,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"drkit: plan saved to {stack_dir / 'drkit.tfplan'}")
     result = review(plan, environment, frozenset(args.allow_destroy), frozenset(args.allow_membership_change))
     print(result.render(args.env))
+    if args.markdown:
+        Path(args.markdown).write_text(result.markdown(args.env), encoding="utf-8")
+        print(f"drkit: Markdown review written to {args.markdown}")
     return 3 if result.refused else 0
 
 

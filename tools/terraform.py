@@ -45,3 +45,28 @@ def run(args: list[str], workdir: Path, env: Mapping[str, str] | None = None, ti
     if completed.returncode != 0:
         raise TerraformError(args, workdir, output)
     return output
+
+
+class NoStack(RuntimeError):
+    pass
+
+
+def stack_workdir(env_name: str, outdir: Path) -> tuple[Path, dict[str, str]]:
+    """Where ``dr-<env_name>`` was synthesized, and what Terraform needs to reach it.
+
+    The ``local`` environment lives in the emulator: its stack is the one ``make deploy-local``
+    synthesized, reached with the emulator's endpoint and fake credentials."""
+    extra: dict[str, str] = {}
+    if env_name == "local":
+        from tools.emulator import process
+
+        emulator = process.running()
+        if emulator is None:
+            raise NoStack("the local environment lives in the emulator; run `make deploy-local` first")
+        outdir = process.LOCAL_DIR / "cdktf.out"
+        extra = {**process.FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": emulator.url}
+        os.environ.setdefault("TF_VAR_db_master_password", "local-plan-only-password-0")
+    stack_dir = outdir / "stacks" / f"dr-{env_name}"
+    if not (stack_dir / "cdk.tf.json").is_file():
+        raise NoStack(f"{stack_dir} not found; run `make synth` first")
+    return stack_dir, extra
