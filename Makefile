@@ -19,7 +19,7 @@ PY := $(CURDIR)/.venv/bin/python
 ENV ?= dev
 LOCAL_ENV ?= local
 
-.PHONY: help install synth validate scan test test-fast lint plan deploy-local destroy-local gameday emulator emulator-stop soak bench refresh-engine-versions clean
+.PHONY: help install synth validate scan test test-fast lint plan deploy-local destroy-local gameday emulator emulator-stop soak drift diagram bench refresh-engine-versions clean
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -92,11 +92,21 @@ emulator: install ## start the emulator on the local environment's endpoint (456
 emulator-stop: ## stop the emulator `make emulator` started
 	$(PY) -m tools.emulator down
 
-gameday: install ## rehearse outages on the local deployment, simulated clock, report in .drkit/gameday (SCENARIO=<name>, default all)
+gameday: install ## rehearse outages locally (SCENARIO=<name>, default all); ENV=<env> on AWS: the FIS experiment (dry run unless CONFIRM=1)
+ifeq ($(origin ENV)$(ENV),command line$(ENV))
+	$(if $(filter $(ENV),$(LOCAL_ENV)),$(PY) -m tools.gameday --scenario $(or $(SCENARIO),all),$(PY) -m tools.gameday.aws --env $(ENV) $(if $(CONFIRM),--confirm))
+else
 	$(PY) -m tools.gameday --scenario $(or $(SCENARIO),all)
+endif
 
 soak: install ## the full local cycle CYCLES=<n> times in a row (default 5), with each run's phase times
 	$(PY) bench/soak.py --cycles $(or $(CYCLES),5) --env $(LOCAL_ENV)
+
+drift: ## drift of ENV=<environment>: a refresh-only plan, what changed outside Terraform; exit 2 on drift
+	$(if $(filter local,$(ENV)),,$(MAKE) --no-print-directory synth >/dev/null &&) $(PY) -m tools.drift --env $(ENV)
+
+diagram: synth ## a Mermaid diagram of what ENV=<environment> deploys, from its synthesized stack (the README's figure is ENV=dev)
+	@$(PY) -m tools.diagram --env $(ENV)
 
 bench: install ## synth speed: naive provider import vs the project's synth, as a ratio
 	$(PY) bench/synth.py

@@ -84,7 +84,7 @@ def measure(url: str, secondaries: int, runs: int) -> dict[str, Any]:
     topic = client("sns", "us-east-1").create_topic(Name=f"{global_id}-alerts")["TopicArn"]
     settings = MonitorSettings(
         environment="bench", region="us-east-1", global_cluster_id=global_id, alert_topic_arn=topic,
-        state_parameter=f"/bench/{global_id}/state", lag_alarm_threshold_seconds=5, replication_stall_seconds=60,
+        state_parameter=f"/bench/{global_id}/state", lag_alarm_threshold_seconds=5,
         member_regions=tuple(regions),
     )  # fmt: skip
     run(settings, client)  # warm-up: first state write

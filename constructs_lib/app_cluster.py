@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.eks_access_entry import EksAccessEntry
 from cdktf_cdktf_provider_aws.eks_access_policy_association import EksAccessPolicyAssociation, EksAccessPolicyAssociationAccessScope
@@ -108,6 +109,10 @@ class AppClusterConstruct(Construct):
             enabled_cluster_log_types=CONTROL_PLANE_LOGS,
             access_config=EksClusterAccessConfig(authentication_mode="API_AND_CONFIG_MAP", bootstrap_cluster_creator_admin_permissions=True),
             depends_on=[log_group],
+            # A cluster created before access_config existed here reads back another bootstrap value, and a
+            # change of it forces replacement (hashicorp/terraform-provider-aws issues on EKS access config):
+            # it only matters at creation, so later differences are ignored, never "fixed" by a new cluster.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["access_config[0].bootstrap_cluster_creator_admin_permissions"]),
         )
         issuer = self.cluster.identity.get(0).oidc.get(0).issuer
         self.oidc_provider = IamOpenidConnectProvider(

@@ -75,6 +75,7 @@ class AuroraGlobalProps:
     master_password: str  # token of an ephemeral, sensitive variable: used only in *_wo arguments
     master_password_version: float  # bump to rotate: write-only values are sent when this changes
     iam_provider: AwsProvider
+    global_db_rpo_seconds: int | None = None  # Aurora's enforced RPO (rds.global_db_rpo) on every member
 
     def __post_init__(self) -> None:
         roles = [r.role for r in self.regions]
@@ -163,6 +164,17 @@ class AuroraGlobalConstruct(Construct):
                     # Schema changes and slow statements only: full query logs would copy card data into logs.
                     RdsClusterParameterGroupParameter(name="log_statement", value="ddl"),
                     RdsClusterParameterGroupParameter(name="log_min_duration_statement", value="1000"),
+                    # Every member, whatever its role: the RPO must hold after a switchover too (Aurora User
+                    # Guide, "Managing RPOs for Aurora PostgreSQL-based global databases").
+                    *(
+                        [
+                            RdsClusterParameterGroupParameter(
+                                name="rds.global_db_rpo", value=str(props.global_db_rpo_seconds), apply_method="immediate"
+                            )
+                        ]
+                        if props.global_db_rpo_seconds is not None
+                        else []
+                    ),
                 ],
             )
             # Aurora creates /aws/rds/cluster/<id>/postgresql itself when it is missing, with
@@ -263,10 +275,14 @@ class AuroraGlobalConstruct(Construct):
 
         A Terraform ``check`` block, not a postcondition: a check only warns, so a running stack
         whose version AWS has since withdrawn can still be planned (in an emergency above all).
-        The data source reads deprecated versions too (``include_all``), so it keeps answering
-        after a withdrawal; it is an ordinary data source, read during plan, because a data source
-        scoped to a check block is re-read at every apply and shows in every plan. Creating a cluster
-        or changing its version while the check fails is refused by the plan review
+        The data source reads deprecated versions too (``include_all``): AWS keeps a withdrawn version
+        listed as deprecated, so the lookup keeps answering and the check (not an error) reports it.
+        It is an ordinary data source, read during plan, because a data source scoped to a check block
+        is re-read at every apply and shows in every plan (no plan would ever say "No changes").
+        What it does not survive: the region's RDS API itself failing. Then this read fails the plan,
+        as refreshing that region's clusters does anyway; an emergency plan of the surviving regions
+        uses ``-target`` (a targeted plan reads only the data sources its targets depend on). Creating
+        a cluster or changing its version while the check fails is refused by the plan review
         (``tools/plan_review.py`` reads the check's result from the plan), and synth refuses any
         version outside the shipped catalog.
         """

@@ -44,6 +44,19 @@ class RunbookRegion:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RestoreScope:
+    """The RDS resources of one region a restore reads or creates (ARNs; ``*`` only after a name prefix)."""
+
+    source_cluster_arn: str
+    subnet_group_arn: str
+    parameter_group_arn: str
+    restored_cluster_arns: str  # <cluster>-restore-*
+    restored_instance_arns: str
+    instance_arns: str  # <cluster>-* : the member's own instances and the restored ones
+    kms_key_arn: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class DrOperationsProps:
     iam_provider: AwsProvider
     role_name: str
@@ -59,6 +72,7 @@ class DrOperationsProps:
     record_names: tuple[str, ...]
     health_check_ids: tuple[str, ...]
     eks_cluster_arns: tuple[str, ...]
+    restore: tuple[RestoreScope, ...]  # per region: what a point-in-time restore beside the database touches
     switchover_max_lag_seconds: float
     reserved_concurrency: int
     log_retention_days: int
@@ -170,6 +184,42 @@ class DrOperationsConstruct(Construct):
         self.role_arn: str = self.role.arn
         self.function_arns: list[str] = function_arns
 
+    def _restore_statements(self) -> list[DataAwsIamPolicyDocumentStatement]:
+        """Point-in-time restore beside the global database, and its discarding (``tools/restore.py``):
+        restored clusters and instances are named ``<cluster>-restore-*``, so the role can create and
+        delete those, and never a cluster of the stack."""
+        scopes = self._props.restore
+        restored = [s.restored_cluster_arns for s in scopes]
+        restored_instances = [s.restored_instance_arns for s in scopes]
+        return [
+            DataAwsIamPolicyDocumentStatement(
+                sid="RestoreBesideTheDatabase",  # IAM checks the source, the new cluster, its subnet and parameter groups
+                actions=["rds:RestoreDBClusterToPointInTime"],
+                resources=[
+                    *(s.source_cluster_arn for s in scopes),
+                    *restored,
+                    *(s.subnet_group_arn for s in scopes),
+                    *(s.parameter_group_arn for s in scopes),
+                ],
+            ),
+            DataAwsIamPolicyDocumentStatement(sid="RestoredInstances", actions=["rds:CreateDBInstance"], resources=[*restored_instances, *restored]),
+            DataAwsIamPolicyDocumentStatement(sid="TagRestores", actions=["rds:AddTagsToResource"], resources=[*restored, *restored_instances]),
+            DataAwsIamPolicyDocumentStatement(sid="ReadRestores", actions=["rds:DescribeDBClusters"], resources=restored),
+            DataAwsIamPolicyDocumentStatement(sid="ReadInstances", actions=["rds:DescribeDBInstances"], resources=[s.instance_arns for s in scopes]),
+            DataAwsIamPolicyDocumentStatement(sid="DiscardRestoredInstances", actions=["rds:DeleteDBInstance"], resources=restored_instances),
+            DataAwsIamPolicyDocumentStatement(sid="DiscardRestores", actions=["rds:DeleteDBCluster"], resources=restored),
+            # An encrypted restore: RDS uses a grant the caller creates on the key (RDS user guide, encryption),
+            # and only RDS may create it: kms:GrantIsForAWSResource is true only when an integrated AWS
+            # service sends CreateGrant on the caller's behalf (AWS KMS developer guide, "Controlling access to grants").
+            DataAwsIamPolicyDocumentStatement(
+                sid="RestoreEncrypted",
+                actions=["kms:CreateGrant"],
+                resources=[s.kms_key_arn for s in scopes],
+                condition=[DataAwsIamPolicyDocumentStatementCondition(test="Bool", variable="kms:GrantIsForAWSResource", values=["true"])],
+            ),
+            DataAwsIamPolicyDocumentStatement(sid="RestoreKeys", actions=["kms:DescribeKey"], resources=[s.kms_key_arn for s in scopes]),
+        ]
+
     def _permissions(self, construct_id: str, *, operator: bool, invoke_arns: tuple[str, ...] = ()) -> DataAwsIamPolicyDocument:
         props = self._props
         statements = [
@@ -201,6 +251,7 @@ class DrOperationsConstruct(Construct):
                 DataAwsIamPolicyDocumentStatement(sid="FindZone", actions=["route53:ListHostedZonesByName"], resources=["*"])
             )
             statements.append(DataAwsIamPolicyDocumentStatement(sid="InvokeRunbook", actions=["lambda:InvokeFunction"], resources=list(invoke_arns)))
+            statements.extend(self._restore_statements())
             if props.eks_cluster_arns:
                 statements.append(
                     DataAwsIamPolicyDocumentStatement(sid="ReachAppClusters", actions=["eks:DescribeCluster"], resources=list(props.eks_cluster_arns))

@@ -17,7 +17,7 @@ none does (a regional outage before the runbook has promoted anyone).
 
 Route 53 health checkers cannot reach inside a VPC, so each health check is ``CLOUDWATCH_METRIC``
 over the member's **writer-healthy alarm, which lives in another region** (its observer): the writer
-is in that member's region, its RDS API answers and replication from it has not stalled, as seen by
+is in that member's region and its region's RDS API answers for it, as seen by
 the observer's monitor. Route 53 reads the alarm's data stream, not its state; when the observer's
 region is unreachable the data is insufficient and the check keeps its last verdict
 (``LastKnownStatus``), so losing an observer never moves the writer's name. ``writer.<zone>`` is the

@@ -79,7 +79,6 @@ class ReplicationMonitorProps:
     kms_key_arn: str
     alert_topic_arn: str
     lag_alarm_threshold_seconds: float
-    replication_stall_seconds: int
     detection_periods: int
     reserved_concurrency: int
     log_retention_days: int
@@ -151,7 +150,6 @@ class ReplicationMonitorConstruct(Construct):
                 env.ALERT_TOPIC_ARN: props.alert_topic_arn,
                 env.STATE_PARAMETER: state.name,
                 env.LAG_ALARM_THRESHOLD_SECONDS: f"{props.lag_alarm_threshold_seconds:g}",
-                env.REPLICATION_STALL_SECONDS: str(props.replication_stall_seconds),
                 env.MEMBER_REGIONS: ",".join(props.member_regions),
                 env.POWERTOOLS_SERVICE_NAME: contract.SERVICE,
                 env.POWERTOOLS_METRICS_NAMESPACE: contract.NAMESPACE,
@@ -214,8 +212,8 @@ class ReplicationMonitorConstruct(Construct):
                 provider=provider,
                 alarm_name=watched.alarm_name,
                 alarm_description=(
-                    f"Seen from {props.region}: the writer is not in {watched.region}, or it does not answer, "
-                    f"or replication from it has stalled (more than {props.replication_stall_seconds} s)"
+                    f"Seen from {props.region}: the writer is not in {watched.region}, or {watched.region} does not answer for it "
+                    "(a routing signal for the failover records, not a page)"
                 ),
                 namespace=contract.NAMESPACE,
                 metric_name=contract.Metric.WRITER_HEALTHY,
@@ -278,8 +276,9 @@ class ReplicationMonitorConstruct(Construct):
             ("throttles", "Throttles", "GreaterThanOrEqualToThreshold", 1, "notBreaching", "The replication monitor was throttled"),
             ("silent", "Invocations", "LessThanThreshold", 1, "breaching", "The replication monitor has not run for 5 minutes"),
         )
+        self.health_alarm_arns: dict[str, str] = {}  # errors | throttles | silent -> alarm ARN
         for label, metric, operator, threshold, missing, description in checks:
-            CloudwatchMetricAlarm(
+            self.health_alarm_arns[label] = CloudwatchMetricAlarm(
                 self,
                 f"monitor_{label}",
                 provider=props.provider,
@@ -296,4 +295,4 @@ class ReplicationMonitorConstruct(Construct):
                 treat_missing_data=missing,
                 alarm_actions=[props.alert_topic_arn],
                 ok_actions=[props.alert_topic_arn],
-            )
+            ).arn

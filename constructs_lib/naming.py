@@ -39,6 +39,11 @@ class Names:
     def stack(self) -> str:
         return stack_name(self.environment_name)
 
+    @property
+    def deploy_session(self) -> str:
+        """The session name of the deploy role: CloudTrail shows drkit deployed it, and which environment."""
+        return resource_name(PROJECT_NAME, self.environment_name)
+
     def state_key(self, environment: str) -> str:
         return f"{PROJECT_NAME}/{environment}/{self.stack}.tfstate"
 
@@ -59,6 +64,10 @@ class Names:
 
     def cluster_arn(self, account_id: str, region: str) -> str:
         return f"arn:aws:rds:{region}:{account_id}:cluster:{self.cluster_id(region)}"
+
+    def rds_arn(self, account_id: str, region: str, kind: str, suffix: str = "") -> str:
+        """An RDS ARN of ``kind`` (cluster, db, subgrp, cluster-pg) named after the region's cluster."""
+        return f"arn:aws:rds:{region}:{account_id}:{kind}:{self.cluster_id(region)}{suffix}"
 
     def global_cluster_arn(self, account_id: str) -> str:
         return f"arn:aws:rds::{account_id}:global-cluster:{self.global_cluster_id}"
@@ -115,6 +124,9 @@ class Names:
     @property
     def default_zone_name(self) -> str:
         return f"{self.environment_name}.{PROJECT_NAME}.internal"
+
+
+RESTORE_MARK = "-restore-"  # restored clusters are named <cluster>-restore-<time> (tools/restore.py)
 
 
 def database_record(zone_name: str) -> str:

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf import S3Backend, S3BackendEndpointConfig, TerraformStack
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from cdktf import S3Backend, S3BackendAssumeRoleConfig, S3BackendEndpointConfig, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
 
 from constructs_lib.config import EnvironmentConfig
 from constructs_lib.naming import PROJECT_NAME
@@ -110,6 +110,9 @@ def region_providers(stack: TerraformStack, env: EnvironmentConfig) -> list[Regi
             alias=alias,
             region=region,
             default_tags=[AwsProviderDefaultTags(tags=tags)],
+            # Terraform refuses credentials of any other account (the provider checks them before any change).
+            allowed_account_ids=[env.account_id] if env.account_id else None,
+            assume_role=[AwsProviderAssumeRole(role_arn=env.deploy_role_arn, session_name=env.names.deploy_session)] if env.deploy_role_arn else None,
             **_emulator_arguments(env),
         )
         contexts.append(RegionContext(region=region, role=role, alias=alias, provider=provider))
@@ -144,10 +147,13 @@ def state_backend(stack: TerraformStack, env: EnvironmentConfig) -> None:
         key=env.state_key,
         region=env.state_region,
         encrypt=True,
+        allowed_account_ids=[env.account_id] if env.account_id else None,
+        assume_role=S3BackendAssumeRoleConfig(role_arn=env.deploy_role_arn, session_name=env.names.deploy_session) if env.deploy_role_arn else None,
         endpoints=S3BackendEndpointConfig(s3=env.aws_endpoint_url, sts=env.aws_endpoint_url) if local else None,
         use_path_style=True if local else None,
         skip_credentials_validation=True if local else None,
-        skip_requesting_account_id=True if local else None,
+        # The account is checked (allowed_account_ids) only if the backend asks STS for it.
+        skip_requesting_account_id=True if local and not env.account_id else None,
         skip_metadata_api_check=True if local else None,
         skip_region_validation=True if local else None,
     )

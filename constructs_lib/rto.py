@@ -9,8 +9,9 @@ Computed from the same settings the constructs use, so what synth prints is what
   + DNS TTL   clients drop the cached ``db.<zone>`` answer
   = RTO, checked against ``rto_target_seconds`` at synth time.
 
-RPO is what the alarms tolerate: ``lag_alarm_threshold_seconds`` (a switchover loses nothing; a
-failover can lose at most what had not replicated).
+RPO: ``database.global_db_rpo_seconds`` when set (Aurora blocks commits while no secondary is
+within it, so it is enforced), else ``lag_alarm_threshold_seconds`` (alerted, not enforced). A
+switchover loses nothing; a failover can lose at most what had not replicated.
 """
 
 from __future__ import annotations

@@ -17,14 +17,17 @@ from constructs import Construct
 from constructs_lib.alerts import AlertTopicConstruct, AlertTopicProps
 from constructs_lib.app_cluster import AppClusterConstruct, AppClusterProps
 from constructs_lib.aurora_global import AuroraGlobalConstruct, AuroraGlobalProps, RegionalDatabaseInput
+from constructs_lib.backup import BackupConstruct, BackupProps, BackupRegion
 from constructs_lib.config import EnvironmentConfig
 from constructs_lib.config.model import RUNBOOK_RESERVED_CONCURRENCY
 from constructs_lib.dashboard import DashboardConstruct, DashboardProps
-from constructs_lib.dr_operations import DrOperationsConstruct, DrOperationsProps, RunbookRegion
+from constructs_lib.dr_operations import DrOperationsConstruct, DrOperationsProps, RestoreScope, RunbookRegion
 from constructs_lib.failover_dns import DnsMember, FailoverDnsConstruct, FailoverDnsProps, ZoneVpc
+from constructs_lib.fault_injection import FaultInjectionConstruct, FaultInjectionProps
 from constructs_lib.kms import RegionalKeyConstruct, RegionalKeyProps
 from constructs_lib.lambda_package import build_package
 from constructs_lib.monitoring import ReplicationMonitorConstruct, ReplicationMonitorProps, WatchedRegion
+from constructs_lib.naming import RESTORE_MARK
 from constructs_lib.network import NetworkConstruct, NetworkProps
 from constructs_lib.peering import PeeringConstruct, PeeringProps, PeerSide
 from constructs_lib.policy.aspect import PolicyAspect
@@ -93,6 +96,7 @@ class DrStack(TerraformStack):
                 master_password=master_password,
                 master_password_version=password_version,
                 iam_provider=self.primary.provider,
+                global_db_rpo_seconds=env.database.global_db_rpo_seconds,
                 regions=tuple(
                     RegionalDatabaseInput(
                         provider=ctx.provider,
@@ -109,6 +113,7 @@ class DrStack(TerraformStack):
                 ),
             ),
         )
+        self.backup = self._backup()
         self.monitors = self._monitors()
         self.dns = self._dns()
         DashboardConstruct(
@@ -126,6 +131,7 @@ class DrStack(TerraformStack):
         )
         self.dr_operations = self._dr_operations()
         self.app_clusters = self._app_clusters()
+        self.fault_injection = self._fault_injection()
         self._outputs()
         # Project policy (constructs_lib/policy): errors stop synth, warnings are reported.
         self.policy = PolicyAspect()
@@ -215,6 +221,64 @@ class DrStack(TerraformStack):
             route_table_ids=tuple(network.private_route_table_ids),
         )
 
+    def _backup(self) -> BackupConstruct | None:
+        env = self.env
+        if not env.backup.enabled:
+            return None
+        backup = env.backup
+        return BackupConstruct(
+            self,
+            "backup",
+            BackupProps(
+                iam_provider=self.primary.provider,
+                name=env.names.prefix,
+                regions=tuple(
+                    BackupRegion(
+                        provider=ctx.provider,
+                        region=ctx.region,
+                        alias=ctx.alias,
+                        kms_key_arn=self.keys[ctx.region].key_arn,
+                        cluster_arn=cluster.cluster_arn,
+                        copy_to=observer_of(env.regions, ctx.region),
+                    )
+                    for ctx, cluster in zip(self.regions, self.database.clusters, strict=True)
+                ),
+                schedule=backup.schedule,
+                retention_days=backup.retention_days,
+                copy_retention_days=backup.copy_retention_days,
+                lock=backup.vault_lock.value,
+                lock_min_retention_days=backup.lock_min_retention_days,
+                lock_max_retention_days=backup.lock_max_retention_days,
+                lock_changeable_for_days=backup.lock_changeable_for_days,
+                force_destroy=not env.is_production,
+            ),
+        )
+
+    def _fault_injection(self) -> FaultInjectionConstruct | None:
+        env = self.env
+        if not env.fault_injection.enabled:
+            return None
+        primary = self.primary
+        network = self.networks[primary.region]
+        subnets = (*network.app_subnet_ids, *network.data_subnet_ids)
+        monitor = self.monitors[primary.region]
+        return FaultInjectionConstruct(
+            self,
+            "fault_injection",
+            FaultInjectionProps(
+                provider=primary.provider,
+                iam_provider=primary.provider,
+                name=env.names.prefix,
+                region=primary.region,
+                account_id=self.account_id,
+                subnet_arns=tuple(f"arn:aws:ec2:{primary.region}:{self.account_id}:subnet/{subnet}" for subnet in subnets),
+                stop_alarm_arns=(monitor.health_alarm_arns["errors"], monitor.health_alarm_arns["silent"]),
+                duration_minutes=env.fault_injection.duration_minutes,
+                kms_key_arn=self.keys[primary.region].key_arn,
+                log_retention_days=env.log_retention_days,
+            ),
+        )
+
     def _monitors(self) -> dict[str, ReplicationMonitorConstruct]:
         env = self.env
         names = env.names
@@ -241,7 +305,6 @@ class DrStack(TerraformStack):
                     kms_key_arn=self.keys[ctx.region].key_arn,
                     alert_topic_arn=self.alert_topics[ctx.region].topic_arn,
                     lag_alarm_threshold_seconds=env.lag_alarm_threshold_seconds,
-                    replication_stall_seconds=env.failover.replication_stall_seconds,
                     detection_periods=env.failover.detection_periods,
                     reserved_concurrency=env.monitor_reserved_concurrency,
                     log_retention_days=env.log_retention_days,
@@ -305,6 +368,18 @@ class DrStack(TerraformStack):
                 health_check_ids=tuple(self.dns.health_check_ids.values()),
                 eks_cluster_arns=tuple(
                     f"arn:aws:eks:{region}:{self.account_id}:cluster/{names.regional(region)}" for region in env.regions if env.app_clusters.enabled
+                ),
+                restore=tuple(
+                    RestoreScope(
+                        source_cluster_arn=names.cluster_arn(self.account_id, region),
+                        subnet_group_arn=names.rds_arn(self.account_id, region, "subgrp"),
+                        parameter_group_arn=names.rds_arn(self.account_id, region, "cluster-pg"),
+                        restored_cluster_arns=names.rds_arn(self.account_id, region, "cluster", f"{RESTORE_MARK}*"),
+                        restored_instance_arns=names.rds_arn(self.account_id, region, "db", f"{RESTORE_MARK}*"),
+                        instance_arns=names.rds_arn(self.account_id, region, "db", "-*"),
+                        kms_key_arn=self.keys[region].key_arn,
+                    )
+                    for region in env.regions
                 ),
                 switchover_max_lag_seconds=env.failover.switchover_max_lag_seconds,
                 reserved_concurrency=RUNBOOK_RESERVED_CONCURRENCY,
@@ -371,6 +446,8 @@ class DrStack(TerraformStack):
         self._output("hosted_zone_id", self.dns.zone_id, "Private hosted zone with the failover records")
         self._output("database_record_name", self.dns.record_name, "Failover CNAME clients use: the member that holds a healthy writer")
         self._output("writer_record_name", self.dns.writer_record_name, "CNAME of the global writer endpoint")
+        if self.fault_injection is not None:
+            self._output("fault_injection_template_id", self.fault_injection.template_id, "AWS FIS template of the real-AWS game day")
         for ctx, cluster in zip(self.regions, db.clusters, strict=True):
             prefix = ctx.alias
             network = self.networks[ctx.region]

@@ -46,11 +46,6 @@ SUPPRESSIONS: tuple[Suppression, ...] = (
         "global clusters cannot use Secrets Manager rotation for the master user; rotation is db_master_password_version (write-only)",
     ),
     Suppression(
-        "CKV2_AWS_8",
-        "aws_rds_cluster.database_*_cluster_*",
-        "Aurora continuous backups (35 days in production) plus a cross-region replica; AWS Backup plans are an organisation-level control",
-    ),
-    Suppression(
         "CKV_AWS_139",
         "resource.database_*_cluster_*",
         "the environment decides: dev/test stacks must be destroyable (production has deletion protection)",

@@ -40,6 +40,7 @@ from tools.emulator.process import FAKE_CREDENTIALS, LOCAL_DIR, PROJECT_DIR, Bus
 from tools.terraform import terraform_env
 
 DEFAULT_ENVIRONMENT = "local"
+EMULATOR_ACCOUNT = "123456789012"  # moto's account: what sts:GetCallerIdentity answers there
 RUNS_KEPT = 10
 
 
@@ -159,6 +160,9 @@ def local_config(env_name: str, url: str) -> dict[str, Any]:
     env = dict(document[env_name])
     env["environment"] = "local"
     env["aws_endpoint_url"] = url
+    # The emulator is one account; the environment's own account (and its deploy role) live in AWS.
+    env["account_id"] = EMULATOR_ACCOUNT
+    env.pop("deploy_role_arn", None)
     return {env_name: env}
 
 
@@ -282,10 +286,10 @@ def deploy(deployment: Deployment) -> dict[str, Any]:
     return report
 
 
-def plan_json(deployment: Deployment, destroy: bool = False) -> dict[str, Any]:
+def plan_json(deployment: Deployment, destroy: bool = False, extra: tuple[str, ...] = ()) -> dict[str, Any]:
     """A saved plan of the local deployment (optionally a destroy plan) as ``terraform show -json``."""
     name = "destroy.tfplan" if destroy else "drkit.tfplan"
-    args = ["plan", f"-out={name}", *(["-destroy"] if destroy else [])]
+    args = ["plan", f"-out={name}", *(["-destroy"] if destroy else []), *extra]
     terraform_stream(args, deployment, f"{name}.log", {"TF_VAR_db_master_password": deployment.password})
     document: dict[str, Any] = terraform_json(deployment, ["show", "-json", name])
     return document

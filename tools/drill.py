@@ -5,7 +5,9 @@ with the configured ExternalId; the emulator enforces IAM for those credentials 
 does for everyone (``tools/emulator/patches/iam.py``), so a permission the role lacks fails the
 drill. The runbook CLI (``python -m tools.runbook``) then switches over to the last member region,
 Terraform plans while switched over (the first apply after a switchover must not split the global
-database), the status is read, the writer moves back and Terraform plans again. With a data plane
+database), the status is read, the writer moves back and Terraform plans again. Then a point-in-time
+restore beside the global database: refused outside the restorable window, a dry run, the restore,
+and its discarding. With a data plane
 (real PostgreSQL behind the clusters), the ledger writes through both role changes and is checked
 after each: nothing acknowledged may be missing, the ledger must balance.
 """
@@ -19,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tools.dataplane.exercise import Measured, ledger, through
@@ -133,6 +136,7 @@ def day_two(deployment: Any, outputs: dict[str, Any], plan_no_changes: Callable[
         change("switch back", "switchover", "--to", primary)
     timed_plan("plan-switched-back")
     after = global_topology(deployment.client, outputs["global_cluster_id"], primary)
+    restored = point_in_time_restore(deployment, step)
     return {
         "target": target,
         "steps": steps,
@@ -140,4 +144,17 @@ def day_two(deployment: Any, outputs: dict[str, Any], plan_no_changes: Callable[
         "sources_while_switched": sources,
         "writer_after": after["writer_region"],
         "data": [m.as_dict() for m in data],
+        "restored": restored,
     }
+
+
+def point_in_time_restore(deployment: Any, step: Callable[..., subprocess.CompletedProcess[str]]) -> str:
+    """A restore beside the global database as the DR role: a time outside the window is refused,
+    a dry run changes nothing, the restore creates a standalone cluster, and discard removes it."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    step("restore refused", "restore", "--to-time", "2000-01-01T00:00:00Z", expect=3, must_say="outside the restorable window")
+    step("restore dry run", "restore", "--to-time", (now - timedelta(seconds=30)).isoformat(), must_say="dry run: nothing was changed")
+    done = step("restore", "restore", "--to-time", (now - timedelta(seconds=30)).isoformat(), "--execute", must_say="restored:")
+    identifier = next(line.split()[1] for line in done.stdout.splitlines() if line.startswith("restored:"))
+    step("discard the restore", "discard", "--restored", identifier, must_say=f"deleted restored cluster {identifier}")
+    return identifier

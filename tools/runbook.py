@@ -3,6 +3,8 @@
   python -m tools.runbook status --env production
   python -m tools.runbook switchover --env production --to us-west-2 --dry-run
   python -m tools.runbook failover --env production --to us-west-2
+  python -m tools.runbook restore --env production --to-time 2026-11-29T14:05:00Z [--execute]
+  python -m tools.runbook discard --env production --restored <restored cluster id>
 
 Assume the DR operations role first (with its ExternalId); the CLI needs exactly that role's
 permissions and nothing of Terraform: names come from the configuration, the account from
@@ -50,11 +52,14 @@ def runbook_settings(env: Any, home_region: str, client: Callable[[str, str], An
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.runbook", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("operation", choices=["switchover", "failover", "status"])
+    parser.add_argument("operation", choices=["switchover", "failover", "status", "restore", "discard"])
     parser.add_argument("--env", required=True, help="environment name from cdktf.json (or $DR_CONFIG)")
     parser.add_argument("--to", dest="target", help="target region (switchover/failover)")
     parser.add_argument("--region", help="region to read the global cluster in (default: the target, else the primary)")
     parser.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    parser.add_argument("--to-time", help="restore: the point in time, ISO 8601 with a zone (2026-11-29T14:05:00Z)")
+    parser.add_argument("--execute", action="store_true", help="restore: do it (the default is a dry run)")
+    parser.add_argument("--restored", help="discard: the restored cluster to delete")
     args = parser.parse_args(argv)
 
     import boto3
@@ -70,8 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"drkit: {error}", file=sys.stderr)
         return 2
-    if args.operation != "status" and not args.target:
+    if args.operation in ("switchover", "failover") and not args.target:
         print("drkit: --to <region> is required for switchover and failover", file=sys.stderr)
+        return 2
+    if args.operation == "restore" and not args.to_time:
+        print("drkit: --to-time <ISO 8601 time with a zone> is required for restore", file=sys.stderr)
+        return 2
+    if args.operation == "discard" and not args.restored:
+        print("drkit: --restored <cluster identifier> is required for discard", file=sys.stderr)
         return 2
     if args.target and args.target not in env.regions:
         print(f"drkit: --to {args.target}: not a region of {args.env} ({', '.join(env.regions)})", file=sys.stderr)
@@ -83,6 +94,12 @@ def main(argv: list[str] | None = None) -> int:
         return boto3.client(service, region_name=region, config=retries)
 
     home = args.region or args.target or env.primary_region
+    if args.operation in ("restore", "discard"):
+        try:
+            return data_operation(args, env, home, client)
+        except (BotoCoreError, ClientError) as error:
+            print(f"drkit: AWS call failed: {error}", file=sys.stderr)
+            return 1
     try:
         settings = runbook_settings(env, home, client)
         if args.operation == "status":
@@ -93,6 +110,38 @@ def main(argv: list[str] | None = None) -> int:
         print(f"drkit: AWS call failed (reading in {home}): {error}", file=sys.stderr)
         return 1
     return EXIT_CODES.get(outcome["result"], 1)
+
+
+def data_operation(args: argparse.Namespace, env: Any, home: str, client: Callable[[str, str], Any]) -> int:
+    """``restore`` (point-in-time, beside the global database) and ``discard`` (of such a restore)."""
+    from constructs_lib.naming import RESTORE_MARK
+    from tools import restore
+
+    if args.operation == "discard":
+        region = next((r for r in env.regions if args.restored.startswith(env.names.cluster_id(r) + RESTORE_MARK)), None)
+        if region is None:
+            print(f"drkit: --restored {args.restored}: not a restore of {args.env} (<cluster>{RESTORE_MARK}<time>)", file=sys.stderr)
+            return 3
+        reason = restore.discard(client, region, args.restored, print)
+        if reason:
+            print(f"REFUSED: {reason}")
+            return 3
+        return 0
+    try:
+        moment = restore.parse_time(args.to_time)
+    except ValueError as error:
+        print(f"drkit: {error}", file=sys.stderr)
+        return 2
+    plan, reason = restore.plan_restore(client, env.names.global_cluster_id, home, moment)
+    if plan is None:
+        print(f"REFUSED: {reason}")
+        return 3
+    print(f"plan: {plan.describe()}")
+    if not args.execute:
+        print("dry run: nothing was changed (add --execute to restore)")
+        return 0
+    restore.execute(client, plan, print)
+    return 0
 
 
 if __name__ == "__main__":

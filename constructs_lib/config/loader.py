@@ -186,6 +186,15 @@ def _check_rules(env: EnvironmentConfig, raw: Section) -> None:
             f"{raw.child('aws_endpoint_url')}: only the '{LOCAL_ENVIRONMENT}' environment may point at an "
             f"emulator, got {env.aws_endpoint_url!r} for environment {env.environment!r}"
         )
+    if env.is_production and env.account_id is None:
+        raise ConfigError(f"{raw.child('account_id')}: required in production, so that no other account's credentials can plan or apply it")
+    if env.deploy_role_arn is not None:
+        role_account = env.deploy_role_arn.split(":")[4]
+        if env.account_id is None or role_account != env.account_id:
+            raise ConfigError(
+                f"{raw.child('deploy_role_arn')}: {env.deploy_role_arn!r} is not a role of account_id {env.account_id!r} "
+                "(set account_id to its account)"
+            )
     reserved = env.monitor_reserved_concurrency + RUNBOOK_RESERVED_CONCURRENCY
     if env.lambda_concurrency_quota - reserved < LAMBDA_UNRESERVED_MINIMUM:
         raise ConfigError(

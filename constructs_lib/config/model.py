@@ -18,12 +18,15 @@ from enum import StrEnum
 from typing import Any
 
 from constructs_lib.config.readers import (
+    ACCOUNT_ID,
     BUCKET,
+    CRON,
     EC2_TYPE,
     EMAIL,
     EXTERNAL_ID,
     HTTPS_URL,
     IAM_PRINCIPAL,
+    IAM_ROLE,
     INSTANCE_CLASS,
     K8S_VERSION,
     NAME,
@@ -169,6 +172,12 @@ class NatGateways(StrEnum):
     SINGLE = "single"
 
 
+class VaultLock(StrEnum):
+    NONE = "none"
+    GOVERNANCE = "governance"  # removable by a principal with backup:DeleteBackupVaultLockConfiguration
+    COMPLIANCE = "compliance"  # immutable once its grace time (changeable_for_days) has passed
+
+
 class CapacityType(StrEnum):
     ON_DEMAND = "ON_DEMAND"
     SPOT = "SPOT"
@@ -194,7 +203,14 @@ class EngineSelection:
 class DatabaseSettings:
     instance_class: str = setting("Aurora instance class", INSTANCE_CLASS, "db.r6g.large")
     instances_per_region: int = setting("instances per cluster (1–15), spread across AZs", as_int(1, 15), 2)
-    backup_retention_days: int = setting("automated backup retention in days (1–35)", as_int(1, 35), ByEnvironment(35, 7))
+    backup_retention_days: int = setting(
+        "automated backup retention in days (1–35): the point-in-time restore window", as_int(1, 35), ByEnvironment(35, 7)
+    )
+    global_db_rpo_seconds: int | None = setting(
+        "Aurora's enforced RPO (`rds.global_db_rpo`, ≥ 20): commits block while no secondary is within it; blocks major-version upgrades while set",
+        as_int(20, 2_147_483_647),
+        None,
+    )
     database_name: str = "transactions"
     master_username: str = "dbadmin"
 
@@ -240,9 +256,50 @@ class FailoverSettings:
         "the runbook refuses a switchover while the target's replication lag is above this", as_positive_number(3600), 5.0
     )
     detection_periods: int = setting("one-minute periods a writer must look dead from another region before DNS fails over", as_int(1, 10), 2)
-    replication_stall_seconds: int = setting(
-        "replication lag (or silence) beyond which an observer counts the writer as not replicating", as_int(10, 3600), 60
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackupSettings:
+    enabled: bool = setting("AWS Backup of every member cluster, with cross-region copies", as_bool, True)
+    schedule: str = setting("backup schedule (an AWS Backup `cron(...)` expression, UTC)", CRON, "cron(0 3 * * ? *)")
+    retention_days: int = setting("retention of each backup in its own region's vault", as_int(1, 36500), ByEnvironment(35, 7))
+    copy_retention_days: int = setting("retention of the copy in the next region's vault", as_int(1, 36500), ByEnvironment(35, 7))
+    vault_lock: VaultLock = setting(
+        "`compliance` (immutable after its grace time: cannot be undone), `governance` or `none`",
+        as_enum(VaultLock),
+        ByEnvironment(VaultLock.COMPLIANCE, VaultLock.NONE),
     )
+    lock_min_retention_days: int = setting(
+        "the vault lock's minimum retention (every backup and copy must keep at least this)", as_int(1, 36500), ByEnvironment(7, 1)
+    )
+    lock_max_retention_days: int = setting("the vault lock's maximum retention", as_int(1, 36500), ByEnvironment(3650, 365))
+    lock_changeable_for_days: int = setting("grace time of a compliance lock before it becomes immutable (AWS minimum 3)", as_int(3, 36500), 3)
+
+    def __post_init__(self) -> None:
+        if self.vault_lock is VaultLock.NONE:
+            return
+        if self.lock_min_retention_days > self.lock_max_retention_days:
+            raise SettingError(
+                "lock_min_retention_days", f"{self.lock_min_retention_days} is more than lock_max_retention_days {self.lock_max_retention_days}"
+            )
+        for name in ("retention_days", "copy_retention_days"):
+            value = getattr(self, name)
+            if not self.lock_min_retention_days <= value <= self.lock_max_retention_days:
+                raise SettingError(
+                    name,
+                    f"{value} is outside the vault lock's retention range {self.lock_min_retention_days}–{self.lock_max_retention_days} days "
+                    "(AWS Backup refuses such a backup)",
+                )
+
+
+@dataclass(frozen=True, kw_only=True)
+class FaultInjectionSettings:
+    enabled: bool = setting(
+        "an AWS FIS experiment template that cuts the primary's app and data subnets off the network (run by `make gameday ENV=<env>`)",
+        as_bool,
+        True,
+    )
+    duration_minutes: int = setting("how long the experiment keeps the primary's subnets cut off", as_int(1, 720), 15)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -315,12 +372,20 @@ class EnvironmentConfig:
     tags: Mapping[str, str] = setting("extra tags; `Environment`, `Project`, `DR-Role`, `ManagedBy` are drkit's", None, Derived(lambda c: {}, "`{}`"))
     rto_target_seconds: int = setting("recovery-time objective; synth fails when the recovery budget exceeds it", as_int(60, 86400), 300)
     aws_endpoint_url: str | None = setting("emulator endpoint; allowed only when `environment` is `local`", URL, None)
+    account_id: str | None = setting(
+        "the AWS account of the environment: the providers and the state backend refuse any other (required in production)", ACCOUNT_ID, None
+    )
+    deploy_role_arn: str | None = setting(
+        "an IAM role in `account_id` that the providers and the state backend assume to deploy (session name `drkit-<name>`)", IAM_ROLE, None
+    )
     database: DatabaseSettings = section("the Aurora clusters")
     network: NetworkSettings = section("VPCs")
     dns: DnsSettings = section("the private zone")
     alerts: AlertSettings = section("alert subscriptions")
     dr_operations: DrOperationsSettings = section("the DR operations role")
     failover: FailoverSettings = section("failover detection and the runbook's guards")
+    backup: BackupSettings = section("AWS Backup: vaults, plans, cross-region copies, vault lock")
+    fault_injection: FaultInjectionSettings = section("the real-AWS game day's experiment (AWS FIS)")
     app_clusters: AppClusterSettings = section("EKS per region")
 
     @property
@@ -352,8 +417,8 @@ class EnvironmentConfig:
         return RecoveryBudget(
             detection_periods=self.failover.detection_periods,
             dns_ttl_seconds=self.dns_ttl_seconds,
-            rpo_seconds=self.lag_alarm_threshold_seconds,
-            rpo_source="lag alarm threshold",
+            rpo_seconds=self.database.global_db_rpo_seconds or self.lag_alarm_threshold_seconds,
+            rpo_source="rds.global_db_rpo, enforced by Aurora" if self.database.global_db_rpo_seconds else "lag alarm threshold",
             rto_target_seconds=self.rto_target_seconds,
         )
 

@@ -184,4 +184,5 @@ K8S_VERSION = as_str(r"1\.(2[89]|3[0-9])", "a Kubernetes minor version between 1
 ZONE_NAME = as_str(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a DNS zone name such as 'dr.internal'")
 AZ_ID = as_str(r"[a-z]{2,4}[0-9]-az[0-9]{1,2}", "an availability zone ID such as 'use1-az1'")
 ACCOUNT_ID = as_str(r"\d{12}", "a 12-digit AWS account ID")
+CRON = as_str(r"cron\(\S+ \S+ \S+ \S+ \S+ \S+\)", "an AWS Backup schedule of six cron fields, such as 'cron(0 3 * * ? *)'")
 ENGINE_VERSION = as_str(r"\d{1,2}\.\d{1,2}(\.\d{1,2})?", "a version such as '16.6'")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from constructs_lib.policy.base import Finding, Level, PolicyRule, StackView
 from constructs_lib.policy.encryption_at_rest import EncryptionAtRest
+from constructs_lib.policy.locked_backups import LockedBackups
 from constructs_lib.policy.log_retention import LogRetention
 from constructs_lib.policy.no_open_data_tier import NoOpenDataTier
 from constructs_lib.policy.no_public_database import NoPublicDatabase
@@ -21,6 +22,7 @@ RULES: tuple[PolicyRule, ...] = (
     TlsEnforced(),
     ProductionProtection(),
     SingleNat(),
+    LockedBackups(),
 )
 
 

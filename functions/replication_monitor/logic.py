@@ -180,26 +180,30 @@ def topology_transition(previous: Mapping[str, str], verdict: LagVerdict, answer
     return None if before == now.value else Transition(WRITER_KEY, verdict.writer_region or "?", before, now, None)
 
 
-@dataclass(frozen=True)
-class WriterView:
-    """What this region's monitor can see of the writer, beyond the topology."""
+# Cluster states in which the writer cannot take writes. Everything else (modifying, upgrading,
+# backing-up, maintenance, a Multi-AZ failing-over within the region...) is routine and must never
+# move the database's name to a read-only secondary in another region.
+WRITER_DOWN_STATUSES = frozenset(
+    {"stopped", "stopping", "deleting", "inaccessible-encryption-credentials", "inaccessible-encryption-credentials-recoverable"}
+)
 
-    answers: bool | None  # DescribeDBClusters of the writer cluster in its region said "available"; None: not asked
-    local_lag_seconds: float | None  # lag of the member in the monitor's region, when it is a secondary
+
+def writer_can_write(status: str | None) -> bool:
+    """From the writer cluster's DescribeDBClusters status (None: the cluster was not found)."""
+    return status is not None and status not in WRITER_DOWN_STATUSES
 
 
-def writer_health(topology: Topology, monitor_region: str, member_regions: Sequence[str], view: WriterView, stall_seconds: float) -> dict[str, int]:
-    """``WriterHealthy`` per other member region: 1 when the writer is there, answers, and replicates here.
+def writer_health(topology: Topology, monitor_region: str, member_regions: Sequence[str], answers: bool | None) -> dict[str, int]:
+    """``WriterHealthy`` per other member region: 1 when the writer is there and its region answers for it.
 
-    Judged from outside the region it is about. A writer whose region no longer answers, or whose
-    replication into this region has stalled (no lag data, or lag beyond ``stall_seconds``), is 0:
-    a missing signal from the writer's region counts against it. A region that does not hold the
-    writer is 0, so exactly one region is healthy at a time.
+    Judged from outside the region it is about: a writer whose region's RDS API does not answer (or
+    reports it stopped, deleted, without its key) is 0. Replication lag is not a routing signal: lag
+    grows in cross-region network trouble while the writer keeps writing, so it pages (the lag alerts)
+    and never moves the name. A region that does not hold the writer is 0, so exactly one region is
+    healthy at a time.
     """
     writer_region = topology.writer.region if topology.writer else None
-    replicating = view.local_lag_seconds is not None and view.local_lag_seconds <= stall_seconds
-    healthy = bool(view.answers) and replicating
-    return {region: int(region == writer_region and healthy) for region in member_regions if region != monitor_region}
+    return {region: int(region == writer_region and bool(answers)) for region in member_regions if region != monitor_region}
 
 
 def render_alert(environment: str, monitor_region: str, changes: Sequence[Transition], verdict: LagVerdict) -> tuple[str, str]:

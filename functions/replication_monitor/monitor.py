@@ -15,7 +15,6 @@ from .logic import (
     Member,
     Topology,
     Transition,
-    WriterView,
     evaluate_lag,
     metric_queries,
     parse_topology,
@@ -23,6 +22,7 @@ from .logic import (
     samples_from_results,
     topology_transition,
     transitions,
+    writer_can_write,
     writer_health,
     writer_status,
 )
@@ -63,14 +63,14 @@ def read_samples(client: ClientFactory, verdict_regions: dict[str, list[Member]]
 
 
 def writer_answers(client: ClientFactory, topology: Topology) -> bool | None:
-    """Does the writer's own region answer for the writer cluster, with the cluster available?"""
+    """Does the writer's own region answer for the writer cluster, in a state that can take writes?"""
     if topology.writer is None:
         return None
     try:
         clusters = client("rds", topology.writer.region).describe_db_clusters(DBClusterIdentifier=topology.writer.arn)["DBClusters"]
     except Exception:  # the region (or its RDS API) does not answer: evidence against the writer
         return False
-    return bool(clusters) and clusters[0].get("Status") == "available"
+    return writer_can_write(clusters[0].get("Status") if clusters else None)
 
 
 def load_state(client: ClientFactory, settings: MonitorSettings) -> dict[str, str]:
@@ -99,19 +99,18 @@ def run(settings: MonitorSettings, client: ClientFactory, now: datetime | None =
     topology = parse_topology(response, settings.global_cluster_id)
     samples = read_samples(client, topology.secondaries_by_region(), now)
     verdict = evaluate_lag(samples, settings.lag_alarm_threshold_seconds, topology.writer.region if topology.writer else None)
-    local = next((s for s in verdict.secondaries if s.region == settings.region), None)
-    view = WriterView(answers=writer_answers(client, topology), local_lag_seconds=local.lag_seconds if local else None)
-    healthy = writer_health(topology, settings.region, settings.member_regions, view, settings.replication_stall_seconds)
+    answers = writer_answers(client, topology)
+    healthy = writer_health(topology, settings.region, settings.member_regions, answers)
     previous = load_state(client, settings)
     changes = transitions(previous, verdict)
-    writer_change = topology_transition(previous, verdict, view.answers)
+    writer_change = topology_transition(previous, verdict, answers)
     if writer_change is not None:
         changes.append(writer_change)
     if changes:
         subject, message = render_alert(settings.environment, settings.region, changes, verdict)
         client("sns", settings.region).publish(TopicArn=settings.alert_topic_arn, Subject=subject, Message=message)
     state = verdict.state()
-    state[WRITER_KEY] = writer_status(verdict, view.answers).value
+    state[WRITER_KEY] = writer_status(verdict, answers).value
     if state != previous:  # steady state costs no write
         save_state(client, settings, state)
     return RunResult(verdict=verdict, changes=changes, writer_healthy=healthy)

@@ -38,7 +38,6 @@ class MonitorSettings:
     alert_topic_arn: str
     state_parameter: str
     lag_alarm_threshold_seconds: float
-    replication_stall_seconds: float
     member_regions: tuple[str, ...]
     state_key_id: str | None = None  # KMS key of the SecureString state parameter
 
@@ -51,7 +50,6 @@ class MonitorSettings:
             alert_topic_arn=_required(environ, Env.ALERT_TOPIC_ARN),
             state_parameter=_required(environ, Env.STATE_PARAMETER),
             lag_alarm_threshold_seconds=_positive(environ, Env.LAG_ALARM_THRESHOLD_SECONDS),
-            replication_stall_seconds=_positive(environ, Env.REPLICATION_STALL_SECONDS),
             member_regions=tuple(r for r in _required(environ, Env.MEMBER_REGIONS).split(",") if r),
             state_key_id=environ.get(Env.STATE_KEY_ID) or None,
         )

@@ -36,6 +36,15 @@ def test_policy_decisions(statements: list[dict[str, Any]], action: str, resourc
     assert decide([policy(*statements)], action, resource) == verdict
 
 
+def test_a_conditional_allow_applies_only_when_its_condition_holds_in_the_request_context() -> None:
+    grant = policy({"Effect": "Allow", "Action": "kms:CreateGrant", "Resource": "k", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}})
+    assert decide([grant], "kms:CreateGrant", "k", {"kms:GrantIsForAWSResource": "true"}) == "allow"  # RDS asks on the caller's behalf
+    assert decide([grant], "kms:CreateGrant", "k", {"kms:GrantIsForAWSResource": "false"}) == "implicit-deny"
+    assert decide([grant], "kms:CreateGrant", "k") == "implicit-deny"  # the caller itself: no such key in the context
+    unknown = policy({"Effect": "Allow", "Action": "kms:CreateGrant", "Resource": "k", "Condition": {"StringLike": {"kms:ViaService": "rds.*"}}})
+    assert decide([unknown], "kms:CreateGrant", "k", {"kms:GrantIsForAWSResource": "true"}) == "implicit-deny"  # not understood: strict
+
+
 def test_trust_of_the_account_root_means_every_principal_of_the_account_with_the_external_id() -> None:
     trust = policy(
         {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Condition": {"StringEquals": {"sts:ExternalId": "e1"}}}

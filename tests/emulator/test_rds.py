@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.emulator.conftest import global_with_members, source_of, writer
+from tests.emulator.conftest import Aws, global_with_members, source_of, writer
 
 pytestmark = pytest.mark.emulator
 
@@ -90,3 +90,23 @@ def test_failover_takes_allow_data_loss_or_switchover_not_both(aws: Any) -> None
     _, secondary = global_with_members(aws)
     with pytest.raises(ClientError, match="InvalidParameterCombination"):
         aws("rds").failover_global_cluster(GlobalClusterIdentifier="g1", TargetDbClusterIdentifier=secondary, AllowDataLoss=True, Switchover=True)
+
+
+def test_a_point_in_time_restore_is_standalone_and_inside_the_window(aws: Aws) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from botocore.exceptions import ClientError
+
+    arns = global_with_members(aws)
+    rds = aws("rds")
+    source = rds.describe_db_clusters(DBClusterIdentifier=arns[0])["DBClusters"][0]
+    with pytest.raises(ClientError, match="InvalidRestoreFault"):
+        rds.restore_db_cluster_to_point_in_time(
+            DBClusterIdentifier="c-restore-1", SourceDBClusterIdentifier=arns[0], RestoreToTime=source["EarliestRestorableTime"] - timedelta(days=1)
+        )
+    restored = rds.restore_db_cluster_to_point_in_time(
+        DBClusterIdentifier="c-restore-2", SourceDBClusterIdentifier=arns[0], RestoreToTime=datetime.now(UTC), DBSubnetGroupName="default"
+    )["DBCluster"]
+    assert "GlobalClusterIdentifier" not in restored and not restored.get("DBClusterMembers")
+    members = rds.describe_global_clusters(GlobalClusterIdentifier="g1")["GlobalClusters"][0]["GlobalClusterMembers"]
+    assert len(members) == 2  # the restore did not join the global database

@@ -8,6 +8,9 @@ One deployment for the module (a cycle costs minutes); tests run in file order, 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import urllib.parse
 from collections import Counter
 from collections.abc import Iterator
@@ -16,13 +19,17 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import FIXTURE_ENVIRONMENTS
+from tests.helpers import FIXTURE_ENVIRONMENTS, PROJECT_DIR
 from tools.deploy_local import Deployment, deploy, destroy, plan_json, plan_no_changes
+from tools.drift import detect
+from tools.drift import render as render_drift
 from tools.emulator import process as emulator_process
 from tools.gameday.__main__ import run_scenarios
 from tools.gameday.scenarios import SCENARIOS
 from tools.plan_review import review
 from tools.smoke import global_topology, replication_sources
+from tools.terraform import TerraformError
+from tools.terraform import run as terraform_run
 
 pytestmark = pytest.mark.integration
 ENV = "three"
@@ -88,7 +95,12 @@ def test_day_two_drill_as_the_dr_role_switched_over_to_the_second_secondary(cycl
         ("status", 0),
         ("switch back", 0),
         ("plan-switched-back", 0),
+        ("restore refused", 3),  # outside the restorable window, with the window in the message
+        ("restore dry run", 0),
+        ("restore", 0),  # a standalone cluster beside the global database, as the DR role
+        ("discard the restore", 0),  # the role may delete restores, never a cluster of the stack
     ]
+    assert drill["restored"].startswith("drkit-three-us-east-1-restore-")
     assert drill["writer_while_switched"] == "eu-west-1" and drill["writer_after"] == "us-east-1"
     sources = drill["sources_while_switched"]  # what AWS reports, and what a plan must not "correct"
     assert sources["drkit-three-eu-west-1"] is None
@@ -188,6 +200,53 @@ def test_plan_review_on_real_plans(cycle: Cycle) -> None:
     assert not review(destroy_plan, "dev").refused  # destroyable outside production
 
 
+def test_drift_is_reported_and_then_clean(cycle: Cycle) -> None:
+    """Someone raises a lag alarm's threshold by hand: the refresh-only plan names the alarm and the attribute."""
+    deployment = cycle.deployment
+    env = deployment.environment()
+    cloudwatch = deployment.client("cloudwatch", "us-west-2")
+    name = env.names.lag_alarm("us-west-2")
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    keep = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "MetricName", "Namespace", "Statistic",
+            "Dimensions", "Period", "EvaluationPeriods", "Threshold", "ComparisonOperator", "TreatMissingData")  # fmt: skip
+    original = {key: alarm[key] for key in keep if key in alarm}
+    cloudwatch.put_metric_alarm(**{**original, "Threshold": original["Threshold"] * 10})
+    try:
+        drifted = detect(deployment.stack_dir, deployment.aws_env())
+        report = render_drift(ENV, drifted)
+        changed = [d for d in drifted if d.address.startswith("aws_cloudwatch_metric_alarm.") and "threshold" in d.attributes]
+        assert changed, report
+        updating = plan_json(deployment)  # the update a plan would make to restore it, reviewed as a PR comment
+        markdown = review(updating, env.environment).markdown(ENV)
+        assert "| update | 1 | `aws_cloudwatch_metric_alarm` | us-west-2 |" in markdown and "**Allowed**" in markdown
+    finally:
+        cloudwatch.put_metric_alarm(**original)
+    assert detect(deployment.stack_dir, deployment.aws_env()) == []
+
+
+def test_markdown_review_of_a_quiet_plan_and_of_a_stateful_replacement(cycle: Cycle) -> None:
+    deployment = cycle.deployment
+    quiet = review(plan_json(deployment), "production").markdown(ENV)
+    assert "No changes" in quiet and "**Allowed**" in quiet
+    address = next(a for a in terraform_state_list(deployment) if a.startswith("aws_rds_cluster.database_secondary"))
+    replacing = review(plan_json(deployment, extra=(f"-replace={address}",)), "production").markdown(ENV)
+    assert "**Refused**" in replacing and f"- **replace** `{address}`" in replacing and "replace ⚠️" in replacing
+
+
+def test_credentials_of_another_account_are_refused_before_anything_changes(cycle: Cycle, tmp_path: Path) -> None:
+    """The providers and the backend accept only the environment's account_id: here the emulator's 123456789012."""
+    deployment = cycle.deployment
+    config = json.loads(deployment.config_path.read_text(encoding="utf-8"))
+    config[ENV]["account_id"] = "999999999999"
+    other = tmp_path / "environments.json"
+    other.write_text(json.dumps(config), encoding="utf-8")
+    outdir = tmp_path / "cdktf.out"
+    synth_env = {**os.environ, "DR_CONFIG": str(other), "CDKTF_OUTDIR": str(outdir), "DR_ENVIRONMENTS": ENV}
+    subprocess.run([sys.executable, "-O", "main.py"], cwd=PROJECT_DIR, env=synth_env, check=True, capture_output=True)
+    with pytest.raises(TerraformError, match="not allowed"):
+        terraform_run(["init", "-input=false"], outdir / "stacks" / f"dr-{ENV}", deployment.aws_env())
+
+
 def test_the_dr_role_trust_policy_as_aws_stores_it(cycle: Cycle) -> None:
     role = cycle.deployment.client("iam").get_role(RoleName="drkit-three-dr-operations")["Role"]
     trust = role["AssumeRolePolicyDocument"]
@@ -205,3 +264,7 @@ def test_zz_destroy_leaves_nothing_and_stops_the_emulator(cycle: Cycle) -> None:
     assert emulator_process.running(deployment.state_dir) is None
     assert emulator_process.emulators_of(deployment.state_dir) == []
     assert not Path(deployment.config_path).exists()
+
+
+def terraform_state_list(deployment: Deployment) -> list[str]:
+    return terraform_run(["state", "list"], deployment.stack_dir, deployment.aws_env()).split()

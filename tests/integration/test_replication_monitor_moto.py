@@ -27,7 +27,6 @@ ENV = {
     "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:drkit-test-alerts",
     "STATE_PARAMETER": "/drkit/test/replication-monitor/us-east-1/state",
     "LAG_THRESHOLD_SECONDS": "5",
-    "REPLICATION_STALL_SECONDS": "60",
     "MEMBER_REGIONS": "us-east-1,us-west-2",
     "POWERTOOLS_SERVICE_NAME": "replication-monitor",
     "POWERTOOLS_METRICS_NAMESPACE": "drkit",

@@ -59,6 +59,7 @@ def test_oidc_provider_and_roles_with_managed_policies_only(stacks: dict[str, An
         + ["AWSXRayDaemonWriteAccess"] * 3  # monitor role per region, runbook role
         + ["AmazonEKSClusterPolicy"] * 2
         + ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"] * 2
+        + ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]  # the backup role
     )
 
 

@@ -138,7 +138,20 @@ def test_dr_role_permissions_are_exactly_the_runbook_and_the_cli(stacks: dict[st
         "FindZone",
         "InvokeRunbook",
         "ReachAppClusters",
+        "RestoreBesideTheDatabase",
+        "RestoredInstances",
+        "TagRestores",
+        "ReadRestores",
+        "ReadInstances",
+        "DiscardRestoredInstances",
+        "DiscardRestores",
+        "RestoreEncrypted",
+        "RestoreKeys",
     }
+    # what it may create or delete is only ever a restore (``<cluster>-restore-*``), never a member
+    for sid in ("RestoredInstances", "TagRestores", "ReadRestores", "DiscardRestoredInstances", "DiscardRestores"):
+        assert operator[sid]["resources"] and all("-restore-" in r for r in operator[sid]["resources"]), sid
+    assert operator["RestoreEncrypted"]["condition"] == [{"test": "Bool", "variable": "kms:GrantIsForAWSResource", "values": ["true"]}]
     assert operator["MoveTheWriter"]["actions"] == ["rds:SwitchoverGlobalCluster", "rds:FailoverGlobalCluster"]
     assert operator["MoveTheWriter"]["resources"][0].endswith(":global-cluster:drkit-dev")
     assert sorted(r.rsplit(":", 1)[-1] for r in operator["MoveTheWriter"]["resources"][1:]) == ["drkit-dev-us-east-1", "drkit-dev-us-west-2"]
@@ -146,7 +159,7 @@ def test_dr_role_permissions_are_exactly_the_runbook_and_the_cli(stacks: dict[st
         assert "*" not in statement["actions"], sid
         if statement["resources"] == ["*"]:  # only actions without resource-level permissions
             assert statement["actions"] in (["cloudwatch:GetMetricData"], ["route53:ListHostedZonesByName"]), sid
-        assert not any(a.startswith(("sns:List", "rds:Delete", "rds:Modify")) for a in statement["actions"]), sid
+        assert not any(a.startswith(("sns:List", "rds:Modify")) for a in statement["actions"]), sid
     runbook = {s["sid"] for s in documents(stacks["dev"], "dr_operations_runbook_permissions")["statement"]}
     assert "InvokeRunbook" not in runbook and "FindZone" not in runbook and "Logs" in runbook
 

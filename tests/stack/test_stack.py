@@ -110,3 +110,14 @@ def test_stack_outputs_are_described(stacks: dict[str, Any]) -> None:
     ):
         assert outputs[name]["description"], name
     assert "aws_rds_global_cluster.database_global_cluster" in outputs["global_writer_endpoint"]["value"]
+
+
+def test_only_the_environments_account_may_deploy_it_through_its_role(stacks: dict[str, Any]) -> None:
+    prod = stacks["prod"]
+    for provider in prod["provider"]["aws"]:
+        assert provider["allowed_account_ids"] == ["111122223333"]
+        assert provider["assume_role"] == [{"role_arn": "arn:aws:iam::111122223333:role/drkit-deploy", "session_name": "drkit-prod"}]
+    backend = prod["terraform"]["backend"]["s3"]
+    assert backend["allowed_account_ids"] == ["111122223333"]
+    assert backend["assume_role"] == {"role_arn": "arn:aws:iam::111122223333:role/drkit-deploy", "session_name": "drkit-prod"}
+    assert all("allowed_account_ids" not in p for p in stacks["dev"]["provider"]["aws"])  # dev names no account: nothing to pin

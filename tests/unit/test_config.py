@@ -31,10 +31,14 @@ def test_defaults_follow_the_mission() -> None:
         "us-west-2": ("usw2-az1", "usw2-az2", "usw2-az3"),
     }
     assert env.failover.switchover_max_lag_seconds == 5 and env.failover.detection_periods == 2
+    assert env.backup.enabled and env.backup.vault_lock.value == "none" and env.backup.retention_days == 7  # dev stays destroyable
+    assert env.database.global_db_rpo_seconds is None
+    prod = parse_one(minimal_environment(environment="production", account_id="111122223333"), name="prod")
+    assert prod.backup.vault_lock.value == "compliance" and prod.backup.retention_days == 35
 
 
 def test_environment_decides_protection_and_sizing() -> None:
-    prod = parse_one(minimal_environment(environment="production"), name="prod-east")
+    prod = parse_one(minimal_environment(environment="production", account_id="111122223333"), name="prod-east")
     dev = parse_one(minimal_environment(environment="dev"))
     assert prod.is_production and not dev.is_production
     assert prod.network.nat_gateways is NatGateways.PER_AZ
@@ -149,7 +153,7 @@ BAD_INPUTS = [
     pytest.param({"vpc_cidr": "10.0.0.0/16"}, "dev.vpc_cidr: unknown setting (known here:", id="unknown-key"),
     pytest.param(
         {"database": {"size": 3}},
-        "dev.database.size: unknown setting (known here: backup_retention_days, instance_class, instances_per_region)",
+        "dev.database.size: unknown setting (known here: backup_retention_days, global_db_rpo_seconds, instance_class, instances_per_region)",
         id="unknown-nested-key",
     ),
     pytest.param(
@@ -233,6 +237,40 @@ BAD_INPUTS = [
         "dev.app_clusters.admin_principal_arns[0]: expected an IAM role or user ARN",
         id="root-as-eks-admin",
     ),
+    pytest.param({"environment": "production"}, "dev.account_id: required in production", id="production-without-account"),
+    pytest.param({"account_id": "12345"}, "dev.account_id: expected a 12-digit AWS account ID", id="short-account"),
+    pytest.param(
+        {"account_id": "111122223333", "deploy_role_arn": "arn:aws:iam::444455556666:role/deploy"},
+        "dev.deploy_role_arn: 'arn:aws:iam::444455556666:role/deploy' is not a role of account_id '111122223333'",
+        id="deploy-role-in-another-account",
+    ),
+    pytest.param(
+        {"deploy_role_arn": "arn:aws:iam::111122223333:user/deploy"}, "dev.deploy_role_arn: expected an IAM role ARN", id="deploy-user-not-role"
+    ),
+    pytest.param(
+        {"database": {"global_db_rpo_seconds": 10}}, "dev.database.global_db_rpo_seconds: must be between 20 and", id="rpo-below-aws-minimum"
+    ),
+    pytest.param({"backup": {"schedule": "daily"}}, "dev.backup.schedule: expected an AWS Backup schedule of six cron fields", id="backup-schedule"),
+    pytest.param({"backup": {"vault_lock": "strict"}}, "dev.backup.vault_lock: expected one of", id="unknown-lock-mode"),
+    pytest.param(
+        {"backup": {"vault_lock": "compliance", "lock_min_retention_days": 14}},
+        "dev.backup.retention_days: 7 is outside the vault lock's retention range 14–365 days",
+        id="retention-below-lock-minimum",
+    ),
+    pytest.param(
+        {"backup": {"vault_lock": "governance", "lock_min_retention_days": 30, "lock_max_retention_days": 20}},
+        "dev.backup.lock_min_retention_days: 30 is more than lock_max_retention_days 20",
+        id="lock-range-inverted",
+    ),
+    pytest.param(
+        {"backup": {"vault_lock": "compliance", "lock_changeable_for_days": 2}},
+        "dev.backup.lock_changeable_for_days: must be between 3 and",
+        id="compliance-grace-below-aws-minimum",
+    ),
+    pytest.param(
+        {"fault_injection": {"duration_minutes": 0}}, "dev.fault_injection.duration_minutes: must be between 1 and 720", id="experiment-duration"
+    ),
+    pytest.param({"fault_injection": {"enabled": "yes"}}, "dev.fault_injection.enabled: expected true or false", id="experiment-enabled-not-bool"),
 ]
 
 

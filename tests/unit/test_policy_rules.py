@@ -126,8 +126,19 @@ def test_real_stacks_have_no_policy_errors(stacks: dict[str, Any]) -> None:
 
 
 def test_every_rule_has_an_id_explanation_and_level() -> None:
+    """Every rule module is registered, once, with a DRKnnn id, an explanation and a level."""
+    import importlib
+    import re
+
+    modules = sorted(
+        p.stem for p in (Path(__file__).parents[2] / "constructs_lib" / "policy").glob("*.py") if p.stem not in ("__init__", "base", "aspect")
+    )
+    registered = {type(rule).__module__.rsplit(".", 1)[-1] for rule in RULES}
+    assert sorted(registered) == modules
+    for module in modules:
+        importlib.import_module(f"constructs_lib.policy.{module}")
     ids = [rule.rule_id for rule in RULES]
-    assert len(set(ids)) == len(ids) == 8
+    assert len(set(ids)) == len(ids) and all(re.fullmatch(r"DRK\d{3}", i) for i in ids)
     assert all(rule.explanation and rule.level in (Level.ERROR, Level.WARNING) for rule in RULES)
 
 
@@ -147,3 +158,39 @@ def test_aspect_error_stops_synth(tmp_path: Path) -> None:
     assert [f.rule_id for f in aspect.findings] == ["DRK002"]
     with pytest.raises(Exception, match=r"drkit policy \[DRK002\]"):
         app.synth()
+
+
+def backed_up(lock: dict[str, Any] | None, copy: bool = True, selected: bool = True) -> dict[str, Any]:
+    rule: dict[str, Any] = {"target_vault_name": "${aws_backup_vault.v.name}"}
+    if copy:
+        rule["copy_action"] = [{"destination_vault_arn": "${aws_backup_vault.w.arn}"}]
+    resources: dict[str, Any] = {
+        "aws_rds_cluster": {"c": GOOD_CLUSTER},
+        "aws_backup_vault": {"v": {}, "w": {}},
+        "aws_backup_plan": {"p": {"rule": [rule]}},
+    }
+    if selected:
+        resources["aws_backup_selection"] = {"s": {"plan_id": "${aws_backup_plan.p.id}", "resources": ["${aws_rds_cluster.c.arn}"]}}
+    if lock is not None:
+        resources["aws_backup_vault_lock_configuration"] = {
+            name: {"backup_vault_name": f"${{aws_backup_vault.{name}.name}}", **lock} for name in ("v", "w")
+        }
+    return resources
+
+
+@pytest.mark.parametrize(
+    ("resources", "message"),
+    [
+        (backed_up({"changeable_for_days": 3}, selected=False), "no backup plan selects this cluster"),
+        (backed_up({"changeable_for_days": 3}, copy=False), "no rule copies the backups to another region"),
+        (backed_up(None), "no compliance-mode vault lock"),
+        (backed_up({"min_retention_days": 7}), "no compliance-mode vault lock"),  # governance: removable
+    ],
+)
+def test_production_backups_must_be_locked_and_copied(resources: dict[str, Any], message: str) -> None:
+    from constructs_lib.policy.locked_backups import LockedBackups
+
+    findings = LockedBackups().check(doc(resources, provider=PROD_PROVIDER))
+    assert any(message in f.message for f in findings), findings
+    assert LockedBackups().check(doc(backed_up({"changeable_for_days": 3}), provider=PROD_PROVIDER)) == []
+    assert LockedBackups().check(doc(resources)) == []  # outside production, backups may stay unlocked

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from constructs_lib.config.reference import settings_table
 from tests.helpers import PROJECT_DIR
@@ -54,3 +55,15 @@ def test_every_make_target_is_in_the_command_table() -> None:
     targets = re.findall(r"^([a-z][a-z-]*):.*## ", makefile, re.M)
     table = between(README, "commands")
     assert [t for t in targets if f"`make {t}" not in table and t != "help"] == []
+
+
+def test_the_architecture_diagram_is_drawn_from_the_dev_stack(shipped_dir: Path) -> None:
+    """The figure is `make diagram ENV=dev`: a change to what dev deploys changes the picture, or this fails."""
+    import json
+
+    from tools.diagram import render
+
+    stack = json.loads((shipped_dir / "stacks" / "dr-dev" / "cdk.tf.json").read_text(encoding="utf-8"))
+    assert between(README, "diagram") == "```mermaid\n" + render(stack) + "\n```", (
+        "the README's diagram differs from the dev stack: paste `make diagram ENV=dev`"
+    )

@@ -8,13 +8,13 @@ from functions.replication_monitor.logic import (
     LagSample,
     Member,
     Status,
-    WriterView,
     evaluate_lag,
     metric_queries,
     parse_topology,
     samples_from_results,
     topology_transition,
     transitions,
+    writer_can_write,
     writer_health,
 )
 
@@ -117,30 +117,34 @@ REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 
 
 @pytest.mark.parametrize(
-    ("monitor", "writer", "view", "expected"),
+    ("monitor", "writer", "answers", "expected"),
     [
-        # Healthy: the writer answers and replicates into the observer's secondary.
-        ("us-west-2", "us-east-1", WriterView(answers=True, local_lag_seconds=0.8), {"us-east-1": 1, "eu-west-1": 0}),
+        # Healthy: the writer's region answers for it.
+        ("us-west-2", "us-east-1", True, {"us-east-1": 1, "eu-west-1": 0}),
         # A regional outage: the writer's region does not answer -> it counts against the writer.
-        ("us-west-2", "us-east-1", WriterView(answers=False, local_lag_seconds=0.8), {"us-east-1": 0, "eu-west-1": 0}),
-        # The writer's metrics and replication stop: no lag data here counts against it too.
-        ("us-west-2", "us-east-1", WriterView(answers=True, local_lag_seconds=None), {"us-east-1": 0, "eu-west-1": 0}),
-        # Replication stalled beyond the stall threshold.
-        ("us-west-2", "us-east-1", WriterView(answers=True, local_lag_seconds=61.0), {"us-east-1": 0, "eu-west-1": 0}),
-        # A lag spike below the stall threshold is not a failover reason.
-        ("us-west-2", "us-east-1", WriterView(answers=True, local_lag_seconds=30.0), {"us-east-1": 1, "eu-west-1": 0}),
+        ("us-west-2", "us-east-1", False, {"us-east-1": 0, "eu-west-1": 0}),
         # After a switchover to eu-west-1, the other regions see it there.
-        ("us-east-1", "eu-west-1", WriterView(answers=True, local_lag_seconds=0.5), {"us-west-2": 0, "eu-west-1": 1}),
-        # The monitor in the writer's own region judges no one (it has no secondary of its own to watch).
-        ("us-east-1", "us-east-1", WriterView(answers=True, local_lag_seconds=None), {"us-west-2": 0, "eu-west-1": 0}),
+        ("us-east-1", "eu-west-1", True, {"us-west-2": 0, "eu-west-1": 1}),
+        # The monitor in the writer's own region judges only the others.
+        ("us-east-1", "us-east-1", True, {"us-west-2": 0, "eu-west-1": 0}),
     ],
 )
-def test_writer_health_is_judged_from_outside(monitor: str, writer: str, view: WriterView, expected: dict[str, int]) -> None:
+def test_writer_health_is_judged_from_outside(monitor: str, writer: str, answers: bool, expected: dict[str, int]) -> None:
     arns = {r: f"arn:aws:rds:{r}:123456789012:cluster:drkit-dev-{r}" for r in REGIONS}
     topology = parse_topology(response(*((arns[r], r == writer) for r in REGIONS)), "drkit-dev")
-    assert writer_health(topology, monitor, REGIONS, view, stall_seconds=60) == expected
+    assert writer_health(topology, monitor, REGIONS, answers) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "can_write"),
+    [("available", True), ("modifying", True), ("upgrading", True), ("backing-up", True), ("failing-over", True), ("stopped", False),
+     ("deleting", False), ("inaccessible-encryption-credentials", False), (None, False)],
+)  # fmt: skip
+def test_routine_cluster_states_never_count_against_the_writer(status: str | None, can_write: bool) -> None:
+    """The review's point: a writer being modified or upgraded still takes writes; moving its name away would stop them."""
+    assert writer_can_write(status) is can_write
 
 
 def test_writer_health_without_a_writer_is_zero_everywhere() -> None:
     topology = parse_topology({"GlobalClusters": []}, "drkit-dev")
-    assert writer_health(topology, "us-west-2", REGIONS, WriterView(answers=None, local_lag_seconds=1.0), 60) == {"us-east-1": 0, "eu-west-1": 0}
+    assert writer_health(topology, "us-west-2", REGIONS, None) == {"us-east-1": 0, "eu-west-1": 0}

@@ -78,6 +78,24 @@ def _everything(request: Request) -> list[str]:
     return ["*"]
 
 
+def _rds_arn(request: Request, kind: str, name: str) -> list[str]:
+    value = _param(request, name)
+    if not value:
+        return []
+    return [value if value.startswith("arn:") else f"arn:aws:rds:{request.region}:{request.current_account}:{kind}:{value}"]
+
+
+def _restore_resources(request: Request) -> list[str]:
+    """RestoreDBClusterToPointInTime: the new cluster, the source cluster, the subnet group and the
+    cluster parameter group (Service Authorization Reference, Amazon RDS: cluster*, cluster-pg, subgrp)."""
+    return [
+        *_rds_arn(request, "cluster", "DBClusterIdentifier"),
+        *_rds_arn(request, "cluster", "SourceDBClusterIdentifier"),
+        *_rds_arn(request, "subgrp", "DBSubnetGroupName"),
+        *_rds_arn(request, "cluster-pg", "DBClusterParameterGroupName"),
+    ]
+
+
 # (service, API action) -> (IAM action, the resources the request touches). Sources: AWS Service
 # Authorization Reference, "Actions defined by" Amazon RDS, CloudWatch, SNS, Route 53, Lambda,
 # STS, EKS (resource types marked required).
@@ -103,7 +121,20 @@ RESOURCE_MODEL: dict[tuple[str, str], tuple[str, ResourceModel]] = {
         lambda r: [f"arn:aws:eks:{r.region}:{r.current_account}:cluster/{_path_tail(r, 'clusters')}"],
     ),
     ("sts", "AssumeRole"): ("sts:AssumeRole", lambda r: [_param(r, "RoleArn") or "*"]),
+    ("rds", "RestoreDBClusterToPointInTime"): ("rds:RestoreDBClusterToPointInTime", _restore_resources),
+    ("rds", "CreateDBInstance"): (
+        "rds:CreateDBInstance",
+        lambda r: [*_rds_arn(r, "db", "DBInstanceIdentifier"), *_rds_arn(r, "cluster", "DBClusterIdentifier")],
+    ),
+    ("rds", "DescribeDBInstances"): ("rds:DescribeDBInstances", lambda r: _rds_arn(r, "db", "DBInstanceIdentifier") or ["*"]),
+    ("rds", "DeleteDBInstance"): ("rds:DeleteDBInstance", lambda r: _rds_arn(r, "db", "DBInstanceIdentifier")),
+    ("rds", "DeleteDBCluster"): ("rds:DeleteDBCluster", lambda r: _rds_arn(r, "cluster", "DBClusterIdentifier")),
 }
+# Actions a request needs besides its own: tags given on a create need rds:AddTagsToResource on the new
+# resource; an encrypted restore with a customer key needs kms:CreateGrant and kms:DescribeKey on it
+# (Amazon RDS user guide, "Overview of encrypting Amazon RDS resources": the caller's permissions create
+# the grant RDS uses).
+DEPENDENT_TAGGING = frozenset({"rds:RestoreDBClusterToPointInTime", "rds:CreateDBInstance"})
 ALWAYS_ALLOWED = frozenset({("sts", "GetCallerIdentity")})  # "always allowed, even with an explicit Deny"
 
 
@@ -134,11 +165,28 @@ def _matches(patterns: list[str], value: str) -> bool:
     return any(fnmatch.fnmatchcase(value, pattern.replace("?", "[?]")) for pattern in patterns)
 
 
-def decide(documents: list[dict[str, Any]], action: str, resource: str) -> str:
+def satisfied(condition: dict[str, Any], context: dict[str, str]) -> bool:
+    """Whether a ``Condition`` block holds in a request context. Only ``StringEquals`` and ``Bool`` on
+    keys the context carries are understood; anything else does not hold (strict for an Allow)."""
+    for operator, tests in condition.items():
+        if operator not in ("StringEquals", "Bool") or not isinstance(tests, dict):
+            return False
+        for key, wanted in tests.items():
+            if key not in context:
+                return False
+            values = [str(v).lower() for v in _listed(wanted)] if operator == "Bool" else _listed(wanted)
+            actual = context[key].lower() if operator == "Bool" else context[key]
+            if actual not in values:
+                return False
+    return True
+
+
+def decide(documents: list[dict[str, Any]], action: str, resource: str, context: dict[str, str] | None = None) -> str:
     """``allow``, ``deny`` (explicit) or ``implicit-deny`` for one action on one resource.
 
-    Statements with a ``Condition`` block are not understood by this model: an Allow with one does
-    not apply (strict) and a Deny with one does (strict).
+    A ``Condition`` block is evaluated against ``context`` (see ``satisfied``): an Allow whose
+    condition does not hold (or is not understood) does not apply; a Deny with a condition always
+    applies (strict).
     """
     allowed = False
     for document in documents:
@@ -154,10 +202,10 @@ def decide(documents: list[dict[str, Any]], action: str, resource: str) -> str:
                     continue
             elif not _matches(_listed(statement.get("Resource", "*")), resource):
                 continue
-            conditional = bool(statement.get("Condition"))
+            condition = statement.get("Condition")
             if statement.get("Effect") == "Deny":
                 return "deny"
-            if not conditional:
+            if not condition or satisfied(condition, context or {}):
                 allowed = True
     return "allow" if allowed else "implicit-deny"
 
@@ -237,8 +285,16 @@ def enforce_issued_credentials() -> None:
         checks = [(iam_action, r) for r in resources_of(self)]
         if iam_action == "sns:Publish":
             checks += [(kms_action, key) for key in _kms_resources(self, checks[0][1]) for kms_action in ("kms:GenerateDataKey", "kms:Decrypt")]
+        if iam_action in DEPENDENT_TAGGING and (self._get_param("Tags.Tag.1.Key") or self._get_param("Tags.member.1.Key")):
+            checks.append(("rds:AddTagsToResource", checks[0][1]))
+        if iam_action == "rds:RestoreDBClusterToPointInTime" and _param(self, "KmsKeyId"):
+            checks += [(kms_action, _param(self, "KmsKeyId")) for kms_action in ("kms:CreateGrant", "kms:DescribeKey")]
         for action, target in checks:
-            verdict = decide(documents, action, target)
+            # The grant RDS asks for on the caller's behalf is for an AWS resource (AWS KMS developer
+            # guide, condition keys: "kms:GrantIsForAWSResource ... true when an integrated AWS service
+            # calls CreateGrant on the user's behalf").
+            context = {"kms:GrantIsForAWSResource": "true"} if action == "kms:CreateGrant" and iam_action != "kms:CreateGrant" else {}
+            verdict = decide(documents, action, target, context)
             if verdict != "allow":
                 _deny(caller.arn, action, target, "no identity-based policy allows it" if verdict == "implicit-deny" else "explicitly denied")
         if iam_action == "sts:AssumeRole":

@@ -338,3 +338,57 @@ def members_have_a_data_plane() -> None:
 
     rds_models.RDSBackend.create_db_cluster = create  # type: ignore[method-assign]
     rds_models.RDSBackend.delete_db_cluster = delete  # type: ignore[method-assign]
+
+
+# What a restored cluster does not inherit from its source: membership of the global database, its
+# role in it, its instances, its identity.
+_NOT_RESTORED = frozenset(
+    {"backend", "db_subnet_group", "vpc_security_group_ids", "global_cluster_identifier", "replication_source_identifier", "is_writer",
+     "members", "tags", "url_identifier", "db_cluster_arn", "arn", "endpoint", "reader_endpoint"}
+)  # fmt: skip
+
+
+@patch
+def point_in_time_restore() -> None:
+    """AWS: RestoreDBClusterToPointInTime creates a new, standalone cluster from the source's backups,
+    to a time inside the source's restorable window (``EarliestRestorableTime`` .. ``LatestRestorableTime``;
+    outside it the API fails with InvalidRestoreFault), in the subnet group and security groups the
+    request names (RDS API reference, RestoreDBClusterToPointInTime). The restored cluster is not a
+    member of the source's global database and has no instances: they are created separately.
+
+    moto copies every attribute of the source, its global-cluster membership and writer role
+    included (the restore would join the global database), and accepts any time."""
+
+    def restore(self: rds_models.RDSBackend, db_cluster_identifier: str, source_db_cluster_identifier: str, **request: Any) -> rds_models.DBCluster:
+        import copy
+        from datetime import UTC, datetime
+
+        source = self.describe_db_clusters(db_cluster_identifier=source_db_cluster_identifier)[0]
+        moment = request.pop("restore_to_time", None)
+        latest = bool(request.pop("use_latest_restorable_time", False))
+        request.pop("restore_type", None)
+        earliest, newest = source.earliest_restorable_time, source.latest_restorable_time
+        if moment is not None and not latest:
+            when = moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment).replace("Z", "+00:00"))
+            when = when if when.tzinfo else when.replace(tzinfo=UTC)
+            start = earliest if earliest.tzinfo else earliest.replace(tzinfo=UTC)
+            end = newest if newest.tzinfo else newest.replace(tzinfo=UTC)
+            if not start <= when <= end:
+                raise RDSClientError(
+                    "InvalidRestoreFault",
+                    f"RestoreToTime {when.isoformat()} is outside the restorable window of {source.db_cluster_identifier}: "
+                    f"{start.isoformat()} .. {end.isoformat()}",
+                )
+        props: dict[str, Any] = {}
+        for attribute, value in source.__dict__.items():
+            name = attribute.lstrip("_")
+            if name not in _NOT_RESTORED:
+                props[name] = copy.copy(value)
+        props.update(request)
+        props["db_cluster_identifier"] = db_cluster_identifier
+        # A restore keeps the source's master credentials; moto keeps none for a global member, and a
+        # standalone cluster must have one: a placeholder it never returns.
+        props.setdefault("master_user_password", "restored-credentials-of-the-source")
+        return self.create_db_cluster(props)
+
+    rds_models.RDSBackend.restore_db_cluster_to_point_in_time = restore  # type: ignore[method-assign]

@@ -1,0 +1,132 @@
+"""BackupConstruct: AWS Backup of every member cluster, copied to another region, in locked vaults.
+
+Replication copies every mistake to every region within a second (a bad migration, a ``DELETE``
+without ``WHERE``, ransomware with stolen credentials): it is not a backup. Per region:
+
+* a **vault** encrypted with that region's key;
+* a **backup plan** whose rule backs up that region's member cluster on the configured schedule into
+  the region's vault and **copies** each recovery point into the next region's vault. Every member has
+  one, so backups continue whichever region holds the writer after a switchover or failover (AWS
+  Backup plans and selections are regional: a plan backs up the resources of its own region);
+* optionally a **vault lock**: ``compliance`` (immutable once its grace time, ``changeable_for_days``,
+  has passed: no one, root included, can delete a recovery point before its retention ends, nor the
+  lock) or ``governance`` (removable by a principal allowed ``backup:DeleteBackupVaultLockConfiguration``).
+  The provider creates a compliance lock when ``changeable_for_days`` is set and a governance lock
+  otherwise (hashicorp/terraform-provider-aws, ``aws_backup_vault_lock_configuration``).
+
+One IAM role (global) lets AWS Backup take and restore the backups, with the AWS-managed service
+policies. Unlocked vaults of destroyable environments are created with ``force_destroy`` so that
+``destroy`` removes their recovery points too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.backup_plan import (
+    BackupPlan,
+    BackupPlanRule,
+    BackupPlanRuleCopyAction,
+    BackupPlanRuleCopyActionLifecycle,
+    BackupPlanRuleLifecycle,
+)
+from cdktf_cdktf_provider_aws.backup_selection import BackupSelection
+from cdktf_cdktf_provider_aws.backup_vault import BackupVault
+from cdktf_cdktf_provider_aws.backup_vault_lock_configuration import BackupVaultLockConfiguration
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+
+from constructs_lib.iam import service_trust
+
+SERVICE_POLICIES = (
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackupRegion:
+    provider: AwsProvider
+    region: str
+    alias: str
+    kms_key_arn: str
+    cluster_arn: str  # the member cluster in this region
+    copy_to: str  # the region whose vault receives the copies
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackupProps:
+    iam_provider: AwsProvider
+    name: str  # prefix of every name: <name>-<region> for vaults and plans
+    regions: tuple[BackupRegion, ...]
+    schedule: str
+    retention_days: int
+    copy_retention_days: int
+    lock: str  # none | governance | compliance
+    lock_min_retention_days: int
+    lock_max_retention_days: int
+    lock_changeable_for_days: int
+    force_destroy: bool
+
+
+class BackupConstruct(Construct):
+    def __init__(self, scope: Construct, construct_id: str, props: BackupProps) -> None:
+        super().__init__(scope, construct_id)
+        trust = service_trust(self, "trust", props.iam_provider, "backup.amazonaws.com")
+        self.role = IamRole(self, "role", provider=props.iam_provider, name=f"{props.name}-backup", assume_role_policy=trust.json)
+        for index, policy in enumerate(SERVICE_POLICIES):
+            IamRolePolicyAttachment(self, f"role_policy_{index}", provider=props.iam_provider, role=self.role.name, policy_arn=policy)
+        self.vaults: dict[str, BackupVault] = {}
+        for region in props.regions:
+            vault = BackupVault(
+                self,
+                f"{region.alias}_vault",
+                provider=region.provider,
+                name=f"{props.name}-{region.region}",
+                kms_key_arn=region.kms_key_arn,
+                force_destroy=props.force_destroy and props.lock == "none",
+            )
+            self.vaults[region.region] = vault
+            if props.lock != "none":
+                BackupVaultLockConfiguration(
+                    self,
+                    f"{region.alias}_vault_lock",
+                    provider=region.provider,
+                    backup_vault_name=vault.name,
+                    min_retention_days=props.lock_min_retention_days,
+                    max_retention_days=props.lock_max_retention_days,
+                    changeable_for_days=props.lock_changeable_for_days if props.lock == "compliance" else None,
+                )
+        self.vault_arns: dict[str, str] = {region: vault.arn for region, vault in self.vaults.items()}
+        for region in props.regions:
+            plan = BackupPlan(
+                self,
+                f"{region.alias}_plan",
+                provider=region.provider,
+                name=f"{props.name}-{region.region}",
+                rule=[
+                    BackupPlanRule(
+                        rule_name="daily-with-cross-region-copy",
+                        target_vault_name=self.vaults[region.region].name,
+                        schedule=props.schedule,
+                        lifecycle=BackupPlanRuleLifecycle(delete_after=props.retention_days),
+                        copy_action=[
+                            BackupPlanRuleCopyAction(
+                                destination_vault_arn=self.vault_arns[region.copy_to],
+                                lifecycle=BackupPlanRuleCopyActionLifecycle(delete_after=props.copy_retention_days),
+                            )
+                        ],
+                    )
+                ],
+            )
+            BackupSelection(
+                self,
+                f"{region.alias}_selection",
+                provider=region.provider,
+                name=f"{props.name}-{region.region}-database",
+                plan_id=plan.id,
+                iam_role_arn=self.role.arn,
+                resources=[region.cluster_arn],
+            )

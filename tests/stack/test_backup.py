@@ -1,0 +1,77 @@
+"""Synth tests for data protection: AWS Backup per member, cross-region copies, vault locks, enforced RPO, restore rights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.helpers import data_sources, resources
+
+REGIONS = {"dev": ["us-east-1", "us-west-2"], "prod": ["us-east-1", "us-west-2"], "three": ["us-east-1", "us-west-2", "eu-west-1"]}
+
+
+def provider_region(stack: dict[str, Any], alias: str) -> str:
+    return next(p["region"] for p in stack["provider"]["aws"] if f"aws.{p['alias']}" == alias)
+
+
+@pytest.mark.parametrize("name", ["dev", "prod", "three"])
+def test_every_member_is_backed_up_in_its_region_and_copied_to_the_next(stacks: dict[str, Any], name: str) -> None:
+    stack = stacks[name]
+    regions = REGIONS[name]
+    vaults = resources(stack, "aws_backup_vault")
+    vault_region = {vault_id: provider_region(stack, v["provider"]) for vault_id, v in vaults.items()}
+    assert sorted(vault_region.values()) == sorted(regions)
+    for vault in vaults.values():
+        assert vault["kms_key_arn"].startswith("${aws_kms_key.")  # the region's own key
+    plans = resources(stack, "aws_backup_plan")
+    selections = resources(stack, "aws_backup_selection")
+    assert len(plans) == len(selections) == len(regions)
+    copied_to = {}
+    for plan_id, plan in plans.items():
+        region = provider_region(stack, plan["provider"])
+        (rule,) = plan["rule"]
+        (copy,) = rule["copy_action"]
+        target = next(v for v in vaults if f"aws_backup_vault.{v}.arn" in copy["destination_vault_arn"])
+        copied_to[region] = vault_region[target]
+        assert any(f"aws_backup_plan.{plan_id}.id" in s["plan_id"] and provider_region(stack, s["provider"]) == region for s in selections.values())
+    # A copy never stays in its own region, and every region's backups land somewhere else.
+    assert all(source != target for source, target in copied_to.items()) and sorted(copied_to) == sorted(regions)
+    for selection in selections.values():
+        (cluster,) = selection["resources"]
+        assert "aws_rds_cluster.database_" in cluster
+
+
+def test_production_vaults_are_compliance_locked_and_never_force_destroyed(stacks: dict[str, Any]) -> None:
+    locks = resources(stacks["prod"], "aws_backup_vault_lock_configuration")
+    assert len(locks) == 2 and all(lock["changeable_for_days"] >= 3 for lock in locks.values())
+    assert all(lock["min_retention_days"] <= 35 <= lock["max_retention_days"] for lock in locks.values())
+    assert not any(v.get("force_destroy") for v in resources(stacks["prod"], "aws_backup_vault").values())
+
+
+def test_other_environments_stay_destroyable(stacks: dict[str, Any]) -> None:
+    assert resources(stacks["dev"], "aws_backup_vault_lock_configuration") == {}
+    assert all(v["force_destroy"] for v in resources(stacks["dev"], "aws_backup_vault").values())
+    governance = resources(stacks["three"], "aws_backup_vault_lock_configuration")
+    assert governance and not any("changeable_for_days" in lock for lock in governance.values())  # governance: removable
+
+
+def test_enforced_rpo_on_every_member_when_configured(stacks: dict[str, Any]) -> None:
+    groups = resources(stacks["prod"], "aws_rds_cluster_parameter_group")
+    assert len(groups) == 2
+    for group in groups.values():
+        assert {"name": "rds.global_db_rpo", "value": "30", "apply_method": "immediate"} in group["parameter"]
+    for group in resources(stacks["dev"], "aws_rds_cluster_parameter_group").values():
+        assert all(p["name"] != "rds.global_db_rpo" for p in group["parameter"])
+
+
+def test_the_dr_role_may_create_and_delete_only_restores(stacks: dict[str, Any]) -> None:
+    documents = [
+        d for name, d in data_sources(stacks["three"], "aws_iam_policy_document").items() if name.startswith("dr_operations_operator_permissions")
+    ]
+    (document,) = documents
+    statements = {s["sid"]: s for s in document["statement"]}
+    for sid in ("DiscardRestores", "DiscardRestoredInstances", "RestoredInstances", "TagRestores"):
+        assert all("-restore-*" in resource for resource in statements[sid]["resources"]), sid
+    restore = statements["RestoreBesideTheDatabase"]["resources"]
+    assert sum(r.endswith("-restore-*") for r in restore) == 3  # the new cluster, in each region
