@@ -109,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", default="dev")
     parser.add_argument("--outdir", default=str(PROJECT_DIR / "cdktf.out"))
     args = parser.parse_args(argv)
-    path = Path(args.outdir) / "stacks" / f"dr-{args.env}" / "cdk.tf.json"
+    from constructs_lib.naming import stack_name
+
+    path = Path(args.outdir) / "stacks" / stack_name(args.env) / "cdk.tf.json"
     if not path.is_file():
         print(f"drkit: {path} not found: synthesize first (make synth)", file=sys.stderr)
         return 2

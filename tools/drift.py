@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from constructs_lib.naming import stack_name
 from tools.terraform import NoStack, TerraformError, run, stack_workdir
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -99,8 +100,8 @@ def drift_of(plan: Mapping[str, Any], ignored: Mapping[str, set[str]] | None = N
 
 def render(env_name: str, drifted: list[Drifted]) -> str:
     if not drifted:
-        return f"drift dr-{env_name}: none: AWS matches the state"
-    lines = [f"drift dr-{env_name}: {len(drifted)} resource(s) changed outside Terraform"]
+        return f"drift {stack_name(env_name)}: none: AWS matches the state"
+    lines = [f"drift {stack_name(env_name)}: {len(drifted)} resource(s) changed outside Terraform"]
     for item in drifted:
         what = "deleted out of band" if item.action == "delete" else f"changed: {', '.join(item.attributes) or '?'}"
         lines.append(f"  {item.address}: {what}")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from constructs_lib.config.model import is_production
+from constructs_lib.naming import stack_name
 from tools.terraform import NoStack, TerraformError, run, stack_workdir
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -93,7 +94,7 @@ class Review:
     def markdown(self, environment: str) -> str:
         """The same review as a pull-request comment: a verdict first, then what to look at."""
         verdict = "**Refused**: this plan must not be applied as it is." if self.refused else "**Allowed** by the drkit plan review."
-        lines = [f"### drkit plan review: `dr-{environment}`", "", verdict, ""]
+        lines = [f"### drkit plan review: `{stack_name(environment)}`", "", verdict, ""]
         if not self.counts:
             lines += ["No changes: the deployment matches the configuration.", ""]
         else:

@@ -41,7 +41,9 @@ def is_production(stack_dir: Path) -> bool:
     """From the stack's own default tags: the Environment tag tells the truth."""
     document = json.loads((stack_dir / "cdk.tf.json").read_text(encoding="utf-8"))
     environments = {p["default_tags"][0]["tags"]["Environment"] for p in document["provider"]["aws"]}
-    return bool(environments & {"production", "prod"})
+    from constructs_lib.config.model import is_production as production_environment
+
+    return any(production_environment(e) for e in environments)
 
 
 def classify(name: str, report: dict[str, Any], production: bool = False) -> StackResult:

@@ -7,6 +7,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from constructs_lib.naming import stack_name
 from tools.terraform_setup import CLI_CONFIG, write_cli_config
 
 _USER_AWS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN")
@@ -66,7 +67,7 @@ def stack_workdir(env_name: str, outdir: Path) -> tuple[Path, dict[str, str]]:
         outdir = process.LOCAL_DIR / "cdktf.out"
         extra = {**process.FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": emulator.url}
         os.environ.setdefault("TF_VAR_db_master_password", "local-plan-only-password-0")
-    stack_dir = outdir / "stacks" / f"dr-{env_name}"
+    stack_dir = outdir / "stacks" / stack_name(env_name)
     if not (stack_dir / "cdk.tf.json").is_file():
         raise NoStack(f"{stack_dir} not found; run `make synth` first")
     return stack_dir, extra

@@ -82,7 +82,7 @@ def describe(env: EnvironmentConfig, template: dict[str, Any]) -> str:
     stops = [c.get("value", c["source"]) for c in template.get("stopConditions", [])]
     return "\n".join(
         [
-            f"game day dr-{env.name} on AWS: FIS template {template['id']} in {env.primary_region}",
+            f"game day {env.stack_name} on AWS: FIS template {template['id']} in {env.primary_region}",
             f"  action: {action['actionId']} {action.get('parameters', {})}",
             f"  cuts off {len(targets)} subnet(s): {', '.join(a.rsplit('/', 1)[-1] for a in targets)}",
             f"  stops when any of these alarms fires: {', '.join(s.rsplit(':', 1)[-1] for s in stops)}",
@@ -195,7 +195,7 @@ def run(env: EnvironmentConfig, client: Callable[[str, str], Any], *, confirm: b
     stem = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{env.name}-aws"
     (out / f"{stem}.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
     (out / f"{stem}.md").write_text(markdown(doc), encoding="utf-8")
-    print(f"game day dr-{env.name}: {doc['outcome']}; report {out / stem}.md")
+    print(f"game day {env.stack_name}: {doc['outcome']}; report {out / stem}.md")
     return 0 if doc["outcome"] == "passed" else 1
 
 
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"drkit: {error}", file=sys.stderr)
         return 2
     if env.aws_endpoint_url:
-        print(f"drkit: dr-{env.name} runs on the emulator: `make gameday` rehearses it there", file=sys.stderr)
+        print(f"drkit: {env.stack_name} runs on the emulator: `make gameday` rehearses it there", file=sys.stderr)
         return 2
     import boto3
 
