@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.backup_plan import (
     BackupPlan,
     BackupPlanRule,
@@ -98,6 +99,9 @@ class BackupConstruct(Construct):
                     min_retention_days=props.lock_min_retention_days,
                     max_retention_days=props.lock_max_retention_days,
                     changeable_for_days=props.lock_changeable_for_days if props.lock == "compliance" else None,
+                    # Every attribute of the lock forces replacement (provider schema), and AWS refuses to
+                    # delete a compliance lock once immutable: a plan that would replace it must stop at plan.
+                    lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if props.lock == "compliance" else None,
                 )
         self.vault_arns: dict[str, str] = {region: vault.arn for region, vault in self.vaults.items()}
         for region in props.regions:

@@ -202,7 +202,14 @@ class DrOperationsConstruct(Construct):
                     *(s.parameter_group_arn for s in scopes),
                 ],
             ),
-            DataAwsIamPolicyDocumentStatement(sid="RestoredInstances", actions=["rds:CreateDBInstance"], resources=[*restored_instances, *restored]),
+            # CreateDBInstance is also authorized against the parameter and option groups the new
+            # instance gets: the engine's defaults here (Service Authorization Reference, Amazon RDS:
+            # CreateDBInstance resource types db, cluster, og, pg, secgrp, subgrp).
+            DataAwsIamPolicyDocumentStatement(
+                sid="RestoredInstances",
+                actions=["rds:CreateDBInstance"],
+                resources=[*restored_instances, *restored, *self._default_groups()],
+            ),
             DataAwsIamPolicyDocumentStatement(sid="TagRestores", actions=["rds:AddTagsToResource"], resources=[*restored, *restored_instances]),
             DataAwsIamPolicyDocumentStatement(sid="ReadRestores", actions=["rds:DescribeDBClusters"], resources=restored),
             DataAwsIamPolicyDocumentStatement(sid="ReadInstances", actions=["rds:DescribeDBInstances"], resources=[s.instance_arns for s in scopes]),
@@ -219,6 +226,12 @@ class DrOperationsConstruct(Construct):
             ),
             DataAwsIamPolicyDocumentStatement(sid="RestoreKeys", actions=["kms:DescribeKey"], resources=[s.kms_key_arn for s in scopes]),
         ]
+
+    def _default_groups(self) -> list[str]:
+        account = self._props.account_id
+        regions = sorted({scope.source_cluster_arn.split(":")[3] for scope in self._props.restore})
+        groups = ("pg:default.aurora-postgresql*", "og:default:aurora-postgresql*")
+        return [f"arn:aws:rds:{region}:{account}:{group}" for region in regions for group in groups]
 
     def _permissions(self, construct_id: str, *, operator: bool, invoke_arns: tuple[str, ...] = ()) -> DataAwsIamPolicyDocument:
         props = self._props

@@ -25,7 +25,7 @@ Guardrails:
   ``aws:SourceArn``, the confused-deputy conditions of the FIS user guide) and carries AWS's managed
   ``AWSFaultInjectionSimulatorNetworkAccess`` policy, whose network-ACL permissions are limited to ACLs
   tagged ``managedByFIS`` (AWS managed policy reference);
-* every experiment logs to an encrypted log group (schema 2).
+* every experiment logs to an encrypted log group (schema 2); the role may set up that delivery.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from cdktf_cdktf_provider_aws.fis_experiment_template import (
     FisExperimentTemplateTarget,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
@@ -58,6 +59,15 @@ from constructs import Construct
 NETWORK_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSFaultInjectionSimulatorNetworkAccess"
 ACTION = "aws:network:disrupt-connectivity"
 TARGET = "primary-subnets"
+# A target lists at most 5 resource ARNs (provider schema of aws_fis_experiment_template,
+# target.resource_arns: MaxItems 5; "Error: Too many list items" otherwise): the subnets are split
+# into targets of 5, one action per target, all starting together.
+MAX_ARNS_PER_TARGET = 5
+# FIS sets up the experiment's log delivery with its role's permissions (AWS FIS user guide,
+# "Experiment logging": "You must grant AWS FIS permissions to send logs"; CloudWatch Logs user guide,
+# logs sent to CloudWatch Logs; aws-samples/aws-fault-injection-simulator-workshop issue 390 shows the
+# experiment failing without them). These actions have no resource-level scoping but the first.
+LOG_DELIVERY_ACTIONS = ("logs:CreateLogDelivery", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups")
 EXPERIMENT_TAG = "drkit-experiment"  # the runner finds the template by this tag
 EXPERIMENT = "primary-region-outage"
 
@@ -121,6 +131,15 @@ class FaultInjectionConstruct(Construct):
             retention_in_days=props.log_retention_days,
             kms_key_id=props.kms_key_arn,
         )
+        groups = [props.subnet_arns[i : i + MAX_ARNS_PER_TARGET] for i in range(0, len(props.subnet_arns), MAX_ARNS_PER_TARGET)]
+        names = [TARGET if len(groups) == 1 else f"{TARGET}-{index + 1}" for index in range(len(groups))]
+        logging = DataAwsIamPolicyDocument(
+            self,
+            "log_delivery",
+            provider=props.iam_provider,
+            statement=[DataAwsIamPolicyDocumentStatement(sid="ExperimentLogDelivery", actions=list(LOG_DELIVERY_ACTIONS), resources=["*"])],
+        )
+        IamRolePolicy(self, "log_delivery_policy", provider=props.iam_provider, role=self.role.id, policy=logging.json)
         self.template = FisExperimentTemplate(
             self,
             "template",
@@ -129,18 +148,20 @@ class FaultInjectionConstruct(Construct):
             role_arn=self.role.arn,
             action=[
                 FisExperimentTemplateAction(
-                    name="disrupt-primary-subnets",
+                    name=f"disrupt-{name}",
                     action_id=ACTION,
-                    description="deny-all network ACL on every app and data subnet of the primary region",
+                    description="deny-all network ACL on app and data subnets of the primary region",
                     parameter=[
                         FisExperimentTemplateActionParameter(key="duration", value=f"PT{props.duration_minutes}M"),
                         FisExperimentTemplateActionParameter(key="scope", value="all"),
                     ],
-                    target=FisExperimentTemplateActionTarget(key="Subnets", value=TARGET),
+                    target=FisExperimentTemplateActionTarget(key="Subnets", value=name),
                 )
+                for name in names
             ],
             target=[
-                FisExperimentTemplateTarget(name=TARGET, resource_type="aws:ec2:subnet", selection_mode="ALL", resource_arns=list(props.subnet_arns))
+                FisExperimentTemplateTarget(name=name, resource_type="aws:ec2:subnet", selection_mode="ALL", resource_arns=list(group))
+                for name, group in zip(names, groups, strict=True)
             ],
             stop_condition=[FisExperimentTemplateStopCondition(source="aws:cloudwatch:alarm", value=arn) for arn in props.stop_alarm_arns],
             experiment_options=FisExperimentTemplateExperimentOptions(account_targeting="single-account", empty_target_resolution_mode="fail"),

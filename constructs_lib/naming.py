@@ -88,6 +88,10 @@ class Names:
     def monitor_function(self) -> str:
         return f"{self.prefix}-replication-monitor"
 
+    def monitor_health_alarm(self, label: str) -> str:
+        """``errors``, ``throttles`` or ``silent``: the monitor's own health, in each region."""
+        return f"{self.monitor_function}-{label}"
+
     def monitor_role(self, region: str) -> str:
         return f"{self.prefix}-{region}-replication-monitor"
 

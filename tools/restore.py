@@ -156,6 +156,7 @@ def execute(client: ClientFactory, plan: RestorePlan, say: Callable[[str], None]
         DBClusterIdentifier=plan.identifier,
         Engine=plan.engine,
         DBInstanceClass=plan.instance_class,
+        PubliclyAccessible=False,  # as the stack's own instances: a restore never gets a public address
         Tags=[{"Key": RESTORED_TAG, "Value": plan.source_arn}],
     )
     cluster = rds.describe_db_clusters(DBClusterIdentifier=plan.identifier)["DBClusters"][0]

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from constructs_lib.policy.base import Finding, Level, StackView, references
 
 READ_PREFIXES = ("Describe", "Get", "List", "Read", "View", "Search", "Lookup", "Batch Get", "Select")
+# Write actions AWS defines without resource types, so '*' is the only resource they take (Service
+# Authorization Reference, Amazon CloudWatch Logs; the vended-logs examples of the CloudWatch Logs
+# user guide grant them on "*"): FIS sets up an experiment's log delivery with them.
+UNSCOPABLE_WRITES = frozenset({"logs:CreateLogDelivery", "logs:PutResourcePolicy"})
 
 
 def is_write(action: str) -> bool:
@@ -36,7 +40,7 @@ class NoWildcardIam:
                 if "*" in actions:
                     findings.append(Finding(self.rule_id, self.level, address, f"statement {sid} allows every action"))
                 if "*" in (statement.get("resources") or []):
-                    writes = [a for a in actions if is_write(a)]
+                    writes = [a for a in actions if is_write(a) and a not in UNSCOPABLE_WRITES]
                     if writes:
                         findings.append(Finding(self.rule_id, self.level, address, f"statement {sid} allows {', '.join(writes)} on every resource"))
         return findings

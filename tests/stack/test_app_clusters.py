@@ -60,6 +60,7 @@ def test_oidc_provider_and_roles_with_managed_policies_only(stacks: dict[str, An
         + ["AmazonEKSClusterPolicy"] * 2
         + ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"] * 2
         + ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]  # the backup role
+        + ["AWSFaultInjectionSimulatorNetworkAccess"]  # the FIS experiment's role
     )
 
 

@@ -54,6 +54,9 @@ def test_other_environments_stay_destroyable(stacks: dict[str, Any]) -> None:
     assert all(v["force_destroy"] for v in resources(stacks["dev"], "aws_backup_vault").values())
     governance = resources(stacks["three"], "aws_backup_vault_lock_configuration")
     assert governance and not any("changeable_for_days" in lock for lock in governance.values())  # governance: removable
+    assert not any("lifecycle" in lock for lock in governance.values())
+    compliance = resources(stacks["prod"], "aws_backup_vault_lock_configuration")
+    assert compliance and all(lock["lifecycle"] == {"prevent_destroy": True} for lock in compliance.values())  # replacing one must stop at plan
 
 
 def test_enforced_rpo_on_every_member_when_configured(stacks: dict[str, Any]) -> None:
@@ -72,6 +75,8 @@ def test_the_dr_role_may_create_and_delete_only_restores(stacks: dict[str, Any])
     (document,) = documents
     statements = {s["sid"]: s for s in document["statement"]}
     for sid in ("DiscardRestores", "DiscardRestoredInstances", "RestoredInstances", "TagRestores"):
-        assert all("-restore-*" in resource for resource in statements[sid]["resources"]), sid
+        created = [r for r in statements[sid]["resources"] if ":pg:default." not in r and ":og:default:" not in r]  # engine default groups
+        assert created and all("-restore-*" in resource for resource in created), sid
+    assert sum(":default" in r for r in statements["RestoredInstances"]["resources"]) == 6  # pg and og, in each region
     restore = statements["RestoreBesideTheDatabase"]["resources"]
     assert sum(r.endswith("-restore-*") for r in restore) == 3  # the new cluster, in each region

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from constructs_lib.fault_injection import NETWORK_ACCESS_POLICY, FaultInjectionProps
+from constructs_lib.fault_injection import LOG_DELIVERY_ACTIONS, NETWORK_ACCESS_POLICY, FaultInjectionProps
 from tests.helpers import resources
 
 
@@ -15,16 +15,19 @@ def test_the_experiment_cuts_exactly_the_primarys_app_and_data_subnets(stacks: d
     stack = stacks["three"]
     (template,) = resources(stack, "aws_fis_experiment_template").values()
     assert template["provider"] == "aws.primary"
-    (action,) = template["action"]
-    assert action["action_id"] == "aws:network:disrupt-connectivity"
-    assert {p["key"]: p["value"] for p in action["parameter"]} == {"duration": "PT15M", "scope": "all"}
-    (target,) = template["target"]
-    assert action["target"] == {"key": "Subnets", "value": target["name"]} and target["selection_mode"] == "ALL"
+    actions, targets = template["action"], template["target"]
+    assert len(actions) == len(targets) == 2  # 6 subnets, at most 5 ARNs a target (provider schema)
+    for action in actions:
+        assert action["action_id"] == "aws:network:disrupt-connectivity"
+        assert {p["key"]: p["value"] for p in action["parameter"]} == {"duration": "PT15M", "scope": "all"}
+    assert sorted(a["target"]["value"] for a in actions) == sorted(t["name"] for t in targets)
+    assert all(a["target"]["key"] == "Subnets" for a in actions)
+    assert all(t["selection_mode"] == "ALL" and t["resource_type"] == "aws:ec2:subnet" and len(t["resource_arns"]) <= 5 for t in targets)
     subnets = resources(stack, "aws_subnet")
     primary_inner = sorted(
         f"aws_subnet.{name}.id" for name, s in subnets.items() if s["provider"] == "aws.primary" and s["tags"]["Tier"] in ("app", "data")
     )
-    cut = sorted(arn.split("subnet/")[1].strip("${}") for arn in target["resource_arns"])
+    cut = sorted(arn.split("subnet/")[1].strip("${}") for t in targets for arn in t["resource_arns"])
     assert cut == [ref.strip("${}") for ref in primary_inner] and len(cut) == 6  # 3 AZs x (app, data); public ones stay
     assert template["experiment_options"]["empty_target_resolution_mode"] == "fail"
 
@@ -54,6 +57,9 @@ def test_only_fis_may_assume_the_role_for_experiments_of_this_account_and_region
     assert conditions["aws:SourceAccount"][0] == "StringEquals"
     attached = [a["policy_arn"] for a in resources(stack, "aws_iam_role_policy_attachment").values() if "fault_injection" in json.dumps(a)]
     assert attached == [NETWORK_ACCESS_POLICY]
+    (inline,) = [r for r in resources(stack, "aws_iam_role_policy").values() if "fault_injection" in json.dumps(r)]
+    (delivery,) = stack["data"]["aws_iam_policy_document"][inline["policy"].strip("${}").split(".")[2]]["statement"]
+    assert delivery["actions"] == list(LOG_DELIVERY_ACTIONS)  # FIS sets up the experiment's log delivery with its role
 
 
 def test_an_experiment_without_a_stop_condition_is_refused_at_synth() -> None:

@@ -86,6 +86,8 @@ def test_rule_fires_on_a_bad_resource(rule: Any, resources: dict[str, Any], mess
     [
         ({"actions": ["*"], "resources": ["arn:aws:s3:::b"]}, "allows every action"),
         ({"actions": ["sns:Publish", "rds:DescribeDBClusters"], "resources": ["*"]}, "allows sns:Publish on every resource"),
+        # only the writes AWS defines without resource types may take '*'
+        ({"actions": ["logs:CreateLogDelivery", "logs:CreateLogGroup"], "resources": ["*"]}, "allows logs:CreateLogGroup on every resource"),
     ],
 )
 def test_wildcard_iam_fires(statement: dict[str, Any], message: str) -> None:

@@ -13,8 +13,10 @@ What it proves is narrower than the local ``primary-region-outage`` and the repo
 subnets are cut, AWS's own services in the region are not, so the writer stays healthy in AWS's
 eyes and ``db.<zone>`` does not move by itself; the operator decides, from a surviving region, and
 runs ``python -m tools.runbook failover`` while the experiment runs. Run it with credentials that
-may call ``fis:StartExperiment``/``fis:GetExperiment`` and read CloudWatch, Route 53 and RDS (a
-game-day role, not the DR operations role: that one only moves the writer).
+may call ``fis:ListExperimentTemplates``, ``fis:GetExperimentTemplate``, ``fis:StartExperiment``,
+``fis:GetExperiment``, ``fis:TagResource`` and read CloudWatch alarms, Route 53 health checks and RDS
+global clusters (a game-day role, not the DR operations role: that one only moves the writer). One
+page of templates is read: the account has one per environment.
 """
 
 from __future__ import annotations
@@ -103,7 +105,11 @@ def observe_stack(env: EnvironmentConfig, client: Callable[[str, str], Any], exp
     alarms: dict[str, str] = {}
     writer: str | None = None
     for region in env.regions:
-        watched = [names.lag_alarm(region), *(names.writer_healthy_alarm(r) for r in env.regions)]
+        watched = [
+            names.lag_alarm(region),
+            *(names.monitor_health_alarm(label) for label in ("errors", "silent")),
+            *(names.writer_healthy_alarm(r) for r in env.regions),
+        ]
         try:
             for alarm in client("cloudwatch", region).describe_alarms(AlarmNames=watched[:100]).get("MetricAlarms", []):
                 alarms[f"{region} {alarm['AlarmName']}"] = alarm["StateValue"]
