@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from constructs_lib.naming import RESTORE_MARK
+from constructs_lib.naming import RDS_IDENTIFIER_MAX, RESTORE_MARK, RESTORE_STAMP_FORMAT
 
 ClientFactory = Callable[[str, str], Any]
 RESTORED_TAG = "drkit:restored-from"
-MAX_IDENTIFIER = 63
+MAX_IDENTIFIER = RDS_IDENTIFIER_MAX  # config refuses environment names whose restores would not fit
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def parse_time(text: str) -> datetime:
 
 def restored_identifier(source: str, moment: datetime) -> str:
     """``<source>-restore-<yyyymmddhhmmss>``: names every restore after its source and its time."""
-    suffix = f"{RESTORE_MARK}{moment:%Y%m%d%H%M%S}"
+    suffix = f"{RESTORE_MARK}{moment.strftime(RESTORE_STAMP_FORMAT)}"
     return f"{source[: MAX_IDENTIFIER - len(suffix)]}{suffix}"
 
 

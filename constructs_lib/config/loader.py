@@ -44,9 +44,11 @@ from constructs_lib.config.readers import (
     as_list,
     as_region,
     as_vpc_cidr,
+    child_path,
     show,
 )
 from constructs_lib.engine_catalog import EngineCatalog, load_catalog, version_key
+from constructs_lib.naming import RDS_IDENTIFIER_MAX, RESTORE_MARK, RESTORE_STAMP_LENGTH
 from constructs_lib.regions import MAX_SECONDARY_REGIONS, POWERTOOLS_LAYER_REGIONS, az_id_prefix, default_az_ids
 
 T = TypeVar("T")
@@ -201,6 +203,20 @@ def _check_rules(env: EnvironmentConfig, raw: Section) -> None:
             f"{raw.child('monitor_reserved_concurrency')}: {env.monitor_reserved_concurrency} (+ {RUNBOOK_RESERVED_CONCURRENCY} for the runbook) "
             f"leaves {env.lambda_concurrency_quota - reserved} of lambda_concurrency_quota {env.lambda_concurrency_quota} unreserved per region; "
             f"Lambda keeps at least {LAMBDA_UNRESERVED_MINIMUM} unreserved"
+        )
+    if env.database.global_db_rpo_seconds is not None and len(env.secondary_regions) < 2:
+        raise ConfigError(
+            f"{child_path(raw.child('database'), 'global_db_rpo_seconds')}: {env.database.global_db_rpo_seconds} needs at least two secondary "
+            f"regions, got {len(env.secondary_regions)}: with one, losing it blocks every commit in the healthy primary "
+            "(Aurora blocks commits while no secondary is within the RPO)"
+        )
+    longest = max(env.regions, key=lambda region: len(env.names.cluster_id(region)))
+    restored = len(env.names.cluster_id(longest)) + len(RESTORE_MARK) + RESTORE_STAMP_LENGTH + len("-1")
+    if restored > RDS_IDENTIFIER_MAX:
+        raise ConfigError(
+            f"{raw.path}: the environment name is {restored - RDS_IDENTIFIER_MAX} character(s) too long for a point-in-time restore: "
+            f"{env.names.cluster_id(longest)}{RESTORE_MARK}<14-digit time>-1 must fit RDS's {RDS_IDENTIFIER_MAX}-character identifiers "
+            "(and the DR role's *-restore-* permissions)"
         )
     budget = env.recovery_budget
     if not budget.within_target:

@@ -60,8 +60,8 @@ def test_other_environments_stay_destroyable(stacks: dict[str, Any]) -> None:
 
 
 def test_enforced_rpo_on_every_member_when_configured(stacks: dict[str, Any]) -> None:
-    groups = resources(stacks["prod"], "aws_rds_cluster_parameter_group")
-    assert len(groups) == 2
+    groups = resources(stacks["three"], "aws_rds_cluster_parameter_group")
+    assert len(groups) == 3  # every member: the RPO is judged by whichever is the writer
     for group in groups.values():
         assert {"name": "rds.global_db_rpo", "value": "30", "apply_method": "immediate"} in group["parameter"]
     for group in resources(stacks["dev"], "aws_rds_cluster_parameter_group").values():

@@ -250,6 +250,11 @@ BAD_INPUTS = [
     pytest.param(
         {"database": {"global_db_rpo_seconds": 10}}, "dev.database.global_db_rpo_seconds: must be between 20 and", id="rpo-below-aws-minimum"
     ),
+    pytest.param(
+        {"database": {"global_db_rpo_seconds": 30}},
+        "dev.database.global_db_rpo_seconds: 30 needs at least two secondary regions, got 1: with one, losing it blocks every commit",
+        id="enforced-rpo-with-one-secondary",
+    ),
     pytest.param({"backup": {"schedule": "daily"}}, "dev.backup.schedule: expected an AWS Backup schedule of six cron fields", id="backup-schedule"),
     pytest.param({"backup": {"vault_lock": "strict"}}, "dev.backup.vault_lock: expected one of", id="unknown-lock-mode"),
     pytest.param(
@@ -331,3 +336,13 @@ def test_environment_selection() -> None:
 def test_every_shipped_environment_has_an_external_id_from_config() -> None:
     for name, env in cdktf_environments().items():
         assert env["dr_operations"]["external_id"], name
+
+
+def test_an_environment_name_too_long_for_a_point_in_time_restore_is_refused() -> None:
+    """drkit-<name>-<region>-restore-<14 digits>-1 must fit RDS's 63 characters, or the restore (and the
+    DR role's *-restore-* permissions) would get a truncated name: names fit up to 17 characters in
+    ap-southeast-2, the longest region name here."""
+    far = minimal_environment(primary_region="ap-southeast-2", secondary_regions=["ap-southeast-1"])
+    assert parse_one(far, "n" * 17).names.cluster_id("ap-southeast-2") == f"drkit-{'n' * 17}-ap-southeast-2"
+    with pytest.raises(ConfigError, match=r"^" + "n" * 20 + r": the environment name is 3 character\(s\) too long for a point-in-time restore"):
+        parse_one(far, "n" * 20)

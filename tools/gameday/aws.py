@@ -15,8 +15,7 @@ eyes and ``db.<zone>`` does not move by itself; the operator decides, from a sur
 runs ``python -m tools.runbook failover`` while the experiment runs. Run it with credentials that
 may call ``fis:ListExperimentTemplates``, ``fis:GetExperimentTemplate``, ``fis:StartExperiment``,
 ``fis:GetExperiment``, ``fis:TagResource`` and read CloudWatch alarms, Route 53 health checks and RDS
-global clusters (a game-day role, not the DR operations role: that one only moves the writer). One
-page of templates is read: the account has one per environment.
+global clusters (a game-day role, not the DR operations role: that one only moves the writer).
 """
 
 from __future__ import annotations
@@ -69,7 +68,15 @@ def changes(before: Snapshot | None, after: Snapshot) -> list[tuple[str, str, st
 
 def find_template(fis: Any) -> dict[str, Any]:
     """The stack's experiment template, by its tag (``constructs_lib/fault_injection.py``)."""
-    found = [t for t in fis.list_experiment_templates().get("experimentTemplates", []) if (t.get("tags") or {}).get(EXPERIMENT_TAG) == EXPERIMENT]
+    templates: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page = fis.list_experiment_templates(**({"nextToken": token} if token else {}))
+        templates += page.get("experimentTemplates", [])
+        token = page.get("nextToken")
+        if not token:
+            break
+    found = [t for t in templates if (t.get("tags") or {}).get(EXPERIMENT_TAG) == EXPERIMENT]
     if len(found) != 1:
         raise GameDayError(
             f"expected one FIS template tagged {EXPERIMENT_TAG}={EXPERIMENT}, found {len(found)}: "
@@ -120,7 +127,7 @@ def observe_stack(env: EnvironmentConfig, client: Callable[[str, str], Any], exp
             alarms[f"{region} (unreachable)"] = type(error).__name__
     health: dict[str, str] = {}
     route53 = client("route53", "us-east-1")
-    for check in route53.list_health_checks().get("HealthChecks", []):
+    for check in [c for page in route53.get_paginator("list_health_checks").paginate() for c in page.get("HealthChecks", [])]:
         if check["HealthCheckConfig"].get("Type") != "CLOUDWATCH_METRIC":
             continue
         if check["HealthCheckConfig"].get("AlarmIdentifier", {}).get("Name", "").startswith(names.prefix):
