@@ -138,9 +138,8 @@ def observe_stack(env: EnvironmentConfig, client: Callable[[str, str], Any], exp
 
 
 def report(env: EnvironmentConfig, template: dict[str, Any], events: list[dict[str, Any]], final: Snapshot, wall: float) -> dict[str, Any]:
-    from tools.gameday.report import commit
+    from tools.gameday.report import budget_document, commit
 
-    budget = env.recovery_budget
     checks = [
         {
             "expected": "the experiment ran to its end (no stop condition fired)",
@@ -161,16 +160,7 @@ def report(env: EnvironmentConfig, template: dict[str, Any], events: list[dict[s
         "environment": {"name": env.name, "environment": env.environment, "regions": list(env.regions), "configuration_sha256": "n/a (real AWS)"},
         "commit": commit(),
         "simulated_clock": {"fault_at": None, "wall_seconds": round(wall, 1)},
-        "budget": {
-            "detection_seconds": budget.detection_seconds,
-            "health_check_seconds": budget.health_check_seconds,
-            "promotion_seconds": budget.promotion_seconds,
-            "dns_ttl_seconds": budget.dns_ttl_seconds,
-            "rto_seconds": budget.rto_seconds,
-            "rto_target_seconds": budget.rto_target_seconds,
-            "rpo_seconds": budget.rpo_seconds,
-            "explained": budget.explain(),
-        },
+        "budget": budget_document(env.recovery_budget),
         "measured": {"writer_moved_at_seconds": moved} if moved is not None else {},
         "checks": checks,
         "notes": [

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from constructs_lib.rto import RecoveryBudget
 from tools.gameday.scenarios import Outcome
 from tools.gameday.world import GameDay
 
@@ -28,6 +29,20 @@ def commit() -> str:
 
     head = git("rev-parse", "HEAD") or "unknown"
     return f"{head}{' (with uncommitted changes)' if git('status', '--porcelain', '--untracked-files=no') else ''}"
+
+
+def budget_document(budget: RecoveryBudget) -> dict[str, Any]:
+    """The recovery budget synth prints, as the report records it (phases, totals, the sentence)."""
+    return {
+        "detection_seconds": budget.detection_seconds,
+        "health_check_seconds": budget.health_check_seconds,
+        "promotion_seconds": budget.promotion_seconds,
+        "dns_ttl_seconds": budget.dns_ttl_seconds,
+        "rto_seconds": budget.rto_seconds,
+        "rto_target_seconds": budget.rto_target_seconds,
+        "rpo_seconds": budget.rpo_seconds,
+        "explained": budget.explain(),
+    }
 
 
 def document(gd: GameDay, outcome: Outcome) -> dict[str, Any]:
@@ -45,16 +60,7 @@ def document(gd: GameDay, outcome: Outcome) -> dict[str, Any]:
         },
         "commit": commit(),
         "simulated_clock": {"fault_at": gd.clock.fault_at.isoformat() if gd.clock.fault_at else None, "wall_seconds": round(gd.wall_seconds, 1)},
-        "budget": {
-            "detection_seconds": budget.detection_seconds,
-            "health_check_seconds": budget.health_check_seconds,
-            "promotion_seconds": budget.promotion_seconds,
-            "dns_ttl_seconds": budget.dns_ttl_seconds,
-            "rto_seconds": budget.rto_seconds,
-            "rto_target_seconds": budget.rto_target_seconds,
-            "rpo_seconds": budget.rpo_seconds,
-            "explained": budget.explain(),
-        },
+        "budget": budget_document(budget),
         "measured": outcome.measured,
         "checks": [{"expected": c.expected, "passed": c.passed, "observed": c.observed} for c in outcome.checks],
         "notes": outcome.notes,
