@@ -93,7 +93,7 @@ emulator-stop: ## stop the emulator `make emulator` started
 	$(PY) -m tools.emulator down
 
 gameday: install ## rehearse outages locally (SCENARIO=<name>, default all); ENV=<env> on AWS: the FIS experiment (dry run unless CONFIRM=1)
-ifeq ($(origin ENV)$(ENV),command line$(ENV))
+ifeq ($(origin ENV),command line)
 	$(if $(filter $(ENV),$(LOCAL_ENV)),$(PY) -m tools.gameday --scenario $(or $(SCENARIO),all),$(PY) -m tools.gameday.aws --env $(ENV) $(if $(CONFIRM),--confirm))
 else
 	$(PY) -m tools.gameday --scenario $(or $(SCENARIO),all)

@@ -47,6 +47,7 @@ class RunbookRegion:
 class RestoreScope:
     """The RDS resources of one region a restore reads or creates (ARNs; ``*`` only after a name prefix)."""
 
+    region: str
     source_cluster_arn: str
     subnet_group_arn: str
     parameter_group_arn: str
@@ -229,7 +230,7 @@ class DrOperationsConstruct(Construct):
 
     def _default_groups(self) -> list[str]:
         account = self._props.account_id
-        regions = sorted({scope.source_cluster_arn.split(":")[3] for scope in self._props.restore})
+        regions = [scope.region for scope in self._props.restore]
         groups = ("pg:default.aurora-postgresql*", "og:default:aurora-postgresql*")
         return [f"arn:aws:rds:{region}:{account}:{group}" for region in regions for group in groups]
 

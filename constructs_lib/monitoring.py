@@ -48,6 +48,7 @@ from constructs import Construct
 from constructs_lib.iam import XRAY_WRITE_POLICY, service_trust
 from constructs_lib.lambda_function import function_log_group, hardened_function
 from constructs_lib.lambda_package import LambdaPackage
+from constructs_lib.naming import function_health_alarm
 from constructs_lib.regions import powertools_layer_arn
 from functions.replication_monitor import contract
 
@@ -282,7 +283,7 @@ class ReplicationMonitorConstruct(Construct):
                 self,
                 f"monitor_{label}",
                 provider=props.provider,
-                alarm_name=f"{self.function_name}-{label}",
+                alarm_name=function_health_alarm(self.function_name, label),
                 alarm_description=description,
                 namespace="AWS/Lambda",
                 metric_name=metric,

@@ -20,6 +20,11 @@ def resource_name(*parts: str, max_length: int = 63) -> str:
     return name[:max_length].rstrip("-")
 
 
+def function_health_alarm(function_name: str, label: str) -> str:
+    """The alarm on a function's own health (``errors``, ``throttles``, ``silent``), in its region."""
+    return f"{function_name}-{label}"
+
+
 def stack_name(environment_name: str) -> str:
     return f"{STACK_PREFIX}{environment_name}"
 
@@ -90,7 +95,7 @@ class Names:
 
     def monitor_health_alarm(self, label: str) -> str:
         """``errors``, ``throttles`` or ``silent``: the monitor's own health, in each region."""
-        return f"{self.monitor_function}-{label}"
+        return function_health_alarm(self.monitor_function, label)
 
     def monitor_role(self, region: str) -> str:
         return f"{self.prefix}-{region}-replication-monitor"

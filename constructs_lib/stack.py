@@ -371,6 +371,7 @@ class DrStack(TerraformStack):
                 ),
                 restore=tuple(
                     RestoreScope(
+                        region=region,
                         source_cluster_arn=names.cluster_arn(self.account_id, region),
                         subnet_group_arn=names.rds_arn(self.account_id, region, "subgrp"),
                         parameter_group_arn=names.rds_arn(self.account_id, region, "cluster-pg"),

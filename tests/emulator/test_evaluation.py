@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tools.emf import emf_metrics
 from tools.emulator.evaluation import ALARM, INSUFFICIENT, OK, Record, alarm_state, calculated_status, check_status, resolve
-from tools.gameday.world import emf_metrics, endpoint_region
+from tools.gameday.world import endpoint_region
 
 LESS = "LessThanThreshold"
 GREATER = "GreaterThanThreshold"

@@ -13,6 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tools.emf import emf_metrics
 from tools.emulator.patches import apply_all
 from tools.smoke import seed_lag
 
@@ -186,17 +187,9 @@ def test_throttled_aws_calls_become_an_alert_not_a_crash(world: World) -> None:
 
 def emitted_metrics(output: str) -> set[tuple[str, str, frozenset[tuple[str, str]]]]:
     """(namespace, metric, dimensions) of every metric in the EMF documents the handler printed."""
-    found = set()
-    for line in output.splitlines():
-        if '"_aws"' not in line:
-            continue
-        document = json.loads(line)
-        for directive in document["_aws"]["CloudWatchMetrics"]:
-            for dimension_set in directive["Dimensions"]:
-                dims = frozenset((name, str(document[name])) for name in dimension_set)
-                for metric in directive["Metrics"]:
-                    found.add((directive["Namespace"], metric["Name"], dims))
-    return found
+    return {
+        (namespace, datum["MetricName"], frozenset((d["Name"], d["Value"]) for d in datum["Dimensions"])) for namespace, datum in emf_metrics(output)
+    }
 
 
 def test_dashboard_and_alarms_query_exactly_what_the_monitor_emits(world: World, capsys: pytest.CaptureFixture[str]) -> None:

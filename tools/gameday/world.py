@@ -36,6 +36,7 @@ from constructs_lib.naming import failover_record_names, writer_record
 from constructs_lib.topology import observer_of
 from tools.dataplane import exercise
 from tools.dataplane.ledger import Workload, verify
+from tools.emf import emf_metrics
 from tools.emulator.evaluation import ALARM, Evaluator, get_control, post_control
 from tools.gameday.clock import SimulatedClock
 from tools.smoke import region_of, stack_regions
@@ -447,26 +448,6 @@ def endpoint_region(endpoint: str) -> str | None:
     """The region of an RDS cluster endpoint (``<id>.cluster-<hash>.<region>.rds.amazonaws.com``)."""
     parts = endpoint.rstrip(".").split(".")
     return parts[-4] if endpoint.rstrip(".").endswith(".rds.amazonaws.com") and len(parts) >= 5 else None
-
-
-def emf_metrics(output: str) -> list[tuple[str, dict[str, Any]]]:
-    """What CloudWatch Logs extracts from embedded-metric-format documents: (namespace, datum) pairs."""
-    found = []
-    for line in output.splitlines():
-        if '"_aws"' not in line:
-            continue
-        document = json.loads(line)
-        for directive in document["_aws"]["CloudWatchMetrics"]:
-            for dimension_set in directive["Dimensions"]:
-                dimensions = [{"Name": name, "Value": str(document[name])} for name in dimension_set]
-                for metric in directive["Metrics"]:
-                    values = document[metric["Name"]]
-                    for value in values if isinstance(values, list) else [values]:
-                        datum = {"MetricName": metric["Name"], "Dimensions": dimensions, "Value": float(value)}
-                        if metric.get("Unit"):
-                            datum["Unit"] = metric["Unit"]
-                        found.append((directive["Namespace"], datum))
-    return found
 
 
 @contextlib.contextmanager
