@@ -4,7 +4,8 @@
 
 Each cycle runs exactly what a user runs (``python -m tools.deploy_local deploy`` then ``destroy``,
 as ``make deploy-local`` / ``make destroy-local`` do) and records every phase's wall time from their
-summaries, plus any failure with its error lines and the run's log directory. The report is a table
+summaries, plus any failure with its error lines and the run's log directory, and the answers the
+emulator gave again because a client lost them (``LOST ANSWER`` in its log, ``tools/emulator/answers.py``). The report is a table
 and a JSON file; the exit code is the number of failed cycles (0 = every cycle passed). Not part of
 ``make test``: it takes about 7 minutes a cycle.
 """
@@ -23,6 +24,17 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SUMMARY = re.compile(r"drkit: (deploy|destroy) finished in (\d+) s \((?P<phases>[^)]*)\); logs in (?P<logs>\S+)")
 PHASE = re.compile(r"(?P<name>[a-z-]+) (?P<seconds>\d+)s")
+LOST = re.compile(r"LOST ANSWER: attempt \d+ of (?P<what>.+?) retries request \d+, which was answered \d+(?:; (?P<outcome>.+))?$")
+
+
+def lost_answers(run_logs: str | None) -> list[str]:
+    """The emulator's LOST ANSWER lines of a deploy's emulator log (the destroy that follows uses the same emulator)."""
+    log = Path(run_logs) / "emulator.log" if run_logs else None
+    if log is None or not log.is_file():
+        return []
+    return [
+        f"{m.group('what')}: {m.group('outcome') or 'executed again'}" for m in map(LOST.search, log.read_text(encoding="utf-8").splitlines()) if m
+    ]
 
 
 def run(action: str, env: str, log: Path) -> dict[str, Any]:
@@ -63,9 +75,16 @@ def main(argv: list[str] | None = None) -> int:
         deploy = run("deploy", args.env, args.keep_logs / f"cycle-{cycle}-deploy.log")
         destroy = run("destroy", args.env, args.keep_logs / f"cycle-{cycle}-destroy.log")
         ok = deploy["exit"] == 0 and destroy["exit"] == 0
-        cycles.append({"cycle": cycle, "ok": ok, "deploy": deploy, "destroy": destroy})
+        lost = lost_answers(deploy["run_logs"])
+        cycles.append({"cycle": cycle, "ok": ok, "deploy": deploy, "destroy": destroy, "lost_answers": lost})
         phases = ", ".join(f"{k} {v}s" for k, v in {**deploy["phases"], **destroy["phases"]}.items())
-        print(f"cycle {cycle}: {'ok' if ok else 'FAILED'}  deploy {deploy['seconds']} s, destroy {destroy['seconds']} s  ({phases})", flush=True)
+        print(
+            f"cycle {cycle}: {'ok' if ok else 'FAILED'}  deploy {deploy['seconds']} s, destroy {destroy['seconds']} s  ({phases}); "
+            f"{len(lost)} lost answer(s)",
+            flush=True,
+        )
+        for line in lost:
+            print(f"    lost answer: {line}", flush=True)
         for error in deploy["errors"] + destroy["errors"]:
             print(f"    {error}", flush=True)
     failed = sum(not c["ok"] for c in cycles)

@@ -1,4 +1,4 @@
-"""Lambda fidelity: public layers, customer-managed environment keys, dead-letter targets."""
+"""Lambda fidelity: public layers, customer-managed environment keys, dead-letter targets, permission statement ids."""
 
 from __future__ import annotations
 
@@ -52,3 +52,20 @@ def test_lambda_dead_letter_config_is_kept(aws: Any) -> None:
         DeadLetterConfig={"TargetArn": topic},
     )  # fmt: skip
     assert aws("lambda").get_function_configuration(FunctionName="f")["DeadLetterConfig"] == {"TargetArn": topic}
+
+
+def test_a_permission_whose_statement_id_exists_is_refused_as_aws_refuses_it(aws: Any) -> None:
+    from tests.emulator.conftest import handler_zip
+
+    role = aws("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    aws("lambda").create_function(FunctionName="f", Runtime="python3.13", Role=role, Handler="handler.handler", Code={"ZipFile": handler_zip()})
+    permission = {"FunctionName": "f", "StatementId": "AllowEvents", "Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com"}
+    aws("lambda").add_permission(**permission)
+    with pytest.raises(ClientError) as refused:
+        aws("lambda").add_permission(**permission, SourceArn="arn:aws:events:us-east-1:123456789012:rule/other")
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    assert refused.value.response["Error"]["Code"] == "ResourceConflictException"
+    assert "The statement id (AllowEvents) provided already exists" in refused.value.response["Error"]["Message"]
+    aws("lambda").add_permission(**{**permission, "StatementId": "AllowOther"})  # another id is fine
+    aws("lambda").remove_permission(FunctionName="f", StatementId="AllowEvents")
+    aws("lambda").add_permission(**permission)  # and so is the same id once it was removed

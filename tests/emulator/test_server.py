@@ -1,9 +1,16 @@
-"""The emulator server itself: concurrent same-named creates, region outages, the journal, lost answers."""
+"""The emulator server itself: concurrent same-named creates, region outages, the journal, lost answers and their retries."""
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
 import threading
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +19,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from tests.emulator.conftest import handler_zip
 from tools.emulator import process
@@ -124,7 +132,7 @@ def test_a_down_region_answers_503_and_is_journaled_while_others_and_route53_ans
     assert client(emulator, "sns", "us-west-2").list_topics() is not None
 
 
-def test_a_retry_of_an_answered_request_is_flagged_as_a_lost_answer(emulator: process.Emulator) -> None:
+def test_a_retry_of_an_answered_request_gets_the_same_answer_and_is_journaled_as_a_lost_answer(emulator: process.Emulator) -> None:
     """What the SDK does when an answer never reaches it: the same invocation again, as attempt 2."""
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
@@ -132,12 +140,106 @@ def test_a_retry_of_an_answered_request_is_flagged_as_a_lost_answer(emulator: pr
         "amz-sdk-invocation-id": "0b1c2d3e-lost",
     }
     body = b"Action=CreateTopic&Name=lost-answer&Version=2010-03-31"
+    answers = []
     for attempt in (1, 2):
         request = urllib.request.Request(f"{emulator.url}/", data=body, headers={**headers, "amz-sdk-request": f"attempt={attempt}; max=3"})
         with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 200
+            answers.append((response.status, response.headers["x-amzn-requestid"], response.read()))
+    assert answers[1] == answers[0]  # the same answer, request id included: not a second execution
     first, second = [e for e in control(emulator, "journal")["entries"] if e["action"] == "CreateTopic"][-2:]
-    assert second["retry_of"] == first["seq"] and second["answered_status"] == 200
+    assert second["retry_of"] == first["seq"] and second["answered_status"] == 200 and second["replayed"] is True
+
+
+def send_and_lose_the_answer(request: Any) -> None:
+    """Attempt 1 as the Go SDK loses it: sent and answered, then the connection is reset with the answer unread."""
+    url = urllib.parse.urlsplit(request.url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    path = url.path + (f"?{url.query}" if url.query else "")
+    connection.request(request.method, path or "/", body=request.body, headers=dict(request.headers.items()))
+    sock = connection.sock
+    assert sock is not None
+    response = connection.getresponse()  # the status line and headers: the emulator has executed and answered
+    assert response.status < 400, f"attempt 1 itself failed: {response.status} {response.read()[:300]!r}"
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()  # RST, as net/http's writeLoop closes a connection whose answer is still unread
+    response.close()
+    connection.close()
+    request.headers["amz-sdk-request"] = request.headers["amz-sdk-request"].replace(b"attempt=1", b"attempt=2")  # botocore's are bytes
+
+
+def test_creates_whose_answers_were_lost_converge_on_the_sdk_retry_in_two_regions_at_once(emulator: process.Emulator) -> None:
+    """The #12 failure: the answer to a create is lost and the SDK retries the same invocation. Each create
+    the stack names identically in every region, in both regions at once, many times: the retry must get
+    the first answer ("already exists" for an answer it was never given is the defect), and only a retry:
+    a new create of an existing name still meets AWS's conflict."""
+    role = client(emulator, "iam", "us-east-1").create_role(RoleName="lost-race", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    code = handler_zip()
+
+    def losing(service: str, region: str) -> Any:
+        made = client(emulator, service, region)
+        made.meta.events.register("before-send", lambda request, **_: send_and_lose_the_answer(request))
+        return made
+
+    creates: dict[str, Callable[[str, str], Any]] = {
+        "function": lambda r, n: losing("lambda", r).create_function(
+            FunctionName=n, Runtime="python3.13", Role=role, Handler="handler.handler", Code={"ZipFile": code}
+        ),
+        "alarm": lambda r, n: losing("cloudwatch", r).put_metric_alarm(
+            AlarmName=n,
+            Namespace="drkit",
+            MetricName="m",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanThreshold",
+        ),
+        "topic": lambda r, n: losing("sns", r).create_topic(Name=n),
+        "log group": lambda r, n: losing("logs", r).create_log_group(logGroupName=f"/aws/lambda/{n}"),
+        "parameter": lambda r, n: losing("ssm", r).put_parameter(Name=f"/drkit/{n}/state", Value="{}", Type="String"),
+        "schedule": lambda r, n: losing("events", r).put_rule(Name=n, ScheduleExpression="rate(1 minute)"),
+    }
+    before = control(emulator, "journal")["sequence"]
+    failures = []
+    rounds = 10
+    for iteration in range(rounds):
+        name = f"drkit-lost-{iteration}"
+        labels = [(kind, r) for kind in creates for r in REGIONS]
+        calls = [lambda r=r, kind=kind, name=name: creates[kind](r, name) for kind, r in labels]
+        for (kind, region), result in zip(labels, at_once(calls), strict=True):
+            if isinstance(result, Exception):
+                failures.append(f"{iteration} {kind} in {region}: {result}")
+    assert failures == []
+    replayed = [e for e in control(emulator, "journal")["entries"] if e["seq"] > before and e.get("replayed")]
+    assert len(replayed) == rounds * len(creates) * len(REGIONS)
+    assert {(e["region"], e["answered_status"]) for e in replayed} <= {(r, s) for r in REGIONS for s in (200, 201)}
+    # Only a retry is answered again: a new invocation of the same create executes, and AWS refuses it.
+    with pytest.raises(ClientError, match="ResourceConflictException"):
+        client(emulator, "lambda", "us-west-2").create_function(
+            FunctionName="drkit-lost-0", Runtime="python3.13", Role=role, Handler="handler.handler", Code={"ZipFile": code}
+        )
+
+
+@pytest.mark.skipif(shutil.which("go") is None, reason="needs a Go toolchain (Debian: golang-go) to build the reproduction")
+def test_go_net_http_loses_the_answer_of_a_create_and_the_sdk_retry_converges(emulator: process.Emulator, tmp_path: Path) -> None:
+    """The mechanism itself, with Go's net/http (go_lost_answer/main.go): a create's 201 is lost to a
+    writer goroutine that stalled before its extra-bytes check, the SDK's retry gets that 201, and a new
+    create of the same name gets AWS's conflict."""
+    binary, code = tmp_path / "lostanswer", tmp_path / "code.zip"
+    code.write_bytes(handler_zip())
+    source = Path(__file__).parent / "go_lost_answer"
+    env = {**os.environ, "GOFLAGS": "-mod=mod", "GOPROXY": "off", "GOTOOLCHAIN": "local"}
+    subprocess.run(["go", "build", "-o", str(binary), "."], cwd=source, env=env, check=True, capture_output=True, timeout=600)
+    role = client(emulator, "iam", "us-east-1").create_role(RoleName="go-lost", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    completed = subprocess.run(
+        [str(binary), emulator.url, "us-west-2", "drkit-go-lost", role, str(code)], capture_output=True, text=True, check=True, timeout=120
+    )
+    observed = json.loads(completed.stdout)
+    first, retry, new = observed["attempt_1"], observed["attempt_2"], observed["new_invocation"]
+    assert first["status"] == 201 and "use of closed network connection" in first["read_error"]  # the answer, lost
+    assert retry["status"] == 201 and retry["read_error"] == ""  # the SDK's retry gets it
+    assert json.loads(retry["body"])["FunctionArn"].startswith("arn:aws:lambda:us-west-2:")
+    assert new["status"] == 409 and "ResourceConflictException" in new["body"]  # a second create is still refused
 
 
 def test_the_evaluated_health_of_a_check_is_what_get_health_check_status_reports(emulator: process.Emulator, tmp_path: Path) -> None:

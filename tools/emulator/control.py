@@ -14,9 +14,9 @@ A WSGI middleware inside the emulator process:
   dead region.
 * **Lost answers.** AWS SDKs mark every attempt of one operation with the same
   ``amz-sdk-invocation-id`` and ``amz-sdk-request: attempt=N``. A retry of an attempt the emulator
-  *answered* means the client never received that answer (aws-sdk-go-v2 retries connection errors
-  whatever the operation, so a create can then meet "already exists"): it is journaled with
-  ``retry_of`` and the answered status, and logged.
+  *answered* (below 400) means the client never received that answer (``answers`` says how a Go
+  client loses one): the retry gets the kept answer instead of executing twice, and is journaled
+  with ``retry_of``, the answered status and ``replayed``, and logged as ``LOST ANSWER``.
 * **Evaluated health.** ``POST /_drkit/health-checks {"<id>": true|false}``: the status the
   evaluator decided, which GetHealthCheckStatus then reports.
 * **The data plane.** ``GET /_drkit/dataplane``: the PostgreSQL servers behind the clusters and which
@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from tools.emulator.answers import Answer, AnswerBook
+
 # Route 53 and IAM are global, but their control planes (the APIs) live in us-east-1: when us-east-1 is
 # down their APIs fail too, while Route 53's data plane (DNS answers, health checks) keeps working
 # (Route 53 Developer Guide, "Resilience in Amazon Route 53" and "accelerated recovery": "DNS query
@@ -58,7 +60,7 @@ class ControlState:
     health_checks: dict[str, bool] = field(default_factory=dict)
     journal: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=JOURNAL_SIZE))
     sequence: int = 0
-    invocations: dict[str, tuple[float, int, int]] = field(default_factory=dict)  # invocation id -> (time, seq, status)
+    answers: AnswerBook = field(default_factory=AnswerBook)  # the last answer of each SDK invocation
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, entry: dict[str, Any]) -> None:
@@ -67,23 +69,17 @@ class ControlState:
             entry["seq"] = self.sequence
             self.journal.append(entry)
 
-    def note_attempt(self, invocation: str, attempt: int, entry: dict[str, Any]) -> None:
-        """Remember an SDK attempt; flag a retry of an attempt that was answered (its answer was lost)."""
+    def lost_answer(self, invocation: str, attempt: int) -> Answer | None:
+        """The answer an SDK retry shows it never received: a retry (attempt > 1) of an answered attempt."""
+        if attempt <= 1:
+            return None
         with self.lock:
-            previous = self.invocations.get(invocation)
-            if previous is not None and attempt > 1 and previous[2] and previous[2] < 500:
-                entry["retry_of"] = previous[1]
-                entry["answered_status"] = previous[2]
-                print(
-                    f"drkit emulator: LOST ANSWER: attempt {attempt} of {entry['region']} {entry['service']} {entry['action']} retries request "
-                    f"{previous[1]}, which was answered {previous[2]}",
-                    file=sys.stderr,
-                    flush=True,
-                )
-            self.invocations[invocation] = (entry["time"], entry["seq"], entry.get("status", 0))
-            if len(self.invocations) > 20_000:
-                cutoff = entry["time"] - 600
-                self.invocations = {k: v for k, v in self.invocations.items() if v[0] >= cutoff}
+            answer = self.answers.get(invocation)
+        return answer if answer is not None and answer.lost_if_retried else None
+
+    def keep_answer(self, invocation: str, entry: dict[str, Any], status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        with self.lock:
+            self.answers.keep(invocation, entry["seq"], entry["time"], status, headers, body)
 
     def since(self, sequence: int) -> list[dict[str, Any]]:
         with self.lock:
@@ -145,16 +141,48 @@ class ControlMiddleware:
                 start_response, "503 Service Unavailable", {"__type": "ServiceUnavailable", "message": f"drkit emulator: region {region} is down"}
             )
 
+        invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
+        attempt_match = re.search(r"attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST", ""))
+        attempt = int(attempt_match.group(1)) if attempt_match else 1
+        lost = STATE.lost_answer(invocation, attempt) if invocation else None
+        if lost is not None:
+            entry.update(retry_of=lost.seq, answered_status=lost.code, replayed=lost.replayable)
+            outcome = "its answer is given again" if lost.replayable else "its answer was too large to keep: executed again"
+            print(
+                f"drkit emulator: LOST ANSWER: attempt {attempt} of {region} {service} {entry['action']} retries request {lost.seq}, "
+                f"which was answered {lost.code}; {outcome}",
+                file=sys.stderr,
+                flush=True,
+            )
+            if lost.replayable:
+                assert lost.body is not None
+                entry["status"] = lost.code
+                STATE.record(entry)
+                start_response(lost.status, list(lost.headers))
+                return [lost.body]
+        answered: dict[str, Any] = {}
+
         def recording_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             entry["status"] = int(status.split(" ", 1)[0])
-            STATE.record(entry)
-            invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
-            if invocation:
-                attempt = re.search(r"attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST", ""))
-                STATE.note_attempt(invocation, int(attempt.group(1)) if attempt else 1, entry)
+            if "seq" not in entry:
+                STATE.record(entry)
+            answered.update(status=status, headers=headers)
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
-        return self.app(environ, recording_start)
+        if not invocation:
+            return self.app(environ, recording_start)
+        # An SDK attempt: its answer is kept whole (moto builds every answer in memory anyway), so
+        # that a retry showing the answer was lost gets that answer instead of a second execution.
+        iterable = self.app(environ, recording_start)
+        try:
+            body = b"".join(iterable)
+        finally:
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()
+        if "status" in answered:
+            STATE.keep_answer(invocation, entry, answered["status"], answered["headers"], body)
+        return [body]
 
     def _control(self, environ: dict[str, Any], start_response: StartResponse, path: str) -> list[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")

@@ -1,10 +1,13 @@
-"""Lambda: public layers, customer-managed environment keys, dead-letter configuration."""
+"""Lambda: public layers, customer-managed environment keys, dead-letter configuration, unique permission statement ids."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from moto.awslambda import models as lambda_models
+from moto.awslambda import policy as lambda_policy
+from moto.awslambda.exceptions import LambdaClientError
 
 from tools.emulator.patches.registry import patch
 
@@ -87,3 +90,31 @@ def lambda_dead_letter_config() -> None:
     lambda_models.LambdaFunction.__init__ = init  # type: ignore[method-assign]
     lambda_models.LambdaFunction.get_configuration = configuration  # type: ignore[method-assign]
     lambda_models.LambdaFunction.update_configuration = update  # type: ignore[method-assign]
+
+
+class StatementIdExists(LambdaClientError):
+    code = 409
+
+    def __init__(self, sid: str) -> None:
+        message = f"The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement."
+        super().__init__("ResourceConflictException", message)
+
+
+@patch
+def lambda_permission_statement_ids_are_unique() -> None:
+    """AWS: AddPermission with a statement id the function's policy already holds is refused with
+    ``409 ResourceConflictException: The statement id (X) provided already exists`` (the message
+    users meet in hashicorp/terraform-provider-aws#1524 and #3312).
+
+    moto appends a second statement with the same id, so two permissions that collide would pass
+    here and fail on AWS, and a create that ran twice would go unnoticed.
+    """
+    original = lambda_policy.Policy.add_statement
+
+    def add_statement(self: lambda_policy.Policy, raw: str, qualifier: str | None = None) -> tuple[Any, str]:
+        sid = json.loads(raw).get("StatementId")
+        if sid is not None and any(statement.get("Sid") == sid for statement in self.statements):
+            raise StatementIdExists(sid)
+        return original(self, raw, qualifier)
+
+    lambda_policy.Policy.add_statement = add_statement  # type: ignore[method-assign]

@@ -1,0 +1,3 @@
+module drkit/lostanswer
+
+go 1.19
