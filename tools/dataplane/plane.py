@@ -278,15 +278,31 @@ class DataPlane:
     # ------------------------------------------------------------------ lag, as Aurora publishes it
 
     def lag_seconds(self, member: Member) -> float | None:
+        """How far ``member`` trails its writer, in seconds (None: not a secondary, or no measure yet).
+
+        Caught up: the standby has replayed everything the writer had written when this sample began.
+        The writer's position is read first, so WAL written during the sample does not count as lag.
+
+        Otherwise, what PostgreSQL measures on the writer (``pg_stat_replication.replay_lag``):
+        the time since the writer flushed the WAL the standby has yet to replay. Being idle is not
+        lag. "Now minus the last replayed commit" counts a quiet writer's checkpoint as all the time
+        since its last transaction. That once read 53 s and refused a drill's switchover.
+
+        With the writer down or the standby not streaming, the age of its last replayed commit
+        remains the only measure.
+        """
         writer = self.writer_of(member.global_id)
         if writer is None or writer is member or not member.up:
             return None
-        replayed, last_replay = member.server.sql("SELECT pg_last_wal_replay_lsn(), pg_last_xact_replay_timestamp()")[0]
         if writer.up:
             current = writer.server.sql("SELECT pg_current_wal_lsn()")[0][0]
-            caught_up = bool(writer.server.sql("SELECT %s::pg_lsn >= %s::pg_lsn", (str(replayed), str(current)))[0][0]) if replayed else False
-            if caught_up:
+            replayed = member.server.sql("SELECT pg_last_wal_replay_lsn()")[0][0]
+            if replayed is not None and bool(writer.server.sql("SELECT %s::pg_lsn >= %s::pg_lsn", (str(replayed), str(current)))[0][0]):
                 return 0.0
+            streaming = writer.server.sql("SELECT replay_lag FROM pg_stat_replication WHERE application_name = %s", (member.server.cluster,))
+            if streaming and streaming[0][0] is not None:
+                return max(0.0, float(streaming[0][0].total_seconds()))
+        last_replay = member.server.sql("SELECT pg_last_xact_replay_timestamp()")[0][0]
         if last_replay is None:
             return None
         return max(0.0, (datetime.now(UTC) - last_replay).total_seconds())
