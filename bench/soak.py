@@ -23,6 +23,7 @@ from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SUMMARY = re.compile(r"drkit: (deploy|destroy) finished in (\d+) s \((?P<phases>[^)]*)\); logs in (?P<logs>\S+)")
+FAILED_LOGS = re.compile(r"drkit: the logs of this run are in (?P<logs>\S+)")
 PHASE = re.compile(r"(?P<name>[a-z-]+) (?P<seconds>\d+)s")
 LOST = re.compile(r"LOST ANSWER: attempt \d+ of (?P<what>.+?) retries request \d+, which was answered \d+(?:; (?P<outcome>.+))?$")
 
@@ -58,7 +59,7 @@ def run(action: str, env: str, log: Path) -> dict[str, Any]:
         "seconds": round(time.monotonic() - start),
         "phases": phases,
         "errors": errors[:5],
-        "run_logs": match.group("logs") if match else None,
+        "run_logs": match.group("logs") if match else (failed.group("logs") if (failed := FAILED_LOGS.search(output)) else None),
         "output": str(log),
     }
 

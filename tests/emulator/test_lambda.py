@@ -69,3 +69,8 @@ def test_a_permission_whose_statement_id_exists_is_refused_as_aws_refuses_it(aws
     aws("lambda").add_permission(**{**permission, "StatementId": "AllowOther"})  # another id is fine
     aws("lambda").remove_permission(FunctionName="f", StatementId="AllowEvents")
     aws("lambda").add_permission(**permission)  # and so is the same id once it was removed
+    # Each qualifier has its own policy: the same id on a version is another statement.
+    version = aws("lambda").publish_version(FunctionName="f")["Version"]
+    aws("lambda").add_permission(**permission, Qualifier=version)
+    with pytest.raises(ClientError, match="ResourceConflictException"):
+        aws("lambda").add_permission(**permission, Qualifier=version)

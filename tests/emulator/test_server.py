@@ -10,6 +10,7 @@ import socket
 import struct
 import subprocess
 import threading
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -132,26 +133,62 @@ def test_a_down_region_answers_503_and_is_journaled_while_others_and_route53_ans
     assert client(emulator, "sns", "us-west-2").list_topics() is not None
 
 
-def test_a_retry_of_an_answered_request_gets_the_same_answer_and_is_journaled_as_a_lost_answer(emulator: process.Emulator) -> None:
-    """What the SDK does when an answer never reaches it: the same invocation again, as attempt 2."""
+# What the Terraform AWS provider sends (its debug log): the client whose lost answers the emulator gives again.
+PROVIDER_AGENT = "APN/1.0 HashiCorp/1.0 Terraform/1.11.4 terraform-provider-aws/5.100.0 aws-sdk-go-v2/1.36.3 ua/2.1 os/linux lang/go#1.23.10"
+
+
+def sns_attempt(emulator: process.Emulator, invocation: str, attempt: int, body: bytes, agent: str) -> tuple[int, str, bytes]:
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
         "Authorization": "AWS4-HMAC-SHA256 Credential=drkit-local/20261129/us-east-1/sns/aws4_request, SignedHeaders=host, Signature=0",
-        "amz-sdk-invocation-id": "0b1c2d3e-lost",
+        "amz-sdk-invocation-id": invocation,
+        "amz-sdk-request": f"attempt={attempt}; max=3",
+        "User-Agent": agent,
     }
-    body = b"Action=CreateTopic&Name=lost-answer&Version=2010-03-31"
-    answers = []
-    for attempt in (1, 2):
-        request = urllib.request.Request(f"{emulator.url}/", data=body, headers={**headers, "amz-sdk-request": f"attempt={attempt}; max=3"})
+    request = urllib.request.Request(f"{emulator.url}/", data=body, headers=headers)
+    try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            answers.append((response.status, response.headers["x-amzn-requestid"], response.read()))
-    assert answers[1] == answers[0]  # the same answer, request id included: not a second execution
-    first, second = [e for e in control(emulator, "journal")["entries"] if e["action"] == "CreateTopic"][-2:]
+            return response.status, response.headers["x-amzn-requestid"], response.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.headers["x-amzn-requestid"], refused.read()
+
+
+def journaled(emulator: process.Emulator, action: str) -> list[dict[str, Any]]:
+    return [e for e in control(emulator, "journal")["entries"] if e["action"] == action]
+
+
+def test_the_go_sdks_retry_of_an_answered_request_gets_the_same_answer_and_is_journaled_as_a_lost_answer(emulator: process.Emulator) -> None:
+    body = b"Action=CreateTopic&Name=lost-answer&Version=2010-03-31"
+    answers = [sns_attempt(emulator, "0b1c2d3e-go-lost", attempt, body, PROVIDER_AGENT) for attempt in (1, 2)]
+    assert answers[0][0] == 200 and answers[1] == answers[0]  # the same answer, request id included: not a second execution
+    first, second = journaled(emulator, "CreateTopic")[-2:]
     assert second["retry_of"] == first["seq"] and second["answered_status"] == 200 and second["replayed"] is True
 
 
+def test_another_clients_retry_is_journaled_as_a_lost_answer_and_executed_again_as_on_aws(emulator: process.Emulator) -> None:
+    """botocore reads a whole answer before it lets go of the connection: its retries follow timeouts,
+    and AWS executes them again. Only the Go SDK's loss is compensated."""
+    body = b"Action=CreateTopic&Name=boto-retry&Version=2010-03-31"
+    answers = [sns_attempt(emulator, "0b1c2d3e-boto", attempt, body, "Boto3/1.44.8 Botocore/1.44.8") for attempt in (1, 2)]
+    assert answers[0][0] == answers[1][0] == 200 and answers[1][1] != answers[0][1]  # executed again (CreateTopic is an upsert)
+    first, second = journaled(emulator, "CreateTopic")[-2:]
+    assert second["retry_of"] == first["seq"] and second["replayed"] is False
+
+
+def test_an_invocation_id_reused_for_another_request_and_a_refusal_retried_are_executed_again(emulator: process.Emulator) -> None:
+    one, other = b"Action=CreateTopic&Name=reused-1&Version=2010-03-31", b"Action=CreateTopic&Name=reused-2&Version=2010-03-31"
+    sns_attempt(emulator, "0b1c2d3e-reused", 1, one, PROVIDER_AGENT)
+    status, _, answer = sns_attempt(emulator, "0b1c2d3e-reused", 2, other, PROVIDER_AGENT)
+    assert status == 200 and b"reused-2" in answer and "retry_of" not in journaled(emulator, "CreateTopic")[-1]
+    refused = b"Action=GetTopicAttributes&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A123456789012%3Amissing&Version=2010-03-31"
+    first, second = (sns_attempt(emulator, "0b1c2d3e-refused", attempt, refused, PROVIDER_AGENT) for attempt in (1, 2))
+    assert first[0] == second[0] == 404 and first[1] != second[1]  # a 4xx is retried on purpose (throttling): executed again
+    assert "retry_of" not in journaled(emulator, "GetTopicAttributes")[-1]
+
+
 def send_and_lose_the_answer(request: Any) -> None:
-    """Attempt 1 as the Go SDK loses it: sent and answered, then the connection is reset with the answer unread."""
+    """Attempt 1 as the provider loses it: sent and answered, then the connection is reset with the answer unread."""
+    request.headers["User-Agent"] = PROVIDER_AGENT.encode()
     url = urllib.parse.urlsplit(request.url)
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
     path = url.path + (f"?{url.query}" if url.query else "")
@@ -220,11 +257,18 @@ def test_creates_whose_answers_were_lost_converge_on_the_sdk_retry_in_two_region
         )
 
 
-@pytest.mark.skipif(shutil.which("go") is None, reason="needs a Go toolchain (Debian: golang-go) to build the reproduction")
-def test_go_net_http_loses_the_answer_of_a_create_and_the_sdk_retry_converges(emulator: process.Emulator, tmp_path: Path) -> None:
-    """The mechanism itself, with Go's net/http (go_lost_answer/main.go): a create's 201 is lost to a
-    writer goroutine that stalled before its extra-bytes check, the SDK's retry gets that 201, and a new
-    create of the same name gets AWS's conflict."""
+GO_MISSING = "needs a Go toolchain (Debian: golang-go) to build the reproduction; .ci/run installs it and sets DRKIT_REQUIRE_GO=1"
+
+
+@pytest.mark.skipif(shutil.which("go") is None and os.environ.get("DRKIT_REQUIRE_GO") != "1", reason=GO_MISSING)
+def test_go_net_http_loses_a_201_to_a_stalled_writer_and_the_retry_of_that_invocation_gets_the_201(
+    emulator: process.Emulator, tmp_path: Path
+) -> None:
+    """The loss itself, with Go's own net/http (go_lost_answer/main.go): the writer goroutine's stall is
+    forced and smithy-go's request body is imitated; the program then sends attempt 2 of the same
+    invocation, as aws-sdk-go-v2 does on "use of closed network connection". That retry gets the 201;
+    a new create of the same name gets AWS's conflict."""
+    assert shutil.which("go") is not None, GO_MISSING
     binary, code = tmp_path / "lostanswer", tmp_path / "code.zip"
     code.write_bytes(handler_zip())
     source = Path(__file__).parent / "go_lost_answer"

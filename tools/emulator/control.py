@@ -13,10 +13,12 @@ A WSGI middleware inside the emulator process:
   action and status, so a test can prove which region a call went to and that nothing called a
   dead region.
 * **Lost answers.** AWS SDKs mark every attempt of one operation with the same
-  ``amz-sdk-invocation-id`` and ``amz-sdk-request: attempt=N``. A retry of an attempt the emulator
-  *answered* (below 400) means the client never received that answer (``answers`` says how a Go
-  client loses one): the retry gets the kept answer instead of executing twice, and is journaled
-  with ``retry_of``, the answered status and ``replayed``, and logged as ``LOST ANSWER``.
+  ``amz-sdk-invocation-id`` and ``amz-sdk-request: attempt=N``. A retry of the same request whose
+  attempt the emulator answered with 2xx means the client never received that answer. It is
+  journaled with ``retry_of``, the answered status and ``replayed``, and logged as ``LOST ANSWER``.
+  From aws-sdk-go-v2 (the Terraform provider) the retry gets the kept answer instead of a second
+  execution; ``answers`` says how that client loses one. Any other client's retry executes again,
+  as on AWS.
 * **Evaluated health.** ``POST /_drkit/health-checks {"<id>": true|false}``: the status the
   evaluator decided, which GetHealthCheckStatus then reports.
 * **The data plane.** ``GET /_drkit/dataplane``: the PostgreSQL servers behind the clusters and which
@@ -38,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from tools.emulator.answers import Answer, AnswerBook
+from tools.emulator.answers import GO_SDK_AGENT, MAX_BODY_BYTES, Answer, AnswerBook, request_digest
 
 # Route 53 and IAM are global, but their control planes (the APIs) live in us-east-1: when us-east-1 is
 # down their APIs fail too, while Route 53's data plane (DNS answers, health checks) keeps working
@@ -69,17 +71,19 @@ class ControlState:
             entry["seq"] = self.sequence
             self.journal.append(entry)
 
-    def lost_answer(self, invocation: str, attempt: int) -> Answer | None:
-        """The answer an SDK retry shows it never received: a retry (attempt > 1) of an answered attempt."""
+    def lost_answer(self, invocation: str, attempt: int, request: str) -> Answer | None:
+        """The answer an SDK retry shows it never received: a retry (attempt > 1) of the same request, answered 2xx."""
         if attempt <= 1:
             return None
         with self.lock:
             answer = self.answers.get(invocation)
-        return answer if answer is not None and answer.lost_if_retried else None
+        return answer if answer is not None and answer.lost_if_retried and answer.request == request else None
 
-    def keep_answer(self, invocation: str, entry: dict[str, Any], status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+    def keep_answer(
+        self, invocation: str, entry: dict[str, Any], request: str, status: str, headers: list[tuple[str, str]], body: bytes | None
+    ) -> None:
         with self.lock:
-            self.answers.keep(invocation, entry["seq"], entry["time"], status, headers, body)
+            self.answers.keep(invocation, entry["seq"], entry["time"], request, status, headers, body)
 
     def since(self, sequence: int) -> list[dict[str, Any]]:
         with self.lock:
@@ -142,25 +146,57 @@ class ControlMiddleware:
             )
 
         invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
+        if not invocation:
+            return self.app(environ, self._recording(entry, start_response, {}))
         attempt_match = re.search(r"attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST", ""))
         attempt = int(attempt_match.group(1)) if attempt_match else 1
-        lost = STATE.lost_answer(invocation, attempt) if invocation else None
+        request = request_digest(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), body)
+        go_client = GO_SDK_AGENT in environ.get("HTTP_USER_AGENT", "")
+        lost = STATE.lost_answer(invocation, attempt, request)
         if lost is not None:
-            entry.update(retry_of=lost.seq, answered_status=lost.code, replayed=lost.replayable)
-            outcome = "its answer is given again" if lost.replayable else "its answer was too large to keep: executed again"
+            replay = go_client and lost.replays(request)
+            entry.update(retry_of=lost.seq, answered_status=lost.code, replayed=replay)
+            outcome = (
+                "its answer is given again"
+                if replay
+                else "executed again, as AWS would (not aws-sdk-go-v2)"
+                if not go_client
+                else "executed again (its answer was not kept)"
+            )
             print(
                 f"drkit emulator: LOST ANSWER: attempt {attempt} of {region} {service} {entry['action']} retries request {lost.seq}, "
                 f"which was answered {lost.code}; {outcome}",
                 file=sys.stderr,
                 flush=True,
             )
-            if lost.replayable:
+            if replay:
                 assert lost.body is not None
                 entry["status"] = lost.code
                 STATE.record(entry)
                 start_response(lost.status, list(lost.headers))
                 return [lost.body]
         answered: dict[str, Any] = {}
+        iterable = self.app(environ, self._recording(entry, start_response, answered))
+        if "status" not in answered:  # start_response comes later: nothing to keep
+            return iterable
+        size = str(next((value for key, value in answered["headers"] if key.lower() == "content-length"), ""))
+        if not go_client or (size.isdigit() and int(size) > MAX_BODY_BYTES):
+            # Remembered, so that a retry is recognised and logged; its body is not kept for replay.
+            STATE.keep_answer(invocation, entry, request, answered["status"], answered["headers"], None)
+            return iterable
+        # Kept whole (moto builds its answers in memory anyway) before any byte of it is sent.
+        try:
+            answer = b"".join(iterable)
+        finally:
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()
+        STATE.keep_answer(invocation, entry, request, answered["status"], answered["headers"], answer)
+        return [answer]
+
+    @staticmethod
+    def _recording(entry: dict[str, Any], start_response: StartResponse, answered: dict[str, Any]) -> StartResponse:
+        """start_response that journals the answer's status and notes the status line and headers in ``answered``."""
 
         def recording_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             entry["status"] = int(status.split(" ", 1)[0])
@@ -169,20 +205,7 @@ class ControlMiddleware:
             answered.update(status=status, headers=headers)
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
-        if not invocation:
-            return self.app(environ, recording_start)
-        # An SDK attempt: its answer is kept whole (moto builds every answer in memory anyway), so
-        # that a retry showing the answer was lost gets that answer instead of a second execution.
-        iterable = self.app(environ, recording_start)
-        try:
-            body = b"".join(iterable)
-        finally:
-            close = getattr(iterable, "close", None)
-            if close is not None:
-                close()
-        if "status" in answered:
-            STATE.keep_answer(invocation, entry, answered["status"], answered["headers"], body)
-        return [body]
+        return recording_start
 
     def _control(self, environ: dict[str, Any], start_response: StartResponse, path: str) -> list[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")

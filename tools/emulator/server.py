@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 ACCOUNT = "123456789012"  # moto's default account
 
@@ -34,8 +35,37 @@ def main(argv: list[str] | None = None) -> int:
         _attach_dataplane(Path(args.home or "."))
     moto_app = DomainDispatcherApplication(create_backend_app)
     app = ControlMiddleware(moto_app, on_region_returned=hooks.region_returned, on_region_down=hooks.region_down, describe_dataplane=hooks.describe)
-    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    run_simple(args.host, args.port, app, threaded=True, use_reloader=False, request_handler=_request_handler())
     return 0
+
+
+def _request_handler() -> type[Any]:
+    """werkzeug's handler, sending each answer's status, headers and body in one write.
+
+    werkzeug writes the headers and the body separately (its socket writer is unbuffered). A Go
+    client can then parse the headers, close its request body and lose the body that follows
+    (``answers`` explains how). With one write, any answer up to net/http's 4 KiB read buffer
+    arrives whole. The Go client reads it before a close can cost it. This mitigation adds no
+    leniency: it is how a buffered HTTP server answers.
+    """
+    from werkzeug.serving import WSGIRequestHandler
+
+    class OneWriteAnswers(WSGIRequestHandler):
+        wbufsize = 1 << 16  # a buffered wfile: werkzeug flushes it after each chunk of the answer
+
+        def handle_expect_100(self) -> bool:
+            """A client waiting for "100 Continue" gets it now, not with the answer (http.server sends it unflushed)."""
+            self.send_response_only(100)
+            self.end_headers()
+            self.wfile.flush()
+            return True
+
+        def run_wsgi(self) -> None:
+            if "Expect" in self.headers:
+                del self.headers["Expect"]  # answered above; werkzeug would send a second "100 Continue"
+            super().run_wsgi()
+
+    return OneWriteAnswers
 
 
 def _attach_dataplane(home: Path) -> None:

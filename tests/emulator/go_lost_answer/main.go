@@ -1,5 +1,6 @@
 // Command lostanswer reproduces, with Go's own net/http, how the Terraform AWS provider loses an
 // answer the emulator gave, and what the SDK does next (tools/emulator/answers.py explains it).
+// It uses neither smithy-go nor aws-sdk-go-v2: their request body and their retry are imitated.
 //
 // Attempt 1 of a Lambda CreateFunction goes out with a body that behaves as smithy-go's
 // safeWriteToReadCloser, and the writer goroutine stalls before net/http's final extra-bytes
@@ -95,6 +96,8 @@ func send(url, region, invocation string, n int, payload []byte, stall bool) att
 	req.ContentLength = int64(len(payload))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=drkit-local/20261129/"+region+"/lambda/aws4_request, SignedHeaders=host, Signature=0")
+	// As the provider identifies itself; the emulator gives a lost answer again only to aws-sdk-go-v2.
+	req.Header.Set("User-Agent", "terraform-provider-aws/5.100.0 aws-sdk-go-v2/1.36.3 (imitated by drkit's lostanswer)")
 	req.Header.Set("Amz-Sdk-Invocation-Id", invocation)
 	req.Header.Set("Amz-Sdk-Request", fmt.Sprintf("attempt=%d; max=25", n))
 	var conn *closeWatch

@@ -102,7 +102,7 @@ class StatementIdExists(LambdaClientError):
 
 @patch
 def lambda_permission_statement_ids_are_unique() -> None:
-    """AWS: AddPermission with a statement id the function's policy already holds is refused with
+    """AWS: AddPermission with a statement id the policy (of that function or qualifier) already holds is refused with
     ``409 ResourceConflictException: The statement id (X) provided already exists`` (the message
     users meet in hashicorp/terraform-provider-aws#1524 and #3312).
 
@@ -113,7 +113,12 @@ def lambda_permission_statement_ids_are_unique() -> None:
 
     def add_statement(self: lambda_policy.Policy, raw: str, qualifier: str | None = None) -> tuple[Any, str]:
         sid = json.loads(raw).get("StatementId")
-        if sid is not None and any(statement.get("Sid") == sid for statement in self.statements):
+        # AWS keeps a policy per qualifier ($LATEST, each version, each alias); moto keeps one per
+        # function and tells them apart by the statement's Resource, as built here.
+        parent = self.parent
+        resource = getattr(parent, "function_arn", None) or parent.arn
+        resource = f"{resource}:{qualifier}" if qualifier and qualifier != "$LATEST" else resource
+        if sid is not None and any(s.get("Sid") == sid and s.get("Resource") == resource for s in self.statements):
             raise StatementIdExists(sid)
         return original(self, raw, qualifier)
 
