@@ -79,6 +79,8 @@ class DataPlane:
     master: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # global id -> (user, password, database)
     events: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    modeled: set[str] = field(default_factory=set)  # clusters whose lag a game day models: not published from the servers
+    _publishing: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -308,16 +310,27 @@ class DataPlane:
         return max(0.0, (datetime.now(UTC) - last_replay).total_seconds())
 
     def publish_lag(self, put: Any) -> None:
-        """``put(region, cluster, milliseconds)`` for every secondary that is up."""
+        """``put(region, cluster, milliseconds)`` for every secondary that is up, except those whose lag is modeled."""
         with self.lock:
             members = list(self.members.values())
-        for member in members:
-            try:
-                lag = self.lag_seconds(member)
-            except Exception:  # a server restarting: no datum this round, as Aurora sometimes has none
-                continue
-            if lag is not None:
-                put(member.server.region, member.server.cluster, lag * 1000)
+        with self._publishing:
+            for member in members:
+                if member.server.cluster in self.modeled:
+                    continue
+                try:
+                    lag = self.lag_seconds(member)
+                except Exception:  # a server restarting: no datum this round, as Aurora sometimes has none
+                    continue
+                if lag is not None:
+                    put(member.server.region, member.server.cluster, lag * 1000)
+
+    def model_lag_of(self, clusters: set[str]) -> None:
+        """A game day publishes these clusters' lag itself (a spike the servers do not have). Aurora is one
+        publisher: two would contradict each other, and the newest datum would win at random. Once this
+        returns, no round of real lag for them is still in flight."""
+        with self._publishing:
+            self.modeled = set(clusters)
+        self.note("lag modeled by the caller", clusters=sorted(clusters))
 
     def run_lag_publisher(self, put: Any) -> threading.Thread:
         def loop() -> None:

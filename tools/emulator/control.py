@@ -22,7 +22,9 @@ A WSGI middleware inside the emulator process:
 * **Evaluated health.** ``POST /_drkit/health-checks {"<id>": true|false}``: the status the
   evaluator decided, which GetHealthCheckStatus then reports.
 * **The data plane.** ``GET /_drkit/dataplane``: the PostgreSQL servers behind the clusters and which
-  one answers each endpoint name (``{"enabled": false}`` without a data plane). A region going down
+  one answers each endpoint name (``{"enabled": false}`` without a data plane).
+  ``POST {"modeled_lag": [cluster, ...]}``: the caller (a game day) publishes those clusters' lag
+  itself, and the data plane stops publishing theirs. A region going down
   or returning is passed on to it.
 """
 
@@ -120,11 +122,13 @@ class ControlMiddleware:
         on_region_returned: Callable[[str], None] | None = None,
         on_region_down: Callable[[str], None] | None = None,
         describe_dataplane: Callable[[], dict[str, Any]] | None = None,
+        model_lag: Callable[[set[str]], None] | None = None,
     ) -> None:
         self.app = app
         self.on_region_returned = on_region_returned
         self.on_region_down = on_region_down
         self.describe_dataplane = describe_dataplane
+        self.model_lag = model_lag
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -231,5 +235,7 @@ class ControlMiddleware:
                 STATE.health_checks.update({str(k): bool(v) for k, v in body.items()})
             return _json(start_response, "200 OK", STATE.health_checks)
         if path == "/_drkit/dataplane":
+            if method == "POST" and self.model_lag is not None:
+                self.model_lag({str(cluster) for cluster in body.get("modeled_lag", [])})
             return _json(start_response, "200 OK", self.describe_dataplane() if self.describe_dataplane else {"enabled": False})
         return _json(start_response, "404 Not Found", {"message": f"unknown control path {path}"})

@@ -13,7 +13,9 @@ WriterMoved = Callable[[str, str, bool], None]  # (global cluster id, new writer
 ClusterCreated = Callable[[Any, "str | None", "str | None", "str | None"], None]  # (moto cluster, global writer endpoint, master password, database)
 Named = Callable[[str], None]  # a cluster identifier, or a region
 
-_listeners: dict[str, list[Any]] = {"writer_moved": [], "cluster_created": [], "cluster_deleted": [], "region_down": [], "region_returned": []}
+_listeners: dict[str, list[Any]] = {
+    "writer_moved": [], "cluster_created": [], "cluster_deleted": [], "region_down": [], "region_returned": [], "lag_modeled": [],
+}  # fmt: skip
 _describe: list[Callable[[], dict[str, Any]]] = []
 
 
@@ -35,6 +37,10 @@ def on_region_down(listener: Named) -> None:
 
 def on_region_returned(listener: Named) -> None:
     _listeners["region_returned"].append(listener)
+
+
+def on_lag_modeled(listener: Callable[[set[str]], None]) -> None:
+    _listeners["lag_modeled"].append(listener)
 
 
 def on_describe(view: Callable[[], dict[str, Any]]) -> None:
@@ -65,6 +71,12 @@ def region_down(region: str) -> None:
 def region_returned(region: str) -> None:
     for listener in list(_listeners["region_returned"]):
         listener(region)
+
+
+def lag_modeled(clusters: set[str]) -> None:
+    """The caller publishes these clusters' lag itself; the data plane stops publishing theirs."""
+    for listener in list(_listeners["lag_modeled"]):
+        listener(clusters)
 
 
 def describe() -> dict[str, Any]:

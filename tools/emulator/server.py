@@ -34,7 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.dataplane:
         _attach_dataplane(Path(args.home or "."))
     moto_app = DomainDispatcherApplication(create_backend_app)
-    app = ControlMiddleware(moto_app, on_region_returned=hooks.region_returned, on_region_down=hooks.region_down, describe_dataplane=hooks.describe)
+    app = ControlMiddleware(
+        moto_app, on_region_returned=hooks.region_returned, on_region_down=hooks.region_down, describe_dataplane=hooks.describe,
+        model_lag=hooks.lag_modeled,
+    )  # fmt: skip
     run_simple(args.host, args.port, app, threaded=True, use_reloader=False, request_handler=_request_handler())
     return 0
 
@@ -87,6 +90,7 @@ def _attach_dataplane(home: Path) -> None:
     hooks.on_region_down(plane.region_down)
     hooks.on_region_returned(plane.region_returned)
     hooks.on_describe(lambda: {"enabled": True, **plane.describe()})
+    hooks.on_lag_modeled(plane.model_lag_of)
 
     def put(region: str, cluster: str, milliseconds: float) -> None:
         """As Aurora publishes it: AWS/RDS, per secondary cluster, in the secondary's region."""

@@ -202,7 +202,7 @@ def lag_spike(gd: GameDay) -> Outcome:
     cluster = gd.names.cluster_id(target)
     threshold = gd.env.lag_alarm_threshold_seconds
     gd.fault(f"replication lag of {cluster} rises to {SPIKE_LAG_MS / 1000:g} s (threshold {threshold:g} s)")
-    gd.lag_override_ms[cluster] = SPIKE_LAG_MS
+    gd.override_lag(cluster, SPIKE_LAG_MS)
     gd.ticks(3)
     gd.publish_lag_now()
     code, output, _ = gd.runbook("switchover", "--to", target)
@@ -212,7 +212,7 @@ def lag_spike(gd: GameDay) -> Outcome:
         f"exit {code}: "
         + next((line.strip() for line in output.splitlines() if "REFUSED" in line.upper()), output.splitlines()[-1] if output else ""),
     )
-    gd.lag_override_ms.pop(cluster)
+    gd.clear_lag_override(cluster)
     gd.record("note", f"replication lag of {cluster} back to normal")
     recovered_at = gd.clock.since_fault()
     gd.ticks(4)

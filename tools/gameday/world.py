@@ -73,7 +73,7 @@ class GameDay:
     events: list[Event] = field(default_factory=list)
     down: set[str] = field(default_factory=set)
     silenced: set[str] = field(default_factory=set)  # regions whose monitor does not run
-    lag_override_ms: dict[str, float] = field(default_factory=dict)  # cluster id -> lag
+    lag_override_ms: dict[str, float] = field(default_factory=dict)  # cluster id -> lag (set with override_lag)
     last_lag_ms: dict[str, float] = field(default_factory=dict)  # cluster id -> last published lag
     answers: dict[str, str] = field(default_factory=dict)  # name -> where clients connect
     writer: str | None = None  # the writer's region, as last observed
@@ -165,7 +165,7 @@ class GameDay:
             if self.down:
                 self.set_down(set())
             self.silenced.clear()
-            self.lag_override_ms.clear()
+            self.clear_lag_override()
             self.restore_writer()
 
     def restore_writer(self) -> None:
@@ -269,6 +269,23 @@ class GameDay:
                     for metric in ("AuroraGlobalDBReplicationLag", "AuroraGlobalDBRPOLag")
                 ],
             )
+
+    def override_lag(self, cluster: str, milliseconds: float) -> None:
+        """From now on the lag Aurora publishes for ``cluster`` is the model's; the data plane stops publishing its real one."""
+        self.lag_override_ms[cluster] = milliseconds
+        self._tell_data_plane()
+
+    def clear_lag_override(self, cluster: str | None = None) -> None:
+        """Back to the real lag (every cluster, or just ``cluster``)."""
+        if cluster is None:
+            self.lag_override_ms.clear()
+        else:
+            self.lag_override_ms.pop(cluster, None)
+        self._tell_data_plane()
+
+    def _tell_data_plane(self) -> None:
+        if self.real_data:
+            post_control(self.deployment.url, "dataplane", {"modeled_lag": sorted(self.lag_override_ms)})
 
     def publish_lag_now(self) -> None:
         """Before the runbook reads lag (at wall-clock time): the model's lag, unless a data plane publishes the real one."""
