@@ -73,16 +73,13 @@ def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
     return results
 
 
-def test_same_named_resources_created_in_two_regions_at_once_many_times(emulator: process.Emulator) -> None:
-    """The stack names its functions, alarms, topics, log groups, parameters and schedules the same in every
-    region and Terraform creates them concurrently: each create must be answered once, in its own region."""
-    role = client(emulator, "iam", "us-east-1").create_role(RoleName="race", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    code = handler_zip()
-    creates: dict[str, Callable[[str, str], Any]] = {
-        "function": lambda r, n: client(emulator, "lambda", r).create_function(
+def stack_creates(make: Callable[[str, str], Any], role: str, code: bytes) -> dict[str, Callable[[str, str], Any]]:
+    """The regional creates the stack names identically in every region, ``(region, name) -> answer``, with clients from ``make(service, region)``."""
+    return {
+        "function": lambda r, n: make("lambda", r).create_function(
             FunctionName=n, Runtime="python3.13", Role=role, Handler="handler.handler", Code={"ZipFile": code}
         ),
-        "alarm": lambda r, n: client(emulator, "cloudwatch", r).put_metric_alarm(
+        "alarm": lambda r, n: make("cloudwatch", r).put_metric_alarm(
             AlarmName=n,
             Namespace="drkit",
             MetricName="m",
@@ -92,11 +89,19 @@ def test_same_named_resources_created_in_two_regions_at_once_many_times(emulator
             Threshold=1,
             ComparisonOperator="GreaterThanThreshold",
         ),
-        "topic": lambda r, n: client(emulator, "sns", r).create_topic(Name=n),
-        "log group": lambda r, n: client(emulator, "logs", r).create_log_group(logGroupName=f"/aws/lambda/{n}"),
-        "parameter": lambda r, n: client(emulator, "ssm", r).put_parameter(Name=f"/drkit/{n}/state", Value="{}", Type="String"),
-        "schedule": lambda r, n: client(emulator, "events", r).put_rule(Name=n, ScheduleExpression="rate(1 minute)"),
+        "topic": lambda r, n: make("sns", r).create_topic(Name=n),
+        "log group": lambda r, n: make("logs", r).create_log_group(logGroupName=f"/aws/lambda/{n}"),
+        "parameter": lambda r, n: make("ssm", r).put_parameter(Name=f"/drkit/{n}/state", Value="{}", Type="String"),
+        "schedule": lambda r, n: make("events", r).put_rule(Name=n, ScheduleExpression="rate(1 minute)"),
     }
+
+
+def test_same_named_resources_created_in_two_regions_at_once_many_times(emulator: process.Emulator) -> None:
+    """The stack names its functions, alarms, topics, log groups, parameters and schedules the same in every
+    region and Terraform creates them concurrently: each create must be answered once, in its own region."""
+    role = client(emulator, "iam", "us-east-1").create_role(RoleName="race", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    code = handler_zip()
+    creates = stack_creates(lambda service, region: client(emulator, service, region), role, code)
     before = control(emulator, "journal")["sequence"]
     failures = []
     for iteration in range(40):
@@ -217,25 +222,7 @@ def test_creates_whose_answers_were_lost_converge_on_the_sdk_retry_in_two_region
         made.meta.events.register("before-send", lambda request, **_: send_and_lose_the_answer(request))
         return made
 
-    creates: dict[str, Callable[[str, str], Any]] = {
-        "function": lambda r, n: losing("lambda", r).create_function(
-            FunctionName=n, Runtime="python3.13", Role=role, Handler="handler.handler", Code={"ZipFile": code}
-        ),
-        "alarm": lambda r, n: losing("cloudwatch", r).put_metric_alarm(
-            AlarmName=n,
-            Namespace="drkit",
-            MetricName="m",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanThreshold",
-        ),
-        "topic": lambda r, n: losing("sns", r).create_topic(Name=n),
-        "log group": lambda r, n: losing("logs", r).create_log_group(logGroupName=f"/aws/lambda/{n}"),
-        "parameter": lambda r, n: losing("ssm", r).put_parameter(Name=f"/drkit/{n}/state", Value="{}", Type="String"),
-        "schedule": lambda r, n: losing("events", r).put_rule(Name=n, ScheduleExpression="rate(1 minute)"),
-    }
+    creates = stack_creates(losing, role, code)
     before = control(emulator, "journal")["sequence"]
     failures = []
     rounds = 10
