@@ -48,8 +48,8 @@ node_modules/.installed: package-lock.json
 	@touch $@
 
 # The data plane: PostgreSQL server binaries (Debian's postgresql, installed when missing and root).
-.drkit/postgres.found: .venv/.installed tools/dataplane/binaries.py
-	$(PY) -m tools.dataplane.binaries --install
+.drkit/postgres.found: .venv/.installed drkit_lab/dataplane/binaries.py
+	$(PY) -m drkit_lab.dataplane.binaries --install
 	@mkdir -p .drkit && touch $@
 
 install: .venv/.installed .venv-checkov/.installed node_modules/.installed .drkit/terraformrc .venv/.bytecode .drkit/postgres.found ## set up Python (.venv, .venv-checkov), Node 22 + cdktf CLI (node_modules), Terraform CLI config, PostgreSQL for the data plane; idempotent
@@ -77,36 +77,36 @@ lint: install ## ruff + mypy
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-plan: synth ## terraform plan for ENV=<environment> with a review of stateful changes
-	$(PY) -m tools.plan_review --env $(ENV)
+plan: install ## terraform plan for ENV=<environment> with a review of stateful changes (ENV=local: the running local deployment)
+	$(if $(filter local,$(ENV)),$(PY) -m drkit_lab.local_stack plan --env $(ENV),$(MAKE) --no-print-directory synth && $(PY) -m drkit plan --env $(ENV))
 
 deploy-local: install ## the main job: emulator, apply, smoke, re-plan, day-2 drill as the DR role (LOCAL_ENV=<name> deploys that environment's topology)
-	$(PY) -m tools.deploy_local deploy --env $(LOCAL_ENV)
+	$(PY) -m drkit_lab.deploy_local deploy --env $(LOCAL_ENV)
 
 destroy-local: install ## destroy the local deployment, check for leftovers, stop every emulator of this checkout
-	$(PY) -m tools.deploy_local destroy
+	$(PY) -m drkit_lab.deploy_local destroy
 
 emulator: install ## start the emulator on the local environment's endpoint (4566) with its state bucket, for the cdktf CLI
-	$(PY) -m tools.emulator up --env $(LOCAL_ENV)
+	$(PY) -m drkit_lab.emulator up --env $(LOCAL_ENV)
 
 emulator-stop: ## stop the emulator `make emulator` started
-	$(PY) -m tools.emulator down
+	$(PY) -m drkit_lab.emulator down
 
 gameday: install ## rehearse outages locally (SCENARIO=<name>, default all); ENV=<env> on AWS: the FIS experiment (dry run unless CONFIRM=1)
 ifeq ($(origin ENV),command line)
-	$(if $(filter $(ENV),$(LOCAL_ENV)),$(PY) -m tools.gameday --scenario $(or $(SCENARIO),all),$(PY) -m tools.gameday.aws --env $(ENV) $(if $(CONFIRM),--confirm))
+	$(if $(filter $(ENV),$(LOCAL_ENV)),$(PY) -m drkit_lab.gameday --scenario $(or $(SCENARIO),all),$(PY) -m drkit gameday --env $(ENV) $(if $(CONFIRM),--confirm))
 else
-	$(PY) -m tools.gameday --scenario $(or $(SCENARIO),all)
+	$(PY) -m drkit_lab.gameday --scenario $(or $(SCENARIO),all)
 endif
 
 soak: install ## the full local cycle CYCLES=<n> times in a row (default 5), with each run's phase times
 	$(PY) bench/soak.py --cycles $(or $(CYCLES),5) --env $(LOCAL_ENV)
 
 drift: ## drift of ENV=<environment>: a refresh-only plan, what changed outside Terraform; exit 2 on drift
-	$(if $(filter local,$(ENV)),,$(MAKE) --no-print-directory synth >/dev/null &&) $(PY) -m tools.drift --env $(ENV)
+	$(if $(filter local,$(ENV)),$(PY) -m drkit_lab.local_stack drift --env $(ENV),$(MAKE) --no-print-directory synth >/dev/null && $(PY) -m drkit drift --env $(ENV))
 
 diagram: synth ## a Mermaid diagram of what ENV=<environment> deploys, from its synthesized stack (the README's figure is ENV=dev)
-	@$(PY) -m tools.diagram --env $(ENV)
+	@$(PY) -m drkit diagram --env $(ENV)
 
 bench: install ## synth speed: naive provider import vs the project's synth, as a ratio
 	$(PY) bench/synth.py
@@ -115,5 +115,5 @@ refresh-engine-versions: install ## rebuild the global-database engine catalog f
 	$(PY) -m tools.refresh_engine_versions
 
 clean: ## stop this checkout's emulators, remove synthesized output and local state (keeps the installs)
-	-$(PY) -c "from tools.emulator import process; process.stop(process.LOCAL_DIR); process.stop(process.CLI_DIR)"
+	-$(PY) -c "from drkit_lab.emulator import process; process.stop(process.LOCAL_DIR); process.stop(process.CLI_DIR)"
 	rm -rf cdktf.out .drkit/local .drkit/emulator

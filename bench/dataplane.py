@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tools.dataplane.exercise import Measured, lag_of, ledger, through
-from tools.dataplane.lab import Lab
+from drkit_lab.dataplane.exercise import Measured, lag_of, ledger, through
+from drkit_lab.dataplane.lab import Lab
 
 
 def one_run(lab: Lab) -> list[Measured]:

@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import boto3
 
+from drkit_lab.emulator import process
 from functions.replication_monitor.monitor import run
 from functions.replication_monitor.settings import MonitorSettings
-from tools.emulator import process
 
 SECONDARY_REGIONS = (
     "us-west-2", "us-east-2", "us-west-1", "eu-west-1", "eu-central-1",

@@ -2,10 +2,10 @@
 
     .venv/bin/python bench/soak.py --cycles 5 [--env local] [--keep-logs DIR]
 
-Each cycle runs exactly what a user runs (``python -m tools.deploy_local deploy`` then ``destroy``,
+Each cycle runs exactly what a user runs (``python -m drkit_lab.deploy_local deploy`` then ``destroy``,
 as ``make deploy-local`` / ``make destroy-local`` do) and records every phase's wall time from their
 summaries, plus any failure with its error lines and the run's log directory, and the answers the
-emulator gave again because a client lost them (``LOST ANSWER`` in its log, ``tools/emulator/answers.py``). The report is a table
+emulator gave again because a client lost them (``LOST ANSWER`` in its log, ``drkit_lab/emulator/answers.py``). The report is a table
 and a JSON file; the exit code is the number of failed cycles (0 = every cycle passed). Not part of
 ``make test``: it takes about 7 minutes a cycle.
 """
@@ -42,7 +42,7 @@ def run(action: str, env: str, log: Path) -> dict[str, Any]:
     start = time.monotonic()
     with log.open("w", encoding="utf-8") as handle:
         completed = subprocess.run(
-            [sys.executable, "-m", "tools.deploy_local", action, *(["--env", env] if action == "deploy" else [])],
+            [sys.executable, "-m", "drkit_lab.deploy_local", action, *(["--env", env] if action == "deploy" else [])],
             cwd=PROJECT_DIR,
             stdout=handle,
             stderr=subprocess.STDOUT,

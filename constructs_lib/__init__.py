@@ -1,5 +1,5 @@
 """Reusable constructs of drkit. Importing the package prepares jsii (see ``_bootstrap``)."""
 
-from constructs_lib._bootstrap import bootstrap
+from constructs_lib.speedups import bootstrap
 
 bootstrap()

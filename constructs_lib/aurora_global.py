@@ -283,7 +283,7 @@ class AuroraGlobalConstruct(Construct):
         as refreshing that region's clusters does anyway; an emergency plan of the surviving regions
         uses ``-target`` (a targeted plan reads only the data sources its targets depend on). Creating
         a cluster or changing its version while the check fails is refused by the plan review
-        (``tools/plan_review.py`` reads the check's result from the plan), and synth refuses any
+        (``drkit/plan_review.py`` reads the check's result from the plan), and synth refuses any
         version outside the shipped catalog.
         """
         version = self._props.engine_version

@@ -2,7 +2,7 @@
 
 The role's trust policy is a policy document resolved by Terraform (principals and the
 ``sts:ExternalId`` value from config), never a string with unresolved values inside. Its
-permissions are exactly what the runbook (Lambda or ``tools/runbook.py``) calls, each statement
+permissions are exactly what the runbook (Lambda or ``drkit/runbook.py``) calls, each statement
 scoped to ARNs; the emulator enforces them in the drill, so a call the role does not grant fails
 there as it would on AWS.
 """
@@ -186,7 +186,7 @@ class DrOperationsConstruct(Construct):
         self.function_arns: list[str] = function_arns
 
     def _restore_statements(self) -> list[DataAwsIamPolicyDocumentStatement]:
-        """Point-in-time restore beside the global database, and its discarding (``tools/restore.py``):
+        """Point-in-time restore beside the global database, and its discarding (``drkit/restore.py``):
         restored clusters and instances are named ``<cluster>-restore-*``, so the role can create and
         delete those, and never a cluster of the stack."""
         scopes = self._props.restore

@@ -135,7 +135,7 @@ class Names:
         return f"{self.environment_name}.{PROJECT_NAME}.internal"
 
 
-RESTORE_MARK = "-restore-"  # restored clusters are named <cluster>-restore-<time> (tools/restore.py)
+RESTORE_MARK = "-restore-"  # restored clusters are named <cluster>-restore-<time> (drkit/restore.py)
 RESTORE_STAMP_FORMAT = "%Y%m%d%H%M%S"  # the <time> of a restored cluster's name
 RESTORE_STAMP_LENGTH = 14
 RDS_IDENTIFIER_MAX = 63  # DB cluster and instance identifiers: 1-63 characters (RDS API reference)

@@ -1,6 +1,6 @@
 """A Mermaid diagram of what one environment deploys, drawn from its synthesized Terraform JSON.
 
-``python -m tools.diagram --env dev`` (``make diagram ENV=dev``) prints it. The README's figure is this
+``drkit diagram --env dev`` (``make diagram ENV=dev``) prints it. docs/architecture.md's figure is this
 output for ``dev``, and a test keeps the two equal, so the picture cannot drift from the code: regions
 and their VPCs, the peerings, the global cluster and its members, the monitors and the alarms they
 feed, the health checks and the DNS names they steer, the backup vaults and their copies, the DR role.
@@ -14,8 +14,6 @@ import re
 import sys
 from pathlib import Path
 from typing import Any
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def _resources(stack: dict[str, Any], rtype: str) -> dict[str, dict[str, Any]]:
@@ -105,9 +103,9 @@ def render(stack: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.diagram", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="drkit diagram", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="dev")
-    parser.add_argument("--outdir", default=str(PROJECT_DIR / "cdktf.out"))
+    parser.add_argument("--outdir", default="cdktf.out", help="the synthesized output (default: ./cdktf.out)")
     args = parser.parse_args(argv)
     from constructs_lib.naming import stack_name
 

@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from constructs_lib.naming import stack_name
-from tools.terraform import NoStack, TerraformError, run, stack_workdir
+from drkit.terraform import Locator, NoStack, TerraformError, run, stack_workdir
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 PLAN = "drift.tfplan"
 
 
@@ -126,13 +125,14 @@ def detect(stack_dir: Path, extra: Mapping[str, str]) -> list[Drifted]:
     return drift_of(json.loads(run(["show", "-json", PLAN], stack_dir, extra)), ignored_attributes(stack_dir))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.drift", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None, locate: Locator = stack_workdir) -> int:
+    """``drkit drift``; ``locate`` finds the stack (the local lab passes the emulator's)."""
+    parser = argparse.ArgumentParser(prog="drkit drift", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", required=True)
-    parser.add_argument("--outdir", default=str(PROJECT_DIR / "cdktf.out"))
+    parser.add_argument("--outdir", default="cdktf.out", help="the synthesized output (default: ./cdktf.out)")
     args = parser.parse_args(argv)
     try:
-        stack_dir, extra = stack_workdir(args.env, Path(args.outdir))
+        stack_dir, extra = locate(args.env, Path(args.outdir))
         drifted = detect(stack_dir, extra)
     except NoStack as missing:
         print(f"drkit: {missing}", file=sys.stderr)

@@ -12,7 +12,7 @@ report has the local game day's shape (JSON and Markdown with the timeline chart
 What it proves is narrower than the local ``primary-region-outage`` and the report says so: the
 subnets are cut, AWS's own services in the region are not, so the writer stays healthy in AWS's
 eyes and ``db.<zone>`` does not move by itself; the operator decides, from a surviving region, and
-runs ``python -m tools.runbook failover`` while the experiment runs. Run it with credentials that
+runs ``drkit runbook failover`` while the experiment runs. Run it with credentials that
 may call ``fis:ListExperimentTemplates``, ``fis:GetExperimentTemplate``, ``fis:StartExperiment``,
 ``fis:GetExperiment``, ``fis:TagResource`` and read CloudWatch alarms, Route 53 health checks and RDS
 global clusters (a game-day role, not the DR operations role: that one only moves the writer).
@@ -34,7 +34,6 @@ from constructs_lib.config import ConfigError, load_settings
 from constructs_lib.config.model import EnvironmentConfig
 from constructs_lib.fault_injection import EXPERIMENT, EXPERIMENT_TAG
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 FINISHED = frozenset({"completed", "stopped", "failed", "cancelled"})
 
 
@@ -138,7 +137,7 @@ def observe_stack(env: EnvironmentConfig, client: Callable[[str, str], Any], exp
 
 
 def report(env: EnvironmentConfig, template: dict[str, Any], events: list[dict[str, Any]], final: Snapshot, wall: float) -> dict[str, Any]:
-    from tools.gameday.report import budget_document, commit
+    from drkit.report import budget_document, commit
 
     checks = [
         {
@@ -191,7 +190,7 @@ def run(env: EnvironmentConfig, client: Callable[[str, str], Any], *, confirm: b
         if now.experiment in FINISHED:
             break
         time.sleep(interval)
-    from tools.gameday.report import markdown
+    from drkit.report import markdown
 
     doc = report(env, template, events, now, time.monotonic() - started)
     out.mkdir(parents=True, exist_ok=True)
@@ -203,13 +202,13 @@ def run(env: EnvironmentConfig, client: Callable[[str, str], Any], *, confirm: b
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.gameday.aws", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="drkit gameday", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", required=True)
     parser.add_argument("--confirm", action="store_true", help="start the experiment (without it: a dry run)")
     parser.add_argument("--interval", type=float, default=15.0, help="seconds between observations")
     args = parser.parse_args(argv)
     try:
-        env = load_settings(PROJECT_DIR).get(args.env)
+        env = load_settings(Path.cwd()).get(args.env)
     except ConfigError as error:
         print(f"drkit: {error}", file=sys.stderr)
         return 2
@@ -221,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     session = boto3.Session()
     try:
         return run(env, lambda service, region: session.client(service, region_name=region), confirm=args.confirm, interval=args.interval,
-                   out=PROJECT_DIR / ".drkit" / "gameday")  # fmt: skip
+                   out=Path.cwd() / ".drkit" / "gameday")  # fmt: skip
     except GameDayError as error:
         print(f"drkit: {error}", file=sys.stderr)
         return 1

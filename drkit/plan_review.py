@@ -26,9 +26,8 @@ from typing import Any
 
 from constructs_lib.config.model import is_production
 from constructs_lib.naming import stack_name
-from tools.terraform import NoStack, TerraformError, run, stack_workdir
+from drkit.terraform import Locator, NoStack, TerraformError, run, stack_workdir
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 STATEFUL_TYPES = frozenset(
     {
         "aws_rds_global_cluster",
@@ -186,10 +185,12 @@ def review(plan: dict[str, Any], environment: str, allowed: frozenset[str] = fro
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None, locate: Locator = stack_workdir) -> int:
+    """``drkit plan``: configuration from ``cdktf.json`` (or ``$DR_CONFIG``) of the current directory;
+    ``locate`` finds the stack (the local lab passes the emulator's)."""
+    parser = argparse.ArgumentParser(prog="drkit plan", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", required=True, help="environment name (stack dr-<env>)")
-    parser.add_argument("--outdir", default=str(PROJECT_DIR / "cdktf.out"))
+    parser.add_argument("--outdir", default="cdktf.out", help="the synthesized output (default: ./cdktf.out)")
     parser.add_argument("--allow-destroy", action="append", default=[], metavar="ADDRESS")
     parser.add_argument("--allow-membership-change", action="append", default=[], metavar="ADDRESS")
     parser.add_argument("--plan-json", help="review an existing `terraform show -json` file instead of planning")
@@ -198,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     from constructs_lib.config import ConfigError, load_settings
 
     try:
-        environment = load_settings(PROJECT_DIR).get(args.env).environment
+        environment = load_settings(Path.cwd()).get(args.env).environment
     except ConfigError as error:
         print(f"drkit: {error}", file=sys.stderr)
         return 2
@@ -206,11 +207,11 @@ def main(argv: list[str] | None = None) -> int:
         plan = json.loads(Path(args.plan_json).read_text(encoding="utf-8"))
     else:
         try:
-            stack_dir, extra = stack_workdir(args.env, Path(args.outdir))
+            stack_dir, extra = locate(args.env, Path(args.outdir))
         except NoStack as missing:
             print(f"drkit: {missing}", file=sys.stderr)
             return 2
-        if "TF_VAR_db_master_password" not in os.environ:
+        if "TF_VAR_db_master_password" not in {**os.environ, **extra}:
             print("drkit: set TF_VAR_db_master_password (it is only sent through write-only arguments)", file=sys.stderr)
             return 2
         try:

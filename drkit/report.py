@@ -1,30 +1,28 @@
-"""The game-day report: the evidence an auditor asks for, as JSON and Markdown (with a timeline chart).
+"""The game-day report both game days write: the evidence an auditor asks for, as JSON and Markdown.
 
 Environment, commit, configuration digest, scenario, outcome, every check with what was observed,
 the measured recovery figures against the budget synth prints, and the timeline in seconds from the
-fault. Written next to the deployment's state: ``.drkit/gameday/<time>-<scenario>.{json,md}``.
+fault, with a chart. The FIS game day on AWS (:mod:`drkit.fis_gameday`) and the local one
+(``drkit_lab.gameday``) build the document; this module renders it. Reports are written under
+``.drkit/gameday/<time>-<scenario>.{json,md}`` of the directory the command runs in.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from constructs_lib.rto import RecoveryBudget
-from tools.gameday.scenarios import Outcome
-from tools.gameday.world import GameDay
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 CHART_KINDS = ("fault", "alarm", "health-check", "dns", "runbook", "writer", "alert")
 
 
-def commit() -> str:
+def commit(directory: Path | None = None) -> str:
+    """The git commit of ``directory`` (default: the current one), marked when it has uncommitted changes."""
+
     def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
+        done = subprocess.run(["git", *args], cwd=directory or Path.cwd(), capture_output=True, text=True, check=False)
         return done.stdout.strip() if done.returncode == 0 else ""
 
     head = git("rev-parse", "HEAD") or "unknown"
@@ -42,29 +40,6 @@ def budget_document(budget: RecoveryBudget) -> dict[str, Any]:
         "rto_target_seconds": budget.rto_target_seconds,
         "rpo_seconds": budget.rpo_seconds,
         "explained": budget.explain(),
-    }
-
-
-def document(gd: GameDay, outcome: Outcome) -> dict[str, Any]:
-    config = json.loads(Path(gd.deployment.config_path).read_text(encoding="utf-8"))
-    budget = gd.env.recovery_budget
-    return {
-        "scenario": outcome.scenario,
-        "outcome": "passed" if outcome.passed else "FAILED",
-        "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "environment": {
-            "name": gd.env.name,
-            "environment": gd.env.environment,
-            "regions": gd.regions,
-            "configuration_sha256": hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest(),
-        },
-        "commit": commit(),
-        "simulated_clock": {"fault_at": gd.clock.fault_at.isoformat() if gd.clock.fault_at else None, "wall_seconds": round(gd.wall_seconds, 1)},
-        "budget": budget_document(budget),
-        "measured": outcome.measured,
-        "checks": [{"expected": c.expected, "passed": c.passed, "observed": c.observed} for c in outcome.checks],
-        "notes": outcome.notes,
-        "timeline": gd.timeline(),
     }
 
 
@@ -126,20 +101,3 @@ def chart(doc: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write(gd: GameDay, outcome: Outcome, directory: Path) -> tuple[Path, Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    doc = document(gd, outcome)
-    stem = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{outcome.scenario}"
-    json_path, md_path = directory / f"{stem}.json", directory / f"{stem}.md"
-    json_path.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
-    md_path.write_text(markdown(doc), encoding="utf-8")
-    return json_path, md_path
-
-
-def summary(outcome: Outcome) -> str:
-    lines = [f"game day {outcome.scenario}: {'passed' if outcome.passed else 'FAILED'}"]
-    for check in outcome.checks:
-        lines.append(f"  [{'ok' if check.passed else 'FAILED'}] {check.expected}: {check.observed}")
-    for key, value in outcome.measured.items():
-        lines.append(f"  {key}: {value}")
-    return "\n".join(lines)

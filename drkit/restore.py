@@ -1,6 +1,6 @@
 """Point-in-time restore of the writer's data into a new cluster, next to the global database.
 
-``python -m tools.runbook restore --env E --to-time T`` (a dry run unless ``--execute``): Aurora's
+``drkit runbook restore --env E --to-time T`` (a dry run unless ``--execute``): Aurora's
 continuous backups restore the *current writer's* cluster to any second inside its restorable window
 (``DescribeDBClusters``: ``EarliestRestorableTime`` .. ``LatestRestorableTime``) into a **new**,
 standalone cluster (``RestoreDBClusterToPointInTime``) in the same VPC, subnet group, security
@@ -167,7 +167,7 @@ def execute(client: ClientFactory, plan: RestorePlan, say: Callable[[str], None]
     say("    (pg_dump --table, or INSERT ... SELECT through postgres_fdw);")
     say("  - to make it the database: move applications to it, then build a new global database from it")
     say("    (a reviewed change of the stack, not a runbook step);")
-    say(f"  - when done: python -m tools.runbook discard --restored {plan.identifier} --env <env>")
+    say(f"  - when done: drkit runbook discard --restored {plan.identifier} --env <env>")
     return {"identifier": plan.identifier, "endpoint": cluster.get("Endpoint"), "instance": instance, "seconds": seconds}
 
 

@@ -1,10 +1,10 @@
 """The DR runbook for operators: the same logic as the runbook Lambda, run with the operator's credentials.
 
-  python -m tools.runbook status --env production
-  python -m tools.runbook switchover --env production --to us-west-2 --dry-run
-  python -m tools.runbook failover --env production --to us-west-2
-  python -m tools.runbook restore --env production --to-time 2026-11-29T14:05:00Z [--execute]
-  python -m tools.runbook discard --env production --restored <restored cluster id>
+  drkit runbook status --env production
+  drkit runbook switchover --env production --to us-west-2 --dry-run
+  drkit runbook failover --env production --to us-west-2
+  drkit runbook restore --env production --to-time 2026-11-29T14:05:00Z [--execute]
+  drkit runbook discard --env production --restored <restored cluster id>
 
 Assume the DR operations role first (with its ExternalId); the CLI needs exactly that role's
 permissions and nothing of Terraform: names come from the configuration, the account from
@@ -24,7 +24,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 EXIT_CODES = {"completed": 0, "no-op": 0, "dry-run": 0, "refused": 3}
 
 
@@ -51,9 +50,9 @@ def runbook_settings(env: Any, home_region: str, client: Callable[[str, str], An
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.runbook", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="drkit runbook", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("operation", choices=["switchover", "failover", "status", "restore", "discard"])
-    parser.add_argument("--env", required=True, help="environment name from cdktf.json (or $DR_CONFIG)")
+    parser.add_argument("--env", required=True, help="environment name from ./cdktf.json (or $DR_CONFIG)")
     parser.add_argument("--to", dest="target", help="target region (switchover/failover)")
     parser.add_argument("--region", help="region to read the global cluster in (default: the target, else the primary)")
     parser.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
@@ -71,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     from functions.failover.runner import execute, read_state
 
     try:
-        env = load_settings(PROJECT_DIR).get(args.env)
+        env = load_settings(Path.cwd()).get(args.env)
     except ConfigError as error:
         print(f"drkit: {error}", file=sys.stderr)
         return 2
@@ -115,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 def data_operation(args: argparse.Namespace, env: Any, home: str, client: Callable[[str, str], Any]) -> int:
     """``restore`` (point-in-time, beside the global database) and ``discard`` (of such a restore)."""
     from constructs_lib.naming import RESTORE_MARK
-    from tools import restore
+    from drkit import restore
 
     if args.operation == "discard":
         region = next((r for r in env.regions if args.restored.startswith(env.names.cluster_id(r) + RESTORE_MARK)), None)

@@ -1,16 +1,25 @@
-"""Running Terraform from the project: the project's CLI config, no prompts, readable failures."""
+"""Running Terraform for the operator: no prompts, readable failures, the caller's CLI configuration.
+
+The Terraform CLI configuration is the caller's: ``TF_CLI_CONFIG_FILE`` when it is set (this
+repository's Makefile and the local lab set it to the project's ``.drkit/terraformrc``), else
+Terraform's own default. Where a stack lives is the caller's business too: :func:`stack_workdir`
+finds ``dr-<env>`` in a synthesized output folder, and a caller with another answer (the local lab,
+whose stack lives beside its emulator) passes its own :data:`Locator` to ``plan`` and ``drift``.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from constructs_lib.naming import stack_name
-from tools.terraform_setup import CLI_CONFIG, write_cli_config
 
 _USER_AWS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN")
+
+# (environment name, synthesized output folder) -> (stack directory, extra environment for terraform)
+Locator = Callable[[str, Path], tuple[Path, dict[str, str]]]
 
 
 class TerraformError(RuntimeError):
@@ -21,12 +30,10 @@ class TerraformError(RuntimeError):
 
 
 def terraform_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    if not CLI_CONFIG.is_file():
-        write_cli_config()
     emulated = bool(extra and "AWS_ENDPOINT_URL" in extra)
-    # Against the emulator, the user's AWS identity must not leak in: only the fake credentials count.
+    # Against an emulator, the user's AWS identity must not leak in: only the fake credentials count.
     env = {key: value for key, value in os.environ.items() if not (emulated and key in _USER_AWS)}
-    env.update({"TF_CLI_CONFIG_FILE": str(CLI_CONFIG), "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"})
+    env.update({"CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"})
     env.update(extra or {})
     return env
 
@@ -53,21 +60,8 @@ class NoStack(RuntimeError):
 
 
 def stack_workdir(env_name: str, outdir: Path) -> tuple[Path, dict[str, str]]:
-    """Where ``dr-<env_name>`` was synthesized, and what Terraform needs to reach it.
-
-    The ``local`` environment lives in the emulator: its stack is the one ``make deploy-local``
-    synthesized, reached with the emulator's endpoint and fake credentials."""
-    extra: dict[str, str] = {}
-    if env_name == "local":
-        from tools.emulator import process
-
-        emulator = process.running()
-        if emulator is None:
-            raise NoStack("the local environment lives in the emulator; run `make deploy-local` first")
-        outdir = process.LOCAL_DIR / "cdktf.out"
-        extra = {**process.FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": emulator.url}
-        os.environ.setdefault("TF_VAR_db_master_password", "local-plan-only-password-0")
+    """Where ``dr-<env_name>`` was synthesized (``make synth``), and no extra environment."""
     stack_dir = outdir / "stacks" / stack_name(env_name)
     if not (stack_dir / "cdk.tf.json").is_file():
-        raise NoStack(f"{stack_dir} not found; run `make synth` first")
-    return stack_dir, extra
+        raise NoStack(f"{stack_dir} not found; synthesize first (`make synth` or `cdktf synth`)")
+    return stack_dir, {}

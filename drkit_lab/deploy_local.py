@@ -1,12 +1,12 @@
 """The main job: deploy, check, drill and destroy the DR stack on the local emulator.
 
-``python -m tools.deploy_local deploy [--env NAME]``
+``python -m drkit_lab.deploy_local deploy [--env NAME]``
     emulator up (or reused), state bucket, synth of the environment re-pointed at the emulator,
     terraform init + apply, smoke report, re-plan (no changes), and the day-2 drill: switchover to
     the last secondary *as the DR operations role* (the emulator enforces its permissions), a plan
     while switched over (no changes), status, switch back, a plan (no changes). The emulator keeps
     running so the deployment can be inspected.
-``python -m tools.deploy_local destroy``
+``python -m drkit_lab.deploy_local destroy``
     terraform destroy, leftover check, and every emulator process of this checkout stopped.
 
 Any environment of the configuration (``cdktf.json`` or ``$DR_CONFIG``) can be deployed: its
@@ -34,10 +34,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tools.emulator import process as emulator_process
-from tools.emulator.bucket import create_state_bucket
-from tools.emulator.process import FAKE_CREDENTIALS, LOCAL_DIR, PROJECT_DIR, Busy, Emulator, OwnerLock
-from tools.terraform import terraform_env
+from drkit_lab.emulator import process as emulator_process
+from drkit_lab.emulator.bucket import create_state_bucket
+from drkit_lab.emulator.process import FAKE_CREDENTIALS, LOCAL_DIR, PROJECT_DIR, Busy, Emulator, OwnerLock
+from drkit_lab.local_stack import terraform_env
 
 DEFAULT_ENVIRONMENT = "local"
 EMULATOR_ACCOUNT = "123456789012"  # moto's account: what sts:GetCallerIdentity answers there
@@ -258,7 +258,7 @@ def synth(deployment: Deployment) -> None:
 
 
 def deploy(deployment: Deployment) -> dict[str, Any]:
-    from tools import drill, smoke
+    from drkit_lab import drill, smoke
 
     ensure_emulator(deployment)
     configure(deployment)
@@ -317,7 +317,7 @@ def attach(deployment: Deployment) -> bool:
 
 
 def destroy(deployment: Deployment) -> dict[str, Any]:
-    from tools import smoke
+    from drkit_lab import smoke
 
     leftovers: dict[str, Any] = {}
     if attach(deployment):

@@ -2,8 +2,8 @@
 
 An operator identity (an IAM user the emulator issues keys for) assumes the DR operations role
 with the configured ExternalId; the emulator enforces IAM for those credentials exactly as AWS
-does for everyone (``tools/emulator/patches/iam.py``), so a permission the role lacks fails the
-drill. The runbook CLI (``python -m tools.runbook``) then switches over to the last member region,
+does for everyone (``drkit_lab/emulator/patches/iam.py``), so a permission the role lacks fails the
+drill. The runbook CLI (``drkit runbook``) then switches over to the last member region,
 Terraform plans while switched over (the first apply after a switchover must not split the global
 database), the status is read, the writer moves back and Terraform plans again. Then a point-in-time
 restore beside the global database: refused outside the restorable window, a dry run, the restore,
@@ -24,9 +24,9 @@ from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tools.dataplane.exercise import Measured, ledger, through
-from tools.emulator.process import PROJECT_DIR, isolated_env
-from tools.smoke import global_topology, replication_sources, seed_lag, stack_regions
+from drkit_lab.dataplane.exercise import Measured, ledger, through
+from drkit_lab.emulator.process import PROJECT_DIR, isolated_env
+from drkit_lab.smoke import global_topology, replication_sources, seed_lag, stack_regions
 
 OPERATOR_USER = "drkit-drill-operator"
 SESSION_NAME = "drkit-drill"
@@ -64,11 +64,11 @@ def operator_credentials(deployment: Any, role_arn: str, external_id: str) -> di
 
 
 def runbook(deployment: Any, credentials: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m tools.runbook ARGS`` with only the operator's credentials, against the emulator."""
+    """``drkit runbook ARGS`` with only the operator's credentials, against the emulator."""
     env = isolated_env(dict(os.environ), {"AWS_ENDPOINT_URL": deployment.url, "DR_CONFIG": str(deployment.config_path)})
     env.update(credentials)
     return subprocess.run(
-        [sys.executable, "-m", "tools.runbook", *args, "--env", deployment.env_name],
+        [sys.executable, "-m", "drkit", "runbook", *args, "--env", deployment.env_name],
         cwd=PROJECT_DIR,
         env=env,
         capture_output=True,
@@ -89,7 +89,7 @@ def day_two(deployment: Any, outputs: dict[str, Any], plan_no_changes: Callable[
         start = time.monotonic()
         completed = runbook(deployment, credentials, *args)
         seconds = time.monotonic() - start
-        command = f"python -m tools.runbook {' '.join(args)} --env {deployment.env_name}"
+        command = f"drkit runbook {' '.join(args)} --env {deployment.env_name}"
         deployment.say(f"    $ {command}   (as the DR role, {seconds:.1f} s, exit {completed.returncode})")
         for line in (completed.stdout + completed.stderr).strip().splitlines():
             deployment.say(f"      {line}")

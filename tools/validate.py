@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from constructs_lib.synth import resource_counts
-from tools.terraform import TerraformError, run
+from drkit.terraform import TerraformError, run
 
 
 def validate_stack(stack_dir: Path) -> str:

@@ -1,6 +1,6 @@
 """Which PostgreSQL server binaries the data plane uses, and which unprivileged user runs them.
 
-``python -m tools.dataplane.binaries [--install]`` (run by ``make install``) finds the newest
+``python -m drkit_lab.dataplane.binaries [--install]`` (run by ``make install``) finds the newest
 PostgreSQL >= 13 server (``/usr/lib/postgresql/<major>/bin``, Debian's layout, or ``pg_config
 --bindir``); with ``--install``, as root on Debian, it installs the ``postgresql`` package when none is
 found. It says which it uses. PostgreSQL refuses to run as root, so as root the servers run as the
@@ -106,7 +106,7 @@ def install() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.dataplane.binaries", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m drkit_lab.dataplane.binaries", description=__doc__)
     parser.add_argument("--install", action="store_true", help="install Debian's postgresql when no server is found (root only)")
     args = parser.parse_args(argv)
     try:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from tools.dataplane.ledger import Workload, connection_from_secret, verify
+from drkit_lab.dataplane.ledger import Workload, connection_from_secret, verify
 
 RESUMED_COMMITS = 20  # writes must flow again after the operation, for this many commits
 

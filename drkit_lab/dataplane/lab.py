@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.emulator import process
-from tools.emulator.evaluation import post_control
+from drkit_lab.emulator import process
+from drkit_lab.emulator.evaluation import post_control
 
 ACCOUNT = "123456789012"
 ENGINE_VERSION = "17.5"

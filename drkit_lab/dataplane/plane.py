@@ -1,6 +1,6 @@
 """The data plane inside the emulator: a PostgreSQL server behind every member of a global cluster.
 
-The emulated RDS API calls it (``tools.emulator.hooks``) and it does to real databases what Aurora
+The emulated RDS API calls it (``drkit_lab.emulator.hooks``) and it does to real databases what Aurora
 does to its storage:
 
 * **a member is created**: the first member of a global cluster gets a fresh primary (its master user
@@ -42,9 +42,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tools.dataplane import tls
-from tools.dataplane.binaries import Postgres
-from tools.dataplane.server import REPLICATION_USER, Server, ServerError
+from drkit_lab.dataplane import tls
+from drkit_lab.dataplane.binaries import Postgres
+from drkit_lab.dataplane.server import REPLICATION_USER, Server, ServerError
 
 LAG_INTERVAL_SECONDS = 5.0
 CATCH_UP_TIMEOUT_SECONDS = 60.0
@@ -392,7 +392,7 @@ def cleanup(home: Path) -> list[str]:
     if not path.is_file():
         return []
     state = json.loads(path.read_text(encoding="utf-8"))
-    from tools.dataplane.binaries import Postgres as _Postgres
+    from drkit_lab.dataplane.binaries import Postgres as _Postgres
 
     postgres = _Postgres(Path(state["bindir"]), "?", state.get("user"))
     stopped = []

@@ -1,6 +1,6 @@
 """One PostgreSQL server: a regional cluster's database, primary or streaming replica.
 
-Runs as the unprivileged user of :mod:`tools.dataplane.binaries`, listens on 127.0.0.1 and its own
+Runs as the unprivileged user of :mod:`drkit_lab.dataplane.binaries`, listens on 127.0.0.1 and its own
 port, requires TLS for every client (as ``rds.force_ssl = 1`` does), and authenticates with SCRAM.
 Three roles: ``drkit_admin`` (the control plane's own connection: lag, fencing, promotion),
 ``replicator`` (streaming replication) and the cluster's master user.
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.dataplane.binaries import Postgres
+from drkit_lab.dataplane.binaries import Postgres
 
 ADMIN_USER = "drkit_admin"
 REPLICATION_USER = "replicator"

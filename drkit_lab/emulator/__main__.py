@@ -1,4 +1,4 @@
-"""The emulator for the cdktf CLI: ``python -m tools.emulator up|down [--env local]`` (``make emulator``).
+"""The emulator for the cdktf CLI: ``python -m drkit_lab.emulator up|down [--env local]`` (``make emulator``).
 
 ``up`` starts the emulator on the port of the environment's ``aws_endpoint_url`` (4566 for the shipped
 ``local`` environment), creates the S3 state bucket there and prints how to run ``cdktf diff``,
@@ -13,8 +13,8 @@ import argparse
 import sys
 from urllib.parse import urlparse
 
-from tools.emulator import process
-from tools.emulator.bucket import create_state_bucket
+from drkit_lab.emulator import process
+from drkit_lab.emulator.bucket import create_state_bucket
 
 
 def cli_instructions(stack_name: str) -> list[str]:
@@ -31,7 +31,7 @@ def cli_instructions(stack_name: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.emulator", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m drkit_lab.emulator", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["up", "down"])
     parser.add_argument("--env", default="local", help="environment whose aws_endpoint_url the emulator serves")
     args = parser.parse_args(argv)

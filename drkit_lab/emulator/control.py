@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from tools.emulator.answers import GO_SDK_AGENT, MAX_BODY_BYTES, Answer, AnswerBook, request_digest
+from drkit_lab.emulator.answers import GO_SDK_AGENT, MAX_BODY_BYTES, Answer, AnswerBook, request_digest
 
 # Route 53 and IAM are global, but their control planes (the APIs) live in us-east-1: when us-east-1 is
 # down their APIs fail too, while Route 53's data plane (DNS answers, health checks) keeps working

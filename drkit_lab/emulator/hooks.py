@@ -1,4 +1,4 @@
-"""Hooks the emulated control plane calls when the data plane must follow (``tools.dataplane``).
+"""Hooks the emulated control plane calls when the data plane must follow (``drkit_lab.dataplane``).
 
 The moto patches and the control middleware call these functions; a data plane registers its
 listeners. Without a listener nothing happens (the database is metadata only).

@@ -122,7 +122,7 @@ def _emulator_homes() -> dict[int, Path]:
         if not entry.name.isdigit():
             continue
         args = _cmdline(int(entry.name))
-        if "tools.emulator.server" in args and "--home" in args and args.index("--home") + 1 < len(args):
+        if "drkit_lab.emulator.server" in args and "--home" in args and args.index("--home") + 1 < len(args):
             found[int(entry.name)] = Path(args[args.index("--home") + 1])
     return found
 
@@ -143,7 +143,7 @@ def dataplane_wanted() -> bool:
     """The data plane runs when PostgreSQL is installed, unless ``DRKIT_DATAPLANE=0``."""
     if os.environ.get("DRKIT_DATAPLANE") == "0":
         return False
-    from tools.dataplane.binaries import PostgresNotFound, find
+    from drkit_lab.dataplane.binaries import PostgresNotFound, find
 
     try:
         find()
@@ -164,7 +164,7 @@ def start(state_dir: Path = LOCAL_DIR, log: Path | None = None, port: int | None
             [
                 sys.executable,
                 "-m",
-                "tools.emulator.server",
+                "drkit_lab.emulator.server",
                 "--port",
                 str(port),
                 "--home",
@@ -236,7 +236,7 @@ def stop(state_dir: Path = LOCAL_DIR, only: int | None = None) -> list[int]:
     targets = [only] if only is not None else emulators_of(state_dir)
     stopped = [pid for pid in targets if _terminate(pid)]
     if not emulators_of(state_dir):  # servers of a data plane whose emulator could not clean up
-        from tools.dataplane.plane import cleanup
+        from drkit_lab.dataplane.plane import cleanup
 
         cleanup(state_dir)
     if record.is_file():

@@ -1,4 +1,4 @@
-"""Run moto's server with drkit's fidelity patches and controls: ``python -m tools.emulator.server --port N``."""
+"""Run moto's server with drkit's fidelity patches and controls: ``python -m drkit_lab.emulator.server --port N``."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import run_simple
 
-    from tools.emulator import hooks
-    from tools.emulator.control import ControlMiddleware
-    from tools.emulator.patches import apply_all
+    from drkit_lab.emulator import hooks
+    from drkit_lab.emulator.control import ControlMiddleware
+    from drkit_lab.emulator.patches import apply_all
 
     _log_dropped_connections()
     applied = apply_all()
@@ -78,9 +78,9 @@ def _attach_dataplane(home: Path) -> None:
 
     from moto.cloudwatch.models import cloudwatch_backends
 
-    from tools.dataplane.binaries import find
-    from tools.dataplane.plane import DataPlane, cleanup
-    from tools.emulator import hooks
+    from drkit_lab.dataplane.binaries import find
+    from drkit_lab.dataplane.plane import DataPlane, cleanup
+    from drkit_lab.emulator import hooks
 
     cleanup(home)  # what an emulator killed before it could clean up left behind
     plane = DataPlane(find(), home, apply_delay_ms=int(os.environ.get("DRKIT_DATAPLANE_APPLY_DELAY_MS", "0")))

@@ -1,4 +1,4 @@
-"""``python -m tools.gameday [--scenario NAME]`` (``make gameday [SCENARIO=NAME]``): rehearse outages locally.
+"""``python -m drkit_lab.gameday [--scenario NAME]`` (``make gameday [SCENARIO=NAME]``): rehearse outages locally.
 
 Runs against the local deployment (the one ``make deploy-local`` leaves running; it is deployed
 first when none is), on a simulated clock, as the DR role. Prints each scenario's checks and figures
@@ -15,18 +15,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tools.gameday.clock import resume
-from tools.gameday.scenarios import SCENARIOS
+from drkit_lab.gameday.clock import resume
+from drkit_lab.gameday.scenarios import SCENARIOS
 
 CLOCK_FILE = "gameday-clock.json"  # where the last game day's simulated clock stopped
 
 
 def run_scenarios(deployment: Any, names: list[str]) -> list[Any]:
     """Every scenario in ``names`` against the running ``deployment``; each report is written and printed."""
-    from tools import drill
-    from tools.deploy_local import plan_no_changes, terraform_outputs
-    from tools.gameday.report import summary, write
-    from tools.gameday.world import GameDay
+    from drkit_lab import drill
+    from drkit_lab.deploy_local import plan_no_changes, terraform_outputs
+    from drkit_lab.gameday.report import summary, write
+    from drkit_lab.gameday.world import GameDay
 
     outputs = terraform_outputs(deployment)
     env = deployment.environment()
@@ -50,11 +50,11 @@ def run_scenarios(deployment: Any, names: list[str]) -> list[Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.gameday", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m drkit_lab.gameday", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenario", default="all", choices=["all", *SCENARIOS], help="one scenario, or all of them in order")
     args = parser.parse_args(argv)
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
-    from tools.deploy_local import Deployment, StepFailed, attach, deploy, run
+    from drkit_lab.deploy_local import Deployment, StepFailed, attach, deploy, run
 
     def gameday(deployment: Deployment) -> None:
         if not attach(deployment):

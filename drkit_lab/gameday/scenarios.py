@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.dataplane.exercise import lag_of
-from tools.emulator.evaluation import ALARM, OK
-from tools.gameday.world import GameDay
+from drkit_lab.dataplane.exercise import lag_of
+from drkit_lab.emulator.evaluation import ALARM, OK
+from drkit_lab.gameday.world import GameDay
 
 SPIKE_LAG_MS = 8000.0
 MAX_MINUTES = 15

@@ -12,7 +12,7 @@ Every simulated minute (:meth:`GameDay.tick`):
    Lambda and CloudWatch Logs make of a run is published too: ``AWS/Lambda`` Invocations/Errors and
    the embedded-metric-format documents it printed, as metrics.
 3. **CloudWatch and Route 53** evaluate alarms, alarm actions and health checks
-   (``tools.emulator.evaluation``).
+   (``drkit_lab.emulator.evaluation``).
 4. The **answers** of every name clients use are resolved, and the on-call **pager** (an SQS queue
    subscribed to each region's alert topic) is read.
 
@@ -34,12 +34,12 @@ from typing import Any
 
 from constructs_lib.naming import failover_record_names, writer_record
 from constructs_lib.topology import observer_of
-from tools.dataplane import exercise
-from tools.dataplane.ledger import Workload, verify
-from tools.emf import emf_metrics
-from tools.emulator.evaluation import ALARM, Evaluator, get_control, post_control
-from tools.gameday.clock import SimulatedClock
-from tools.smoke import region_of, stack_regions
+from drkit_lab.dataplane import exercise
+from drkit_lab.dataplane.ledger import Workload, verify
+from drkit_lab.emf import emf_metrics
+from drkit_lab.emulator.evaluation import ALARM, Evaluator, get_control, post_control
+from drkit_lab.gameday.clock import SimulatedClock
+from drkit_lab.smoke import region_of, stack_regions
 
 BASELINE_LAG_MS = 400.0
 RUN_SECONDS = 1  # a scheduled run completes (and stamps its metrics) just after the schedule fires
@@ -66,9 +66,9 @@ class LambdaContext:
 
 @dataclass
 class GameDay:
-    deployment: Any  # tools.deploy_local.Deployment of the running local deployment
+    deployment: Any  # drkit_lab.deploy_local.Deployment of the running local deployment
     outputs: dict[str, Any]
-    operator: dict[str, str]  # the DR role's credentials (tools.drill.operator_credentials)
+    operator: dict[str, str]  # the DR role's credentials (drkit_lab.drill.operator_credentials)
     clock: SimulatedClock = field(default_factory=SimulatedClock)
     events: list[Event] = field(default_factory=list)
     down: set[str] = field(default_factory=set)
@@ -437,7 +437,7 @@ class GameDay:
 
     def runbook(self, *args: str) -> tuple[int, str, list[str]]:
         """The runbook CLI as the DR role; returns exit code, output and the regions it called."""
-        from tools import drill
+        from drkit_lab import drill
 
         since = get_control(self.deployment.url, "journal?since=0")["sequence"]
         self.record("runbook", f"runbook {' '.join(args)}", "started by the operator (DR role)")

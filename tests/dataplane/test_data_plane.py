@@ -15,10 +15,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tools.dataplane.binaries import PostgresNotFound, find
-from tools.dataplane.exercise import lag_of, ledger, through
-from tools.dataplane.lab import Lab
-from tools.dataplane.ledger import Connection, verify
+from drkit_lab.dataplane.binaries import PostgresNotFound, find
+from drkit_lab.dataplane.exercise import lag_of, ledger, through
+from drkit_lab.dataplane.lab import Lab
+from drkit_lab.dataplane.ledger import Connection, verify
 
 pytestmark = pytest.mark.integration
 

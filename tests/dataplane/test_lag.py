@@ -15,8 +15,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from tools.dataplane.binaries import PostgresNotFound, find
-from tools.dataplane.plane import DataPlane, Member
+from drkit_lab.dataplane.binaries import PostgresNotFound, find
+from drkit_lab.dataplane.plane import DataPlane, Member
 
 pytestmark = pytest.mark.integration
 IDLE_SECONDS = 4.0

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tools.emulator.patches import apply_all
+from drkit_lab.emulator.patches import apply_all
 
 Aws = Callable[..., Any]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.emulator.answers import AnswerBook, request_digest
+from drkit_lab.emulator.answers import AnswerBook, request_digest
 
 OK = "200 OK"
 HEADERS = [("Content-Type", "text/xml")]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tools.emf import emf_metrics
-from tools.emulator.evaluation import ALARM, INSUFFICIENT, OK, Record, alarm_state, calculated_status, check_status, resolve
-from tools.gameday.world import endpoint_region
+from drkit_lab.emf import emf_metrics
+from drkit_lab.emulator.evaluation import ALARM, INSUFFICIENT, OK, Record, alarm_state, calculated_status, check_status, resolve
+from drkit_lab.gameday.world import endpoint_region
 
 LESS = "LessThanThreshold"
 GREATER = "GreaterThanThreshold"

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from drkit.fis_gameday import GameDayError, Snapshot, changes, observe_stack, report, run
 from tests.emulator.conftest import Aws
 from tests.helpers import minimal_environment, parse_one
-from tools.gameday.aws import GameDayError, Snapshot, changes, observe_stack, report, run
 
 pytestmark = pytest.mark.emulator
 ENV = parse_one(minimal_environment(), "dev")

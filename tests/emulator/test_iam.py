@@ -9,8 +9,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from drkit_lab.emulator.patches.iam import decide, trusts
 from tests.emulator.conftest import global_with_members
-from tools.emulator.patches.iam import decide, trusts
 
 pytestmark = pytest.mark.emulator
 ACCOUNT = "123456789012"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from tools.emulator.server import _request_handler
+from drkit_lab.emulator.server import _request_handler
 
 pytestmark = pytest.mark.emulator
 BODY = b"x" * 2000

@@ -55,7 +55,7 @@ def test_calculated_health_check_status_is_refused_as_on_aws(aws: Any) -> None:
 
 
 def test_health_check_status_reports_what_the_evaluator_decided(aws: Any) -> None:
-    from tools.emulator import control
+    from drkit_lab.emulator import control
 
     route53 = aws("route53")
     check = route53.create_health_check(

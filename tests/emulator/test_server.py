@@ -22,8 +22,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from drkit_lab.emulator import process
 from tests.emulator.conftest import handler_zip
-from tools.emulator import process
 
 pytestmark = pytest.mark.emulator
 REGIONS = ("us-east-1", "us-west-2")

@@ -1,6 +1,6 @@
 """The other way users deploy: the cdktf CLI against the emulator, exactly as the README says.
 
-`make emulator` (``python -m tools.emulator up``) starts the emulator and prints the shell lines that
+`make emulator` (``python -m drkit_lab.emulator up``) starts the emulator and prints the shell lines that
 deploy the ``local`` stack; the README shows the same lines. This test checks the two agree, then
 runs those lines: the ``export`` lines become the environment (nothing else: no ``AWS_ENDPOINT_URL``,
 so every service the stack calls must be named by the synthesized providers), and ``cdktf diff``,
@@ -22,11 +22,11 @@ from pathlib import Path
 import boto3
 import pytest
 
+from drkit_lab.deploy_local import local_config, master_password
+from drkit_lab.emulator import __main__ as emulator_cli
+from drkit_lab.emulator import process
+from drkit_lab.smoke import leftovers
 from tests.helpers import PROJECT_DIR
-from tools.deploy_local import local_config, master_password
-from tools.emulator import __main__ as emulator_cli
-from tools.emulator import process
-from tools.smoke import leftovers
 
 pytestmark = pytest.mark.integration
 STACK = "dr-local"

@@ -12,10 +12,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from drkit_lab.emulator.patches import apply_all
+from drkit_lab.smoke import seed_lag
 from functions.failover.logic import Operation
 from functions.failover.runner import RunbookSettings, execute, read_state
-from tools.emulator.patches import apply_all
-from tools.smoke import seed_lag
 
 pytestmark = pytest.mark.integration
 

@@ -19,17 +19,17 @@ from typing import Any
 
 import pytest
 
+from drkit.drift import detect
+from drkit.drift import render as render_drift
+from drkit.plan_review import review
+from drkit.terraform import TerraformError
+from drkit.terraform import run as terraform_run
+from drkit_lab.deploy_local import Deployment, deploy, destroy, plan_json, plan_no_changes
+from drkit_lab.emulator import process as emulator_process
+from drkit_lab.gameday.__main__ import run_scenarios
+from drkit_lab.gameday.scenarios import SCENARIOS
+from drkit_lab.smoke import global_topology, replication_sources
 from tests.helpers import FIXTURE_ENVIRONMENTS, PROJECT_DIR
-from tools.deploy_local import Deployment, deploy, destroy, plan_json, plan_no_changes
-from tools.drift import detect
-from tools.drift import render as render_drift
-from tools.emulator import process as emulator_process
-from tools.gameday.__main__ import run_scenarios
-from tools.gameday.scenarios import SCENARIOS
-from tools.plan_review import review
-from tools.smoke import global_topology, replication_sources
-from tools.terraform import TerraformError
-from tools.terraform import run as terraform_run
 
 pytestmark = pytest.mark.integration
 ENV = "three"

@@ -13,9 +13,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tools.emf import emf_metrics
-from tools.emulator.patches import apply_all
-from tools.smoke import seed_lag
+from drkit_lab.emf import emf_metrics
+from drkit_lab.emulator.patches import apply_all
+from drkit_lab.smoke import seed_lag
 
 pytestmark = pytest.mark.integration
 ENV = {

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tools.deploy_local import Deployment, deploy, destroy, run
-from tools.emulator import process
-from tools.emulator.process import Busy, OwnerLock
+from drkit_lab.deploy_local import Deployment, deploy, destroy, run
+from drkit_lab.emulator import process
+from drkit_lab.emulator.process import Busy, OwnerLock
 
-HOLD = "import sys, time; from pathlib import Path; from tools.emulator.process import OwnerLock\n" \
+HOLD = "import sys, time; from pathlib import Path; from drkit_lab.emulator.process import OwnerLock\n" \
        "with OwnerLock(Path(sys.argv[1]), 'deploy'):\n    print('held', flush=True); time.sleep(60)"  # fmt: skip
 
 

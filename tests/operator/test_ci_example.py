@@ -34,10 +34,15 @@ def test_plan_on_pull_request_apply_on_merge_production_behind_approval() -> Non
     assert applied and all("drkit.tfplan" in run for run in applied)  # only the reviewed plan is applied
 
 
-def test_every_make_target_and_module_the_workflow_runs_exists() -> None:
+def test_every_make_target_module_and_drkit_command_the_workflow_runs_exists() -> None:
+    from drkit.cli import COMMANDS
+
     makefile = (PROJECT_DIR / "Makefile").read_text(encoding="utf-8")
     targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, re.M))
+    assert any("drkit plan" in run for run in commands())
     for run in commands():
+        for command in re.findall(r"\bdrkit ([a-z]+)", run):
+            assert command in COMMANDS, run
         for target in re.findall(r"\bmake ([a-z-]+)", run):
             assert target in targets, run
         for module in re.findall(r"-m ([a-z_.]+)", run):

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tools.drift import Drifted, drift_of, ignored_attributes, render
+from drkit.drift import Drifted, drift_of, ignored_attributes, render
 
 
 def plan(*drift: dict[str, Any], configured: dict[str, list[str]] | None = None) -> dict[str, Any]:

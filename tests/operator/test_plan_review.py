@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tools.plan_review import action_of, review
+from drkit.plan_review import action_of, review
 
 
 def plan(*changes: tuple[str, str, list[str], str]) -> dict[str, Any]:

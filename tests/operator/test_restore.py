@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tools.restore import Window, is_restore, parse_time, refusal, restored_identifier
+from drkit.restore import Window, is_restore, parse_time, refusal, restored_identifier
 
 
 def test_a_restore_point_must_carry_its_time_zone() -> None:

@@ -18,7 +18,7 @@ def test_runbook_cli_without_credentials_is_one_line(tmp_path: Path) -> None:
         "AWS_EC2_METADATA_DISABLED": "true",
     }
     completed = subprocess.run(
-        [sys.executable, "-m", "tools.runbook", "status", "--env", "production"],
+        [sys.executable, "-m", "drkit.runbook", "status", "--env", "production"],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert completed.returncode == 1
@@ -27,7 +27,7 @@ def test_runbook_cli_without_credentials_is_one_line(tmp_path: Path) -> None:
 
 def test_runbook_cli_refuses_a_region_outside_the_environment() -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "tools.runbook", "switchover", "--env", "production", "--to", "eu-west-1"],
+        [sys.executable, "-m", "drkit.runbook", "switchover", "--env", "production", "--to", "eu-west-1"],
         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert completed.returncode == 3

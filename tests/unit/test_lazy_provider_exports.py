@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib._bootstrap import LAZY_EXPORTS_HOOK, LOCAL_NODE, node_require_option
+from constructs_lib.speedups import LAZY_EXPORTS_HOOK, LOCAL_NODE, node_require_option
 from tests.helpers import PROJECT_DIR
 
 NODE = str(LOCAL_NODE) if LOCAL_NODE.is_file() else "node"
@@ -123,7 +123,7 @@ def test_lazy_and_stock_loading_synthesize_identical_json(tmp_path: Path, synth_
 
 
 def test_bootstrap_appends_the_hook_to_node_options_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    from constructs_lib._bootstrap import use_lazy_provider_exports
+    from constructs_lib.speedups import use_lazy_provider_exports
 
     monkeypatch.setenv("NODE_OPTIONS", "--max-semi-space-size=32")
     use_lazy_provider_exports()

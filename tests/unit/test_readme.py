@@ -42,10 +42,10 @@ def test_every_path_of_the_architecture_tree_exists() -> None:
 def test_every_emulator_patch_is_in_the_readme_table() -> None:
     import importlib
 
-    from tools.emulator.patches import registry
+    from drkit_lab.emulator.patches import registry
 
     for module in registry.SERVICE_MODULES:
-        importlib.import_module(f"tools.emulator.patches.{module}")
+        importlib.import_module(f"drkit_lab.emulator.patches.{module}")
     table = between(README, "patches")
     assert sorted(p.__name__ for p in registry.PATCHES if f"`{p.__name__}`" not in table) == []
 
@@ -61,7 +61,7 @@ def test_the_architecture_diagram_is_drawn_from_the_dev_stack(shipped_dir: Path)
     """The figure is `make diagram ENV=dev`: a change to what dev deploys changes the picture, or this fails."""
     import json
 
-    from tools.diagram import render
+    from drkit.diagram import render
 
     stack = json.loads((shipped_dir / "stacks" / "dr-dev" / "cdk.tf.json").read_text(encoding="utf-8"))
     assert between(README, "diagram") == "```mermaid\n" + render(stack) + "\n```", (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.terraform import run
+from drkit.terraform import run
 
 pytestmark = pytest.mark.validity
 

@@ -2,10 +2,10 @@
 behave like AWS. The stack is never weakened for the emulator.
 
 Each patch names the AWS behaviour it mirrors (and the source), is applied to the moto server
-process only (``tools.emulator.server``), and has a test in ``tests/emulator/``. ``apply_all()``
+process only (``drkit_lab.emulator.server``), and has a test in ``tests/emulator/``. ``apply_all()``
 is idempotent.
 """
 
-from tools.emulator.patches.registry import PATCHES, apply_all, patch
+from drkit_lab.emulator.patches.registry import PATCHES, apply_all, patch
 
 __all__ = ["PATCHES", "apply_all", "patch"]

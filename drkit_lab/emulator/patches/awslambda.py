@@ -9,7 +9,7 @@ from moto.awslambda import models as lambda_models
 from moto.awslambda import policy as lambda_policy
 from moto.awslambda.exceptions import LambdaClientError
 
-from tools.emulator.patches.registry import patch
+from drkit_lab.emulator.patches.registry import patch
 
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 

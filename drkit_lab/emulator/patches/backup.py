@@ -13,7 +13,7 @@ from moto.core.common_models import BaseModel
 from moto.core.exceptions import JsonRESTError
 from moto.moto_api._internal import mock_random
 
-from tools.emulator.patches.registry import patch
+from drkit_lab.emulator.patches.registry import patch
 
 
 class Selection(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from moto.ec2.models import security_groups as ec2_sg_models
 
-from tools.emulator.patches.registry import patch
+from drkit_lab.emulator.patches.registry import patch
 
 
 @patch

@@ -10,7 +10,7 @@ from moto.ec2 import models as ec2_models
 from moto.eks import models as eks_models
 from moto.eks import responses as eks_responses
 
-from tools.emulator.patches.registry import patch
+from drkit_lab.emulator.patches.registry import patch
 
 
 @patch

@@ -12,7 +12,7 @@ from moto.fis import responses as fis_responses
 from moto.fis import urls as fis_urls
 from moto.fis.exceptions import ResourceNotFoundException
 
-from tools.emulator.patches.registry import patch
+from drkit_lab.emulator.patches.registry import patch
 
 
 class ValidationException(JsonRESTError):

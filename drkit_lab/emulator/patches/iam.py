@@ -27,7 +27,7 @@ from moto.core import authorization
 from moto.iam import access_control
 from moto.iam.models import Policy, iam_backends
 
-from tools.emulator.patches.registry import patch
+from drkit_lab.emulator.patches.registry import patch
 
 Request = Any  # a moto BaseResponse in the middle of dispatching
 ResourceModel = Callable[[Request], list[str]]
@@ -278,7 +278,7 @@ def enforce_issued_credentials() -> None:
             return
         model = RESOURCE_MODEL.get((service_name, api_action))
         if model is None:
-            why = "the drkit emulator has no resource model for this action (tools/emulator/patches/iam.py)"
+            why = "the drkit emulator has no resource model for this action (drkit_lab/emulator/patches/iam.py)"
             _deny(caller.arn, f"{service_name}:{api_action}", "*", why)
         iam_action, resources_of = model  # type: ignore[misc]
         documents = _documents(caller.collect_policies())

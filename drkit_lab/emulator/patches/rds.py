@@ -10,7 +10,7 @@ from moto.rds import responses as rds_responses
 from moto.rds.exceptions import RDSClientError
 
 from constructs_lib.engine_catalog import load_catalog, version_key
-from tools.emulator.patches.registry import patch
+from drkit_lab.emulator.patches.registry import patch
 
 
 def _regional_backends(account_id: str) -> Iterator[rds_models.RDSBackend]:
@@ -226,7 +226,7 @@ def _move_writer(self: rds_responses.RDSResponse, *, allow_data_loss: bool) -> r
         raise GlobalClusterMemberFault(f"{target} is already the writer of global cluster {identifier}")
     if not allow_data_loss and member.engine_version != global_cluster.engine_version:
         raise GlobalClusterStateFault("Switchover requires every member to run the same engine version")
-    from tools.emulator import hooks  # the data plane (real PostgreSQL) moves first, when one is attached
+    from drkit_lab.emulator import hooks  # the data plane (real PostgreSQL) moves first, when one is attached
 
     hooks.writer_moved(global_cluster.global_cluster_identifier, member.db_cluster_identifier, allow_data_loss=allow_data_loss)
     set_writer(global_cluster, member)
@@ -311,9 +311,9 @@ def instance_monitoring_settings() -> None:
 def members_have_a_data_plane() -> None:
     """Not an AWS behaviour but its consequence: an Aurora cluster holds a database. When the emulator
     runs with a data plane (``--dataplane``), every member of a global cluster is backed by a real
-    PostgreSQL server (``tools.dataplane``): created with the cluster, removed with it. Without one,
+    PostgreSQL server (``drkit_lab.dataplane``): created with the cluster, removed with it. Without one,
     the hooks do nothing."""
-    from tools.emulator import hooks
+    from drkit_lab.emulator import hooks
 
     original_create = rds_models.RDSBackend.create_db_cluster
     original_delete = rds_models.RDSBackend.delete_db_cluster

@@ -17,7 +17,7 @@ def patch(function: Callable[[], None]) -> Callable[[], None]:
 
 def apply_all() -> list[str]:
     for module in SERVICE_MODULES:
-        importlib.import_module(f"tools.emulator.patches.{module}")
+        importlib.import_module(f"drkit_lab.emulator.patches.{module}")
     for function in PATCHES:
         name = f"{function.__module__.rsplit('.', 1)[-1]}.{function.__name__}"
         if name not in _APPLIED:

@@ -7,7 +7,7 @@ from typing import Any
 from moto.route53 import models as route53_models
 from moto.route53 import responses as route53_responses
 
-from tools.emulator.patches.registry import patch
+from drkit_lab.emulator.patches.registry import patch
 
 
 @patch
@@ -74,12 +74,12 @@ def health_check_status() -> None:
     health checkers observed.
 
     moto answers "Success" for every check of every type. The emulator refuses calculated checks
-    and reports the status its evaluator last decided (``tools/emulator/control.py``), healthy until
+    and reports the status its evaluator last decided (``drkit_lab/emulator/control.py``), healthy until
     then: "Route 53 considers a new health check to be healthy until there's enough data".
     """
     from moto.route53.exceptions import InvalidInput
 
-    from tools.emulator import control
+    from drkit_lab.emulator import control
 
     original = route53_responses.Route53.get_health_check_status
 
