@@ -4,6 +4,9 @@ Configuration is read and validated before anything is written; synthesis goes t
 folder that replaces ``cdktf.out`` only when every stack synthesized. Usage: ``python main.py``
 (or ``cdktf synth``), ``DR_ENVIRONMENTS=dev,local`` to build a subset, ``DR_CONFIG=file.json`` to
 replace the environments of ``cdktf.json``.
+
+This is the app's entry point, so it opts in to the synth speed-ups (the project's Node 22, lazy
+provider modules in Python and Node: :mod:`constructs_lib.speedups`) before anything imports cdktf.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ PROJECT_DIR = Path(__file__).resolve().parent
 
 
 def main() -> int:
+    from constructs_lib import speedups
+
+    speedups.enable(node_modules=PROJECT_DIR / "node_modules")
     from constructs_lib.config import ConfigError, load_settings
     from constructs_lib.synth import SynthError, synthesize
 

@@ -29,7 +29,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 NAIVE = "import cdktf, cdktf_cdktf_provider_aws"
-LOAD = "import constructs_lib, cdktf, importlib; importlib.import_module('cdktf_cdktf_provider_aws._jsii')"
+LOAD = "from constructs_lib import speedups; speedups.enable(); import cdktf, importlib; importlib.import_module('cdktf_cdktf_provider_aws._jsii')"
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:

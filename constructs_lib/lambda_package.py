@@ -1,21 +1,28 @@
-"""Deterministic Lambda zips from ``functions/<package>`` (no archive provider needed).
+"""Deterministic Lambda zips of the ``functions`` package's sources (no archive provider needed).
 
 The same sources always give the same bytes (sorted entries, fixed timestamps and modes), so
-``source_code_hash`` changes only when the code does and a re-synth never forces an update.
+``source_code_hash`` changes only when the code does and a re-synth never forces an update. The
+sources are found through the installed ``functions`` package (a checkout or a wheel alike); the zips
+are built outside it, in ``$DRKIT_BUILD_DIR`` when set, else in a temporary directory of this process.
+``TerraformAsset`` copies each zip into the synthesized output, so where it was built never shows.
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
 import hashlib
+import os
+import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-FUNCTIONS_DIR = PROJECT_DIR / "functions"
-BUILD_DIR = PROJECT_DIR / ".drkit" / "build"
+import functions
+
+FUNCTIONS_DIR = Path(functions.__file__).resolve().parent
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -25,17 +32,29 @@ class LambdaPackage:
     source_code_hash: str  # base64 SHA-256 of the zip, as Lambda reports CodeSha256
 
 
+@cache
+def default_build_dir() -> Path:
+    """``$DRKIT_BUILD_DIR``, else a directory of this process, removed when it exits."""
+    chosen = os.environ.get("DRKIT_BUILD_DIR")
+    if chosen:
+        return Path(chosen)
+    scratch = Path(tempfile.mkdtemp(prefix="drkit-lambda-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    return scratch
+
+
 def package_files(package: str) -> list[Path]:
     root = FUNCTIONS_DIR / package
     return sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
 
 
 @cache
-def build_package(package: str, build_dir: Path = BUILD_DIR) -> LambdaPackage:
+def build_package(package: str, build_dir: Path | None = None) -> LambdaPackage:
     """Zip ``functions/<package>`` as the top-level package ``<package>`` of the archive."""
     files = package_files(package)
     if not files:
         raise ValueError(f"functions/{package}: no Python sources to package")
+    build_dir = build_dir or default_build_dir()
     build_dir.mkdir(parents=True, exist_ok=True)
     staging = build_dir / f".{package}.zip.tmp"
     with zipfile.ZipFile(staging, "w", compression=zipfile.ZIP_DEFLATED) as archive:

@@ -26,6 +26,9 @@ def main() -> int:
         print("precompile: run with `python -O -m tools.precompile` (the synth runs with -O)", file=sys.stderr)
         return 2
     sys.dont_write_bytecode = False
+    from constructs_lib import speedups
+
+    speedups.enable(node_modules=PROJECT_DIR / "node_modules")  # as main.py: the same modules get imported
     from constructs_lib.config import load_settings
     from constructs_lib.synth import synthesize
 

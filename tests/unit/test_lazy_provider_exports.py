@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib.speedups import LAZY_EXPORTS_HOOK, LOCAL_NODE, node_require_option
+from constructs_lib.speedups import LAZY_EXPORTS_HOOK, NODE_IN_NODE_MODULES, node_require_option
 from tests.helpers import PROJECT_DIR
 
+LOCAL_NODE = PROJECT_DIR / "node_modules" / NODE_IN_NODE_MODULES
 NODE = str(LOCAL_NODE) if LOCAL_NODE.is_file() else "node"
 COVERAGE = """
 const fs = require("fs");
@@ -122,7 +123,7 @@ def test_lazy_and_stock_loading_synthesize_identical_json(tmp_path: Path, synth_
         assert lazy.read_bytes() == path.read_bytes(), f"{path.parent.name} differs between lazy and stock provider loading"
 
 
-def test_bootstrap_appends_the_hook_to_node_options_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_enable_appends_the_hook_to_node_options_once(monkeypatch: pytest.MonkeyPatch) -> None:
     from constructs_lib.speedups import use_lazy_provider_exports
 
     monkeypatch.setenv("NODE_OPTIONS", "--max-semi-space-size=32")
