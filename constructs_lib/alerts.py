@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -16,17 +16,25 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
+from constructs_lib.props import DOC, check
+
 PUBLISHING_SERVICES = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
 
 
 @dataclass(frozen=True, kw_only=True)
 class AlertTopicProps:
-    provider: AwsProvider
-    name: str
-    account_id: str
-    kms_key_arn: str
-    emails: tuple[str, ...] = ()
-    https_endpoints: tuple[str, ...] = ()
+    provider: AwsProvider = field(metadata={DOC: "the AWS provider of the topic's region"})
+    name: str = field(metadata={DOC: "the topic's name"})
+    account_id: str = field(metadata={DOC: "the account whose alarms and rules may publish, and whose IAM manages the topic"})
+    kms_key_arn: str = field(metadata={DOC: "customer-managed key that encrypts the topic (its policy must let CloudWatch and EventBridge use it)"})
+    emails: tuple[str, ...] = field(default=(), metadata={DOC: "e-mail subscriptions (each confirms by mail)"})
+    https_endpoints: tuple[str, ...] = field(default=(), metadata={DOC: "HTTPS subscriptions (`https://...`)"})
+
+    def __post_init__(self) -> None:
+        for email in self.emails:
+            check("@" in email, "emails", f"{email!r} is not an e-mail address")
+        for url in self.https_endpoints:
+            check(url.startswith("https://"), "https_endpoints", f"{url!r} is not an https:// URL")
 
 
 class AlertTopicConstruct(Construct):

@@ -15,7 +15,8 @@ must never split the global database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from cdktf import Fn, TerraformResourceLifecycle, TerraformStack
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -37,6 +38,7 @@ from constructs import Construct
 
 from constructs_lib.iam import service_trust
 from constructs_lib.network import POSTGRES_PORT
+from constructs_lib.props import DEFAULT, DOC, check, is_token
 from constructs_lib.regions import RegionRole
 
 ENGINE = "aurora-postgresql"
@@ -44,45 +46,103 @@ LOG_EXPORTS = ["postgresql"]
 ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 # Minor versions move by themselves (auto minor upgrade); membership moves with switchover/failover.
 MEMBER_IGNORED = ["engine_version", "global_cluster_identifier", "replication_source_identifier"]
+# Aurora User Guide: a global database has a primary and up to 10 secondary regions, a cluster up to 15
+# instances, automated backups 1-35 days, rds.global_db_rpo at least 20 s; RDS API reference for identifiers.
+MAX_MEMBERS = 11
+MAX_INSTANCES = 15
+MAX_BACKUP_RETENTION = 35
+MIN_GLOBAL_DB_RPO = 20
+MIN_SUBNETS = 2
+IDENTIFIER = re.compile(r"(?!.*--)[a-zA-Z][a-zA-Z0-9-]{0,62}(?<!-)")
 
 
 @dataclass(frozen=True, kw_only=True)
 class RegionalDatabaseInput:
-    provider: AwsProvider
-    region: str
-    role: RegionRole  # the role at deploy time; switchover and failover change it later
-    subnet_ids: tuple[str, ...]
-    availability_zones: tuple[str, ...]
-    security_group_id: str
-    kms_key_arn: str
-    cluster_identifier: str
-    log_group_name: str  # /aws/rds/cluster/<id>/postgresql, created here before the cluster
+    provider: AwsProvider = field(metadata={DOC: "the AWS provider of this member's region"})
+    region: str = field(metadata={DOC: "the region of `provider`"})
+    role: RegionRole = field(metadata={DOC: "the role at deploy time (`PRIMARY` first, then `SECONDARY`); switchover and failover change it later"})
+    subnet_ids: tuple[str, ...] = field(metadata={DOC: "data-tier subnets of the DB subnet group, in at least two AZs"})
+    availability_zones: tuple[str, ...] = field(metadata={DOC: "AZ names the instances are spread over, in order"})
+    security_group_id: str = field(metadata={DOC: "the database security group (5432 from the clients)"})
+    kms_key_arn: str = field(metadata={DOC: "this region's key: storage, Performance Insights, the log group and the secret"})
+    cluster_identifier: str = field(metadata={DOC: "the member cluster's identifier; instances are `<identifier>-<n>`"})
+    log_group_name: str | None = field(
+        default=None,
+        metadata={DOC: "the PostgreSQL log group, created here before the cluster", DEFAULT: "`/aws/rds/cluster/<cluster_identifier>/postgresql`"},
+    )
+
+    def __post_init__(self) -> None:
+        check(
+            len(self.subnet_ids) >= MIN_SUBNETS,
+            "subnet_ids",
+            f"a DB subnet group needs subnets in at least {MIN_SUBNETS} AZs, got {len(self.subnet_ids)}",
+        )
+        check(bool(self.availability_zones), "availability_zones", "at least one AZ for the instances")
+        check(
+            bool(IDENTIFIER.fullmatch(self.cluster_identifier)),
+            "cluster_identifier",
+            f"{self.cluster_identifier!r}: 1-63 letters, digits or hyphens, starting with a letter, no '--' and no hyphen at the end",
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
 class AuroraGlobalProps:
-    global_cluster_identifier: str
-    engine_version: str
-    parameter_group_family: str
-    database_name: str
-    master_username: str
-    instance_class: str
-    instances_per_region: int
-    backup_retention_days: int
-    log_retention_days: int
-    protect: bool  # deletion protection, final snapshots, prevent_destroy
-    regions: tuple[RegionalDatabaseInput, ...]  # primary first
-    master_password: str  # token of an ephemeral, sensitive variable: used only in *_wo arguments
-    master_password_version: float  # bump to rotate: write-only values are sent when this changes
-    iam_provider: AwsProvider
-    global_db_rpo_seconds: int | None = None  # Aurora's enforced RPO (rds.global_db_rpo) on every member
+    global_cluster_identifier: str = field(metadata={DOC: "the global cluster's identifier (also the stem of the enhanced-monitoring role)"})
+    engine_version: str = field(metadata={DOC: "an aurora-postgresql version with global-database support (there is no default: pick it)"})
+    parameter_group_family: str = field(metadata={DOC: "the cluster parameter group family of that version (`aurora-postgresql17`)"})
+    database_name: str = field(metadata={DOC: "the database created on the primary"})
+    master_username: str = field(metadata={DOC: "the master user"})
+    master_password: str = field(
+        metadata={DOC: "a reference to a sensitive, ephemeral Terraform variable: used only in write-only arguments (`*_wo`), never stored in state"}
+    )
+    regions: tuple[RegionalDatabaseInput, ...] = field(metadata={DOC: "the members, the deploy-time primary first"})
+    iam_provider: AwsProvider = field(metadata={DOC: "any provider of the stack, for the (global) enhanced-monitoring role"})
+    master_password_version: float = field(
+        default=1, metadata={DOC: "increase to send a new `master_password` (write-only values are sent when it changes)"}
+    )
+    instance_class: str = field(default="db.r6g.large", metadata={DOC: "instance class of every instance"})
+    instances_per_region: int = field(default=2, metadata={DOC: "instances per member cluster (1 to 15), spread over its AZs"})
+    backup_retention_days: int = field(default=7, metadata={DOC: "automated backup retention (1 to 35): the point-in-time restore window"})
+    log_retention_days: int = field(default=30, metadata={DOC: "retention of the PostgreSQL log groups, in days"})
+    protect: bool = field(
+        default=False, metadata={DOC: "deletion protection, a final snapshot, `prevent_destroy` and a 30-day secret recovery window (production)"}
+    )
+    global_db_rpo_seconds: int | None = field(
+        default=None,
+        metadata={DOC: "Aurora's enforced RPO (`rds.global_db_rpo`, at least 20) on every member; commits block while no secondary is within it"},
+    )
+    engine_withdrawn_advice: str = field(
+        default="plan an upgrade to a version that supports it.",
+        metadata={DOC: "what the plan's warning advises when AWS no longer offers `engine_version` for global databases"},
+    )
+    parameter_group_description: str = field(
+        default="TLS required, connection and statement logging", metadata={DOC: "description of every member's cluster parameter group"}
+    )
 
     def __post_init__(self) -> None:
         roles = [r.role for r in self.regions]
         if not roles or roles[0] is not RegionRole.PRIMARY or roles.count(RegionRole.PRIMARY) != 1:
             raise ValueError(f"regions: exactly one primary region, listed first, is needed; got {[f'{r.region}:{r.role}' for r in self.regions]}")
+        names = [r.region for r in self.regions]
+        check(len(set(names)) == len(names), "regions", f"a region is listed twice: {names}")
+        check(len(names) <= MAX_MEMBERS, "regions", f"Aurora allows a primary and up to {MAX_MEMBERS - 1} secondary regions, got {len(names)}")
         if self.instances_per_region < 1:
             raise ValueError(f"instances_per_region: must be at least 1, got {self.instances_per_region}")
+        check(self.instances_per_region <= MAX_INSTANCES, "instances_per_region", f"at most {MAX_INSTANCES}, got {self.instances_per_region}")
+        check(1 <= self.backup_retention_days <= MAX_BACKUP_RETENTION, "backup_retention_days", f"1 to 35, got {self.backup_retention_days}")
+        check(self.log_retention_days >= 1, "log_retention_days", f"must be at least 1, got {self.log_retention_days}")
+        if self.global_db_rpo_seconds is not None:
+            check(
+                self.global_db_rpo_seconds >= MIN_GLOBAL_DB_RPO,
+                "global_db_rpo_seconds",
+                f"at least {MIN_GLOBAL_DB_RPO}, got {self.global_db_rpo_seconds}",
+            )
+        check(
+            is_token(self.master_password),
+            "master_password",
+            "pass a reference to a sensitive, ephemeral variable (TerraformVariable(...).string_value), not a literal: "
+            "a literal would be written into the synthesized JSON",
+        )
 
 
 @dataclass(frozen=True)
@@ -156,7 +216,7 @@ class AuroraGlobalConstruct(Construct):
                 provider=region.provider,
                 name=identifier,
                 family=props.parameter_group_family,
-                description="drkit: TLS required, connection and statement logging",
+                description=props.parameter_group_description,
                 parameter=[
                     RdsClusterParameterGroupParameter(name="rds.force_ssl", value="1"),
                     RdsClusterParameterGroupParameter(name="log_connections", value="1"),
@@ -185,7 +245,7 @@ class AuroraGlobalConstruct(Construct):
                 self,
                 f"{label}_log_group",
                 provider=region.provider,
-                name=region.log_group_name,
+                name=region.log_group_name or f"/aws/rds/cluster/{identifier}/postgresql",
                 retention_in_days=props.log_retention_days,
                 kms_key_id=region.kms_key_arn,
             )
@@ -298,8 +358,7 @@ class AuroraGlobalConstruct(Construct):
                     {
                         "condition": offered.supports_global_databases,
                         "error_message": (
-                            f"{ENGINE} {version} no longer supports Aurora Global Database in {region.region}: "
-                            "plan an upgrade (aurora_engine_version) and run `make refresh-engine-versions`."
+                            f"{ENGINE} {version} no longer supports Aurora Global Database in {region.region}: " + self._props.engine_withdrawn_advice
                         ),
                     }
                 ],

@@ -9,7 +9,7 @@ there as it would on AWS.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -28,6 +28,7 @@ from constructs import Construct
 from constructs_lib.iam import XRAY_WRITE_POLICY, service_trust
 from constructs_lib.lambda_function import function_log_group, hardened_function
 from constructs_lib.lambda_package import LambdaPackage
+from constructs_lib.props import DOC
 from constructs_lib.regions import powertools_layer_arn
 from functions.failover import contract
 
@@ -79,6 +80,11 @@ class DrOperationsProps:
     log_retention_days: int
     package: LambdaPackage
     regions: tuple[RunbookRegion, ...]
+    role_description: str = field(default="Switchover/failover of the global database and its DNS", metadata={DOC: "the DR role's description"})
+    function_description: str = field(
+        default="DR runbook: switchover / failover of the global database (invoked by the DR role)",
+        metadata={DOC: "the runbook functions' description"},
+    )
 
     def __post_init__(self) -> None:
         if not self.external_id:
@@ -120,7 +126,7 @@ class DrOperationsConstruct(Construct):
             "operator_role",
             provider=props.iam_provider,
             name=props.role_name,
-            description="Switchover/failover of the drkit global database and its DNS",
+            description=props.role_description,
             assume_role_policy=trust.json,
             max_session_duration=3600,
         )
@@ -148,7 +154,7 @@ class DrOperationsConstruct(Construct):
                 f"{label}_",
                 provider=region.provider,
                 function_name=function_name,
-                description="drkit DR runbook: switchover / failover of the global database (invoked by the DR role)",
+                description=props.function_description,
                 role_arn=runbook_role.arn,
                 handler=HANDLER,
                 package=props.package,

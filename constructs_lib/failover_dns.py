@@ -26,7 +26,7 @@ global writer endpoint, which Aurora itself moves on switchover and failover.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.route53_health_check import Route53HealthCheck
@@ -35,41 +35,49 @@ from cdktf_cdktf_provider_aws.route53_zone import Route53Zone, Route53ZoneVpc
 from constructs import Construct
 
 from constructs_lib.naming import failover_record_names, writer_record
+from constructs_lib.props import DOC, check
 
 INSUFFICIENT_DATA = "LastKnownStatus"  # an unreachable observer is not a verdict
 
 
 @dataclass(frozen=True, kw_only=True)
 class ZoneVpc:
-    vpc_id: str
-    region: str
+    vpc_id: str = field(metadata={DOC: "a VPC whose resolver answers the private zone"})
+    region: str = field(metadata={DOC: "the VPC's region"})
 
 
 @dataclass(frozen=True, kw_only=True)
 class DnsMember:
-    region: str
-    endpoint: str  # the member cluster's (writer) endpoint
-    writer_healthy_alarm: str | None  # None only for the last member
-    alarm_region: str | None  # the observer region the alarm lives in
+    region: str = field(metadata={DOC: "the member's region"})
+    endpoint: str = field(metadata={DOC: "the member cluster's (writer) endpoint"})
+    writer_healthy_alarm: str | None = field(
+        metadata={DOC: "name of the alarm that says the writer is in this region and answers (every member but the last)"}
+    )
+    alarm_region: str | None = field(metadata={DOC: "the region that alarm lives in: another region than the member's (its observer)"})
 
 
 @dataclass(frozen=True, kw_only=True)
 class FailoverDnsProps:
-    provider: AwsProvider  # Route 53 is global: any of the stack's providers
-    zone_name: str
-    environment: str
-    vpcs: tuple[ZoneVpc, ...]
-    ttl_seconds: int
-    members: tuple[DnsMember, ...]  # failover order, deploy-time primary first
-    global_writer_endpoint: str
+    provider: AwsProvider = field(metadata={DOC: "any of the stack's providers (Route 53 is global)"})
+    name: str = field(metadata={DOC: "stem of the health checks' `Name` tags: `<name>-writer-in-<region>`"})
+    zone_name: str = field(metadata={DOC: "the private hosted zone (`db.<zone>`, `writer.<zone>`)"})
+    vpcs: tuple[ZoneVpc, ...] = field(metadata={DOC: "the VPCs associated with the zone (at least one)"})
+    members: tuple[DnsMember, ...] = field(metadata={DOC: "the failover order, deploy-time primary first (at least two)"})
+    global_writer_endpoint: str = field(metadata={DOC: "the global cluster's writer endpoint, which Aurora moves itself: `writer.<zone>`"})
+    ttl_seconds: int = field(default=30, metadata={DOC: "TTL of every record, in seconds: clients follow a failover at most this late"})
+    zone_comment: str = field(default="database failover records", metadata={DOC: "the hosted zone's comment"})
 
     def __post_init__(self) -> None:
+        check(bool(self.name), "name", "must not be empty")
+        check(bool(self.zone_name) and not self.zone_name.endswith("."), "zone_name", f"{self.zone_name!r}: a domain name without the final dot")
         if not self.vpcs:
             raise ValueError("vpcs: a private hosted zone needs at least one VPC")
         if self.ttl_seconds < 1:
             raise ValueError(f"ttl_seconds: must be at least 1, got {self.ttl_seconds}")
         if len(self.members) < 2:
             raise ValueError(f"members: failover needs at least two members, got {len(self.members)}")
+        regions = [m.region for m in self.members]
+        check(len(set(regions)) == len(regions), "members", f"a region is listed twice: {regions}")
         for member in self.members[:-1]:
             if not member.writer_healthy_alarm or not member.alarm_region:
                 raise ValueError(f"members: {member.region} needs a writer-healthy alarm (every member but the last)")
@@ -86,7 +94,7 @@ class FailoverDnsConstruct(Construct):
             "zone",
             provider=provider,
             name=props.zone_name,
-            comment=f"drkit {props.environment}: database failover records",
+            comment=props.zone_comment,
             vpc=[Route53ZoneVpc(vpc_id=v.vpc_id, vpc_region=v.region) for v in props.vpcs],
         )
         zone_id = self.zone.zone_id
@@ -100,7 +108,7 @@ class FailoverDnsConstruct(Construct):
                 cloudwatch_alarm_name=member.writer_healthy_alarm,
                 cloudwatch_alarm_region=member.alarm_region,
                 insufficient_data_health_status=INSUFFICIENT_DATA,
-                tags={"Name": f"drkit-{props.environment}-writer-in-{member.region}"},
+                tags={"Name": f"{props.name}-writer-in-{member.region}"},
             )
             self.health_check_ids[member.region] = check.id
 

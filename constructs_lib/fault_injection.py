@@ -30,7 +30,7 @@ Guardrails:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
@@ -56,6 +56,9 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+from constructs_lib.fault_injection_contract import DEFAULT_EXPERIMENT_TAG, PRIMARY_REGION_OUTAGE
+from constructs_lib.props import DOC
+
 NETWORK_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSFaultInjectionSimulatorNetworkAccess"
 ACTION = "aws:network:disrupt-connectivity"
 TARGET = "primary-subnets"
@@ -68,8 +71,7 @@ MAX_ARNS_PER_TARGET = 5
 # logs sent to CloudWatch Logs; aws-samples/aws-fault-injection-simulator-workshop issue 390 shows the
 # experiment failing without them). These actions have no resource-level scoping but the first.
 LOG_DELIVERY_ACTIONS = ("logs:CreateLogDelivery", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups")
-EXPERIMENT_TAG = "drkit-experiment"  # the runner finds the template by this tag
-EXPERIMENT = "primary-region-outage"
+EXPERIMENT = PRIMARY_REGION_OUTAGE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +86,9 @@ class FaultInjectionProps:
     duration_minutes: int
     kms_key_arn: str
     log_retention_days: int
+    experiment_tag: str = field(
+        default=DEFAULT_EXPERIMENT_TAG, metadata={DOC: f"the tag whose value, `{PRIMARY_REGION_OUTAGE}`, marks the template for a runner to find"}
+    )
 
     def __post_init__(self) -> None:
         if not self.subnet_arns:
@@ -169,7 +174,7 @@ class FaultInjectionConstruct(Construct):
                 log_schema_version=2,
                 cloudwatch_logs_configuration=FisExperimentTemplateLogConfigurationCloudwatchLogsConfiguration(log_group_arn=f"{log_group.arn}:*"),
             ),
-            tags={"Name": f"{props.name}-{EXPERIMENT}", EXPERIMENT_TAG: EXPERIMENT},
+            tags={"Name": f"{props.name}-{EXPERIMENT}", props.experiment_tag: EXPERIMENT},
         )
         self.template_id: str = self.template.id
         self.role_arn: str = self.role.arn

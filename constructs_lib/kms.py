@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
@@ -16,19 +17,37 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+from constructs_lib.props import DEFAULT, DOC, check
+
 # Services that use the key with their own principal (log delivery, encrypted SNS publishers).
 SERVICE_PRINCIPALS = ("sns.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com")
 KEY_USE_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*", "kms:Encrypt", "kms:ReEncrypt*", "kms:DescribeKey"]
+# AWS KMS API reference: PendingWindowInDays 7-30; CreateAlias: alias/ followed by [a-zA-Z0-9/_-]+, and alias/aws/ is AWS's.
+MIN_DELETION_WINDOW, MAX_DELETION_WINDOW = 7, 30
+ALIAS_NAME = re.compile(r"[a-zA-Z0-9/_-]{1,250}")
 
 
 @dataclass(frozen=True, kw_only=True)
 class RegionalKeyProps:
-    provider: AwsProvider
-    region: str
-    account_id: str
-    alias_name: str
-    protect: bool
-    deletion_window_days: int
+    provider: AwsProvider = field(metadata={DOC: "the AWS provider of the key's region"})
+    region: str = field(metadata={DOC: "the region of `provider` (CloudWatch Logs of this region may use the key)"})
+    account_id: str = field(metadata={DOC: "the account whose IAM policies decide access to the key"})
+    alias_name: str = field(metadata={DOC: "the key's alias, without `alias/`"})
+    protect: bool = field(default=False, metadata={DOC: "`prevent_destroy` on the key: a plan that would delete it fails"})
+    deletion_window_days: int = field(default=30, metadata={DOC: "days a deleted key can still be recovered (AWS: 7 to 30)"})
+    description: str | None = field(default=None, metadata={DOC: "the key's description", DEFAULT: "`data key for <alias_name> in <region>`"})
+
+    def __post_init__(self) -> None:
+        check(
+            MIN_DELETION_WINDOW <= self.deletion_window_days <= MAX_DELETION_WINDOW,
+            "deletion_window_days",
+            f"{MIN_DELETION_WINDOW} to {MAX_DELETION_WINDOW}, got {self.deletion_window_days}",
+        )
+        check(
+            bool(ALIAS_NAME.fullmatch(self.alias_name)) and not self.alias_name.startswith("aws/"),
+            "alias_name",
+            f"{self.alias_name!r}: letters, digits, '/', '_' and '-' only, without 'alias/' and not under 'aws/'",
+        )
 
 
 class RegionalKeyConstruct(Construct):
@@ -80,7 +99,7 @@ class RegionalKeyConstruct(Construct):
             self,
             "key",
             provider=props.provider,
-            description=f"drkit data key for {props.alias_name} in {region}",
+            description=props.description or f"data key for {props.alias_name} in {region}",
             enable_key_rotation=True,
             deletion_window_in_days=props.deletion_window_days,
             policy=policy.json,

@@ -22,7 +22,7 @@ one-minute schedule so runs never overlap.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
@@ -49,6 +49,7 @@ from constructs_lib.iam import XRAY_WRITE_POLICY, service_trust
 from constructs_lib.lambda_function import function_log_group, hardened_function
 from constructs_lib.lambda_package import LambdaPackage
 from constructs_lib.naming import function_health_alarm
+from constructs_lib.props import DOC
 from constructs_lib.regions import powertools_layer_arn
 from functions.replication_monitor import contract
 
@@ -89,6 +90,7 @@ class ReplicationMonitorProps:
     local_cluster_identifier: str  # the member cluster in this region
     lag_alarm_name: str
     watched: tuple[WatchedRegion, ...]
+    function_description: str = field(default="Aurora Global Database replication-lag monitor", metadata={DOC: "the monitor function's description"})
 
     def __post_init__(self) -> None:
         if self.lag_alarm_threshold_seconds <= 0:
@@ -133,7 +135,7 @@ class ReplicationMonitorConstruct(Construct):
             "",
             provider=provider,
             function_name=self.function_name,
-            description="Aurora Global Database replication-lag monitor (drkit)",
+            description=props.function_description,
             role_arn=role.arn,
             handler=HANDLER,
             package=props.package,

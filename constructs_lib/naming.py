@@ -135,6 +135,34 @@ class Names:
         return f"{self.environment_name}.{PROJECT_NAME}.internal"
 
 
+# -- drkit's own words on what it deploys. The constructs take these as props with neutral defaults (a
+# library names nothing after drkit); DrStack passes drkit's, so drkit's stacks keep every name and text.
+FIS_EXPERIMENT_TAG = f"{PROJECT_NAME}-experiment"  # `drkit gameday` finds the FIS template by this tag
+DATABASE_SECURITY_GROUP_DESCRIPTION = f"Aurora PostgreSQL: 5432 from the app subnets of every {PROJECT_NAME} VPC only"
+PARAMETER_GROUP_DESCRIPTION = f"{PROJECT_NAME}: TLS required, connection and statement logging"
+DR_ROLE_DESCRIPTION = f"Switchover/failover of the {PROJECT_NAME} global database and its DNS"
+RUNBOOK_DESCRIPTION = f"{PROJECT_NAME} DR runbook: switchover / failover of the global database (invoked by the DR role)"
+MONITOR_DESCRIPTION = f"Aurora Global Database replication-lag monitor ({PROJECT_NAME})"
+ENGINE_WITHDRAWN_ADVICE = "plan an upgrade (aurora_engine_version) and run `make refresh-engine-versions`."
+
+
+def flow_log_group(network_name: str) -> str:
+    return f"/{PROJECT_NAME}/vpc-flow-logs/{network_name}"
+
+
+def key_description(alias_name: str, region: str) -> str:
+    return f"{PROJECT_NAME} data key for {alias_name} in {region}"
+
+
+def failover_dns_name(environment: str) -> str:
+    """Stem of the failover health checks' ``Name`` tags; ``environment`` is the ``Environment`` tag's value."""
+    return f"{PROJECT_NAME}-{environment}"
+
+
+def zone_comment(environment: str) -> str:
+    return f"{PROJECT_NAME} {environment}: database failover records"
+
+
 RESTORE_MARK = "-restore-"  # restored clusters are named <cluster>-restore-<time> (drkit/restore.py)
 RESTORE_STAMP_FORMAT = "%Y%m%d%H%M%S"  # the <time> of a restored cluster's name
 RESTORE_STAMP_LENGTH = 14

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
@@ -28,29 +28,54 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 from constructs_lib.iam import service_trust
-from constructs_lib.subnet_plan import SubnetPlan, Tier
+from constructs_lib.props import DEFAULT, DOC, check, is_token
+from constructs_lib.subnet_plan import TIER_BLOCK, SubnetPlan, Tier
 
 POSTGRES_PORT = 5432
 # Subnet tag the AWS Load Balancer Controller uses to find subnets for internal load balancers
 # (kubernetes-sigs aws-load-balancer-controller, "Subnet Auto Discovery").
 INTERNAL_ELB_TAG = {"kubernetes.io/role/internal-elb": "1"}
+MIN_ZONES, MAX_ZONES = 2, TIER_BLOCK  # a tier's block of subnets holds TIER_BLOCK of them
+# AWS: a VPC is /16 to /28 and a subnet at least /28 (VPC user guide, "VPC CIDR blocks"); tiers are prefix + 4.
+MIN_PREFIX, MAX_PREFIX = 16, 24
 
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkProps:
-    provider: AwsProvider
-    name: str  # e.g. drkit-dev-us-east-1
-    region: str
-    vpc_cidr: ipaddress.IPv4Network
-    availability_zone_ids: tuple[str, ...]  # AZ IDs (use1-az1), the same physical zone in every account
-    nat_gateway_per_az: bool  # False: one NAT gateway for the region
-    flow_log_retention_days: int
-    kms_key_arn: str
-    database_client_cidrs: tuple[str, ...]  # app subnets of every VPC in the stack
+    provider: AwsProvider = field(metadata={DOC: "the AWS provider of the VPC's region (the stack makes providers; the construct never does)"})
+    name: str = field(metadata={DOC: "stem of every name and `Name` tag: `<name>-app-0`, `<name>-database`, `<name>-flow-logs`"})
+    region: str = field(metadata={DOC: "the region of `provider`"})
+    vpc_cidr: ipaddress.IPv4Network = field(metadata={DOC: "the VPC's range, /16 to /24; each tier's subnets are prefix + 4 (a /16 gives /20s)"})
+    availability_zone_ids: tuple[str, ...] = field(
+        metadata={DOC: "2 to 4 AZ IDs (`use1-az1`: IDs, not names, are the same physical zone in every account), one subnet per tier in each"}
+    )
+    kms_key_arn: str = field(metadata={DOC: "customer-managed key of the flow-log group"})
+    nat_gateway_per_az: bool = field(
+        default=True, metadata={DOC: "a NAT gateway in every AZ; `False`: one for the region (cheaper; that AZ's outage cuts the app tier's egress)"}
+    )
+    flow_log_retention_days: int = field(default=365, metadata={DOC: "retention of the VPC flow logs, in days"})
+    database_client_cidrs: tuple[str, ...] = field(
+        default=(), metadata={DOC: "ranges the database security group admits on 5432: the app subnets of every VPC whose apps use the database"}
+    )
+    flow_log_group_name: str | None = field(default=None, metadata={DOC: "the flow logs' CloudWatch log group", DEFAULT: "`/vpc-flow-logs/<name>`"})
+    database_security_group_description: str = field(
+        default="Aurora PostgreSQL: 5432 from the database client ranges only", metadata={DOC: "description of the database security group"}
+    )
 
     def __post_init__(self) -> None:
-        if len(set(self.availability_zone_ids)) < 2:
-            raise ValueError(f"availability_zone_ids: at least two different AZs are needed, got {list(self.availability_zone_ids)}")
+        check(bool(self.name), "name", "must not be empty")
+        zones = list(self.availability_zone_ids)
+        check(len(set(zones)) == len(zones), "availability_zone_ids", f"an AZ ID is listed twice: {zones}")
+        check(MIN_ZONES <= len(zones) <= MAX_ZONES, "availability_zone_ids", f"{MIN_ZONES} to {MAX_ZONES} different AZs are needed, got {zones}")
+        prefix = self.vpc_cidr.prefixlen
+        check(MIN_PREFIX <= prefix <= MAX_PREFIX, "vpc_cidr", f"'{self.vpc_cidr}' is a /{prefix}: a /{MIN_PREFIX} to /{MAX_PREFIX} is needed")
+        check(self.flow_log_retention_days >= 1, "flow_log_retention_days", f"must be at least 1, got {self.flow_log_retention_days}")
+        for cidr in self.database_client_cidrs:
+            if not is_token(cidr):
+                try:
+                    ipaddress.IPv4Network(cidr)
+                except ValueError:
+                    raise ValueError(f"database_client_cidrs: '{cidr}' is not an IPv4 range") from None
 
 
 class NetworkConstruct(Construct):
@@ -148,7 +173,7 @@ class NetworkConstruct(Construct):
             "database_sg",
             provider=provider,
             name=f"{props.name}-database",
-            description="Aurora PostgreSQL: 5432 from the app subnets of every drkit VPC only",
+            description=props.database_security_group_description,
             vpc_id=self.vpc_id,
             tags={"Name": f"{props.name}-database"},
         )
@@ -183,7 +208,7 @@ class NetworkConstruct(Construct):
             self,
             "flow_log_group",
             provider=provider,
-            name=f"/drkit/vpc-flow-logs/{props.name}",
+            name=props.flow_log_group_name or f"/vpc-flow-logs/{props.name}",
             retention_in_days=props.flow_log_retention_days,
             kms_key_id=props.kms_key_arn,
         )

@@ -1,8 +1,9 @@
-"""PeeringConstruct: cross-region VPC peering between the primary VPC and one secondary VPC."""
+"""PeeringConstruct: VPC peering between two VPCs (of two regions, or one), accepted on the other side, routes both ways."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ipaddress
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.route import Route
@@ -15,22 +16,42 @@ from cdktf_cdktf_provider_aws.vpc_peering_connection_options import (
 )
 from constructs import Construct
 
+from constructs_lib.props import DOC, check, is_token
+
 
 @dataclass(frozen=True, kw_only=True)
 class PeerSide:
-    provider: AwsProvider
-    region: str
-    vpc_id: str
-    vpc_cidr: str
-    route_table_ids: tuple[str, ...]  # every private route table of the VPC
+    provider: AwsProvider = field(metadata={DOC: "the AWS provider of this side's region"})
+    region: str = field(metadata={DOC: "the region of `provider`"})
+    vpc_id: str = field(metadata={DOC: "the VPC of this side"})
+    vpc_cidr: str = field(metadata={DOC: "its IPv4 range: the other side routes it through the peering"})
+    route_table_ids: tuple[str, ...] = field(metadata={DOC: "every route table of this side that needs the other side's range (the private ones)"})
 
 
 @dataclass(frozen=True, kw_only=True)
 class PeeringProps:
-    name: str
-    requester_role: str  # DR-Role of the requesting region: the connection belongs to it
-    requester: PeerSide
-    accepter: PeerSide
+    name: str = field(metadata={DOC: "the `Name` tag of the connection, on both sides"})
+    requester: PeerSide = field(metadata={DOC: "the side that requests the connection (and owns it)"})
+    accepter: PeerSide = field(metadata={DOC: "the side that accepts it, in its own region"})
+    requester_role: str | None = field(
+        default=None,
+        metadata={
+            DOC: "the requester region's `DR-Role` tag, when its provider tags resources with one: the accepter carries it too, "
+            "so both views of the one connection agree about their tags"
+        },
+    )
+
+    def __post_init__(self) -> None:
+        check(bool(self.requester.route_table_ids), "requester.route_table_ids", "at least one route table, or nothing reaches the peer")
+        check(bool(self.accepter.route_table_ids), "accepter.route_table_ids", "at least one route table, or nothing reaches the peer")
+        if is_token(self.requester.vpc_cidr) or is_token(self.accepter.vpc_cidr):
+            return
+        requester, accepter = ipaddress.IPv4Network(self.requester.vpc_cidr), ipaddress.IPv4Network(self.accepter.vpc_cidr)
+        check(
+            not requester.overlaps(accepter),
+            "accepter.vpc_cidr",
+            f"'{accepter}' overlaps requester.vpc_cidr '{requester}' (peered VPCs need disjoint ranges)",
+        )
 
 
 class PeeringConstruct(Construct):
@@ -58,7 +79,7 @@ class PeeringConstruct(Construct):
             auto_accept=True,
             # The connection is the requester's: both sides carry the requester's DR-Role, so
             # the two views of one connection never disagree about its tags.
-            tags={**tags, "DR-Role": props.requester_role},
+            tags={**tags, "DR-Role": props.requester_role} if props.requester_role else tags,
         )
         VpcPeeringConnectionOptions(
             self,

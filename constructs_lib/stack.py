@@ -14,6 +14,7 @@ from cdktf import TerraformOutput, TerraformStack, TerraformVariable, TerraformV
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from constructs import Construct
 
+from constructs_lib import naming
 from constructs_lib.alerts import AlertTopicConstruct, AlertTopicProps
 from constructs_lib.app_cluster import AppClusterConstruct, AppClusterProps
 from constructs_lib.aurora_global import AuroraGlobalConstruct, AuroraGlobalProps, RegionalDatabaseInput
@@ -58,6 +59,7 @@ class DrStack(TerraformStack):
                     alias_name=names.regional(ctx.region),
                     protect=env.is_production,
                     deletion_window_days=30 if env.is_production else 7,
+                    description=naming.key_description(names.regional(ctx.region), ctx.region),
                 ),
             )
             for ctx in self.regions
@@ -97,6 +99,8 @@ class DrStack(TerraformStack):
                 master_password_version=password_version,
                 iam_provider=self.primary.provider,
                 global_db_rpo_seconds=env.database.global_db_rpo_seconds,
+                parameter_group_description=naming.PARAMETER_GROUP_DESCRIPTION,
+                engine_withdrawn_advice=naming.ENGINE_WITHDRAWN_ADVICE,
                 regions=tuple(
                     RegionalDatabaseInput(
                         provider=ctx.provider,
@@ -186,6 +190,8 @@ class DrStack(TerraformStack):
                     flow_log_retention_days=env.network.flow_log_retention_days,
                     kms_key_arn=self.keys[ctx.region].key_arn,
                     database_client_cidrs=app_cidrs,
+                    flow_log_group_name=naming.flow_log_group(env.names.regional(ctx.region)),
+                    database_security_group_description=naming.DATABASE_SECURITY_GROUP_DESCRIPTION,
                 ),
             )
             for ctx in self.regions
@@ -276,6 +282,7 @@ class DrStack(TerraformStack):
                 duration_minutes=env.fault_injection.duration_minutes,
                 kms_key_arn=self.keys[primary.region].key_arn,
                 log_retention_days=env.log_retention_days,
+                experiment_tag=naming.FIS_EXPERIMENT_TAG,
             ),
         )
 
@@ -314,6 +321,7 @@ class DrStack(TerraformStack):
                     local_cluster_identifier=names.cluster_id(ctx.region),
                     lag_alarm_name=names.lag_alarm(ctx.region),
                     watched=watched,
+                    function_description=naming.MONITOR_DESCRIPTION,
                 ),
             )
         return monitors
@@ -337,8 +345,9 @@ class DrStack(TerraformStack):
             "failover_dns",
             FailoverDnsProps(
                 provider=self.primary.provider,
+                name=naming.failover_dns_name(env.environment),
                 zone_name=env.dns.zone_name,
-                environment=env.environment,
+                zone_comment=naming.zone_comment(env.environment),
                 vpcs=tuple(ZoneVpc(vpc_id=self.networks[ctx.region].vpc_id, region=ctx.region) for ctx in self.regions),
                 ttl_seconds=env.dns_ttl_seconds,
                 members=tuple(members),
@@ -386,6 +395,8 @@ class DrStack(TerraformStack):
                 reserved_concurrency=RUNBOOK_RESERVED_CONCURRENCY,
                 log_retention_days=env.log_retention_days,
                 package=build_package("failover"),
+                role_description=naming.DR_ROLE_DESCRIPTION,
+                function_description=naming.RUNBOOK_DESCRIPTION,
                 regions=tuple(
                     RunbookRegion(
                         provider=ctx.provider,

@@ -14,13 +14,18 @@ class Tier(StrEnum):
 
 
 # Each tier gets a block of 4 subnets (3 used, 1 spare for a fourth AZ) of prefix + 4.
-_TIER_OFFSET = {Tier.PUBLIC: 0, Tier.APP: 4, Tier.DATA: 8}
+TIER_BLOCK = 4
+_TIER_OFFSET = {Tier.PUBLIC: 0, Tier.APP: TIER_BLOCK, Tier.DATA: 2 * TIER_BLOCK}
 
 
 @dataclass(frozen=True, kw_only=True)
 class SubnetPlan:
     vpc_cidr: ipaddress.IPv4Network
     availability_zones: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.availability_zones <= TIER_BLOCK:
+            raise ValueError(f"availability_zones: 1 to {TIER_BLOCK} (a tier's block), got {self.availability_zones}")
 
     def cidrs(self, tier: Tier) -> tuple[str, ...]:
         blocks = list(self.vpc_cidr.subnets(prefixlen_diff=4))

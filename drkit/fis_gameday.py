@@ -32,7 +32,8 @@ from typing import Any
 
 from constructs_lib.config import ConfigError, load_settings
 from constructs_lib.config.model import EnvironmentConfig
-from constructs_lib.fault_injection import EXPERIMENT, EXPERIMENT_TAG
+from constructs_lib.fault_injection_contract import PRIMARY_REGION_OUTAGE as EXPERIMENT
+from constructs_lib.naming import FIS_EXPERIMENT_TAG as EXPERIMENT_TAG
 
 FINISHED = frozenset({"completed", "stopped", "failed", "cancelled"})
 

@@ -99,5 +99,3 @@ def chart(doc: dict[str, Any]) -> list[str]:
         lines.append(f"    {label} : milestone, {at}, {at}")
     lines.append("```")
     return lines
-
-

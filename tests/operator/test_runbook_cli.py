@@ -18,9 +18,7 @@ DEPRECATION = "drkit: `python -m tools.runbook` is deprecated and goes away in 0
 
 
 def runbook(*args: str, module: tuple[str, ...] = ("drkit", "runbook"), env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", *module, *args], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    return subprocess.run([sys.executable, "-m", *module, *args], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_runbook_cli_without_credentials_is_one_line(tmp_path: Path) -> None:
