@@ -44,7 +44,7 @@ class RegionalKeyProps:
             f"{MIN_DELETION_WINDOW} to {MAX_DELETION_WINDOW}, got {self.deletion_window_days}",
         )
         check(
-            bool(ALIAS_NAME.fullmatch(self.alias_name)) and not self.alias_name.startswith("aws/"),
+            bool(ALIAS_NAME.fullmatch(self.alias_name)) and not self.alias_name.startswith(("alias/", "aws/")),
             "alias_name",
             f"{self.alias_name!r}: letters, digits, '/', '_' and '-' only, without 'alias/' and not under 'aws/'",
         )
