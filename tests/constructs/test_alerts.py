@@ -36,7 +36,10 @@ def test_an_encrypted_topic_with_its_subscriptions(built: tuple[Any, dict[str, A
     topic = one(document, "aws_sns_topic")
     assert (topic["name"], topic["kms_master_key_id"], topic["provider"]) == ("shop-alerts", KEY_ARN["eu-west-1"], "aws.eu_west_1")
     subscriptions = resources(document, "aws_sns_topic_subscription").values()
-    assert sorted((s["protocol"], s["endpoint"]) for s in subscriptions) == [("email", "oncall@example.com"), ("https", "https://pager.example.com/hook")]
+    assert sorted((s["protocol"], s["endpoint"]) for s in subscriptions) == [
+        ("email", "oncall@example.com"),
+        ("https", "https://pager.example.com/hook"),
+    ]
     (policy,) = document["data"]["aws_iam_policy_document"].values()
     publish = policy["statement"][0]
     assert publish["condition"][0]["values"] == ["111122223333"]  # only this account's alarms and rules

@@ -115,7 +115,10 @@ def test_typed_attributes(built: tuple[Any, dict[str, Any]]) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda bare: {"regions": (member(bare, "us-west-2", False), member(bare, "us-east-1", True))}, r"regions: exactly one primary region, listed first"),
+        (
+            lambda bare: {"regions": (member(bare, "us-west-2", False), member(bare, "us-east-1", True))},
+            r"regions: exactly one primary region, listed first",
+        ),
         (lambda bare: {"regions": (member(bare, "us-east-1", True), member(bare, "us-west-2", True))}, r"regions: exactly one primary region"),
         (lambda bare: {"regions": (member(bare, "us-east-1", True), member(bare, "us-east-1", False))}, r"regions: a region is listed twice"),
         (lambda bare: {"instances_per_region": 0}, r"instances_per_region: must be at least 1, got 0"),

@@ -84,7 +84,11 @@ def test_three_members_form_a_chain() -> None:
 
     dns, document = synth_alone(lambda bare: FailoverDnsConstruct(bare.stack, "dns", props(bare, members=members(3), ttl_seconds=10)))
     assert dns.chain_names == ("db.shop.internal", "db-after-us-east-1.shop.internal")
-    records = {(r["name"], r["failover_routing_policy"]["type"]): r["records"] for r in resources(document, "aws_route53_record").values() if "set_identifier" in r}
+    records = {
+        (r["name"], r["failover_routing_policy"]["type"]): r["records"]
+        for r in resources(document, "aws_route53_record").values()
+        if "set_identifier" in r
+    }
     assert records[("db.shop.internal", "SECONDARY")] == ["db-after-us-east-1.shop.internal"]
     assert records[("db-after-us-east-1.shop.internal", "PRIMARY")] == [members(3)[1].endpoint]
     assert records[("db-after-us-east-1.shop.internal", "SECONDARY")] == [members(3)[2].endpoint]

@@ -71,7 +71,10 @@ def test_the_accepter_carries_the_requester_s_role_when_given() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda bare: {"accepter": side(bare, "us-west-2", "10.8.128.0/17")}, r"accepter.vpc_cidr: '10.8.128.0/17' overlaps requester.vpc_cidr '10.8.0.0/16'"),
+        (
+            lambda bare: {"accepter": side(bare, "us-west-2", "10.8.128.0/17")},
+            r"accepter.vpc_cidr: '10.8.128.0/17' overlaps requester.vpc_cidr '10.8.0.0/16'",
+        ),
         (lambda bare: {"requester": side(bare, "us-east-1", "10.8.0.0/16", tables=0)}, r"requester.route_table_ids: at least one route table"),
         (lambda bare: {"accepter": side(bare, "us-west-2", "10.9.0.0/16", tables=0)}, r"accepter.route_table_ids: at least one route table"),
     ],

@@ -65,7 +65,9 @@ def test_importing_the_package_loads_no_jsii_and_changes_no_environment() -> Non
     assert json.loads(completed.stdout) == {"loaded": [], "environment_unchanged": True}
 
 
-@pytest.mark.parametrize(("first", "second"), [(USER_IMPORT, CONSTRUCTS_IMPORT), (CONSTRUCTS_IMPORT, USER_IMPORT)], ids=["user-first", "constructs-first"])
+@pytest.mark.parametrize(
+    ("first", "second"), [(USER_IMPORT, CONSTRUCTS_IMPORT), (CONSTRUCTS_IMPORT, USER_IMPORT)], ids=["user-first", "constructs-first"]
+)
 def test_the_constructs_import_next_to_a_user_s_own_provider_classes(first: str, second: str) -> None:
     """0.5 set JSII_NODE and NODE_OPTIONS and put a bare provider package into sys.modules on import: a user's
     ``aws.vpc.Vpc`` then failed. Now the three constructs import beside the user's provider package untouched."""

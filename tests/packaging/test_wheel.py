@@ -23,7 +23,20 @@ import pytest
 from drkit import __version__
 from tests.helpers import PROJECT_DIR
 
-LEFT_OUT = (".git", ".venv", ".venv-checkov", "node_modules", ".drkit", "cdktf.out", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis")
+LEFT_OUT = (
+    ".git",
+    ".venv",
+    ".venv-checkov",
+    "node_modules",
+    ".drkit",
+    "cdktf.out",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".*_cache",
+    ".hypothesis",
+)
 SHIPPED = {"constructs_lib", "functions", "drkit", f"drkit-{__version__}.dist-info"}
 # Runs a script and fails if it opens or executes anything of the checkout (its .venv holds the dependencies).
 WATCHED = """
@@ -86,7 +99,11 @@ def test_the_wheel_holds_the_product_and_nothing_of_the_lab(wheel: Path) -> None
         metadata = archive.read(f"drkit-{__version__}.dist-info/METADATA").decode()
         entry_points = archive.read(f"drkit-{__version__}.dist-info/entry_points.txt").decode()
     assert {name.split("/")[0] for name in names} == SHIPPED
-    for data in ("constructs_lib/data/aurora_postgresql_global_versions.json", "constructs_lib/node/lazy-provider-exports.cjs", "constructs_lib/py.typed"):
+    for data in (
+        "constructs_lib/data/aurora_postgresql_global_versions.json",
+        "constructs_lib/node/lazy-provider-exports.cjs",
+        "constructs_lib/py.typed",
+    ):
         assert data in names
     for source in ("functions/failover/handler.py", "functions/replication_monitor/handler.py", "drkit/cli.py", "constructs_lib/network.py"):
         assert source in names
