@@ -23,7 +23,7 @@ theirs = sys.modules["cdktf_cdktf_provider_aws"]
 SECOND
 from cdktf_cdktf_provider_aws.vpc import Vpc
 print(json.dumps({
-    "same_package": sys.modules["cdktf_cdktf_provider_aws"] is theirs and not hasattr(theirs, "_import_submodule"),
+    "same_package": sys.modules["cdktf_cdktf_provider_aws"] is theirs and "__getattr__" not in vars(theirs),
     "environment_unchanged": environment == {key: os.environ.get(key) for key in ("JSII_NODE", "NODE_OPTIONS")},
     "attribute_access": aws.vpc.Vpc is Vpc and aws.rds_global_cluster.RdsGlobalCluster.__name__ == "RdsGlobalCluster",
     "constructs": [NetworkConstruct.__name__, AuroraGlobalConstruct.__name__, FailoverDnsConstruct.__name__],
