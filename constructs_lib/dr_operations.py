@@ -53,6 +53,7 @@ class RestoreScope:
     parameter_group_arn: str
     restored_cluster_arns: str  # <cluster>-restore-*
     restored_instance_arns: str
+    restored_snapshot_arns: str  # <cluster>-restore-* : the only cluster snapshots the role's DeleteDBCluster names
     instance_arns: str  # <cluster>-* : the member's own instances and the restored ones
     kms_key_arn: str
 
@@ -193,29 +194,41 @@ class DrOperationsConstruct(Construct):
         restored = [s.restored_cluster_arns for s in scopes]
         restored_instances = [s.restored_instance_arns for s in scopes]
         return [
+            # Service Authorization Reference, Amazon RDS, RestoreDBClusterToPointInTime: required resource
+            # types cluster*, cluster-pg*, og*, subgrp* ("If you limit resource access with the Resource
+            # element ... you must include an ARN or pattern for each required resource type"). The
+            # restore names the source's subnet and cluster parameter groups; its option group is the
+            # engine's default (an Aurora cluster's, which a restore does not name: default:aurora-postgresql-<major>).
             DataAwsIamPolicyDocumentStatement(
-                sid="RestoreBesideTheDatabase",  # IAM checks the source, the new cluster, its subnet and parameter groups
+                sid="RestoreBesideTheDatabase",
                 actions=["rds:RestoreDBClusterToPointInTime"],
                 resources=[
                     *(s.source_cluster_arn for s in scopes),
                     *restored,
                     *(s.subnet_group_arn for s in scopes),
                     *(s.parameter_group_arn for s in scopes),
+                    *self._default_groups("og"),
                 ],
             ),
             # CreateDBInstance is also authorized against the parameter and option groups the new
             # instance gets: the engine's defaults here (Service Authorization Reference, Amazon RDS:
-            # CreateDBInstance resource types db, cluster, og, pg, secgrp, subgrp).
+            # CreateDBInstance resource types db*, cluster, og, pg, secgrp, subgrp).
             DataAwsIamPolicyDocumentStatement(
                 sid="RestoredInstances",
                 actions=["rds:CreateDBInstance"],
-                resources=[*restored_instances, *restored, *self._default_groups()],
+                resources=[*restored_instances, *restored, *self._default_groups("pg"), *self._default_groups("og")],
             ),
             DataAwsIamPolicyDocumentStatement(sid="TagRestores", actions=["rds:AddTagsToResource"], resources=[*restored, *restored_instances]),
             DataAwsIamPolicyDocumentStatement(sid="ReadRestores", actions=["rds:DescribeDBClusters"], resources=restored),
             DataAwsIamPolicyDocumentStatement(sid="ReadInstances", actions=["rds:DescribeDBInstances"], resources=[s.instance_arns for s in scopes]),
             DataAwsIamPolicyDocumentStatement(sid="DiscardRestoredInstances", actions=["rds:DeleteDBInstance"], resources=restored_instances),
-            DataAwsIamPolicyDocumentStatement(sid="DiscardRestores", actions=["rds:DeleteDBCluster"], resources=restored),
+            # Service Authorization Reference, Amazon RDS, DeleteDBCluster: required resource types cluster*
+            # and cluster-snapshot* (the final snapshot; AWS documents no exemption when it is skipped). The
+            # discard skips it, and names only snapshots of restores: a pattern no final snapshot of a
+            # cluster of the stack can match.
+            DataAwsIamPolicyDocumentStatement(
+                sid="DiscardRestores", actions=["rds:DeleteDBCluster"], resources=[*restored, *(s.restored_snapshot_arns for s in scopes)]
+            ),
             # An encrypted restore: RDS uses a grant the caller creates on the key (RDS user guide, encryption),
             # and only RDS may create it: kms:GrantIsForAWSResource is true only when an integrated AWS
             # service sends CreateGrant on the caller's behalf (AWS KMS developer guide, "Controlling access to grants").
@@ -228,11 +241,12 @@ class DrOperationsConstruct(Construct):
             DataAwsIamPolicyDocumentStatement(sid="RestoreKeys", actions=["kms:DescribeKey"], resources=[s.kms_key_arn for s in scopes]),
         ]
 
-    def _default_groups(self) -> list[str]:
+    def _default_groups(self, kind: str) -> list[str]:
+        """The engine's default parameter groups (``pg``: ``default.aurora-postgresql<major>``) or option groups
+        (``og``: ``default:aurora-postgresql-<major>``) of each region."""
         account = self._props.account_id
-        regions = [scope.region for scope in self._props.restore]
-        groups = ("pg:default.aurora-postgresql*", "og:default:aurora-postgresql*")
-        return [f"arn:aws:rds:{region}:{account}:{group}" for region in regions for group in groups]
+        group = {"pg": "pg:default.aurora-postgresql*", "og": "og:default:aurora-postgresql-*"}[kind]
+        return [f"arn:aws:rds:{scope.region}:{account}:{group}" for scope in self._props.restore]
 
     def _permissions(self, construct_id: str, *, operator: bool, invoke_arns: tuple[str, ...] = ()) -> DataAwsIamPolicyDocument:
         props = self._props

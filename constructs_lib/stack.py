@@ -377,6 +377,7 @@ class DrStack(TerraformStack):
                         parameter_group_arn=names.rds_arn(self.account_id, region, "cluster-pg"),
                         restored_cluster_arns=names.rds_arn(self.account_id, region, "cluster", f"{RESTORE_MARK}*"),
                         restored_instance_arns=names.rds_arn(self.account_id, region, "db", f"{RESTORE_MARK}*"),
+                        restored_snapshot_arns=names.rds_arn(self.account_id, region, "cluster-snapshot", f"{RESTORE_MARK}*"),
                         instance_arns=names.rds_arn(self.account_id, region, "db", "-*"),
                         kms_key_arn=self.keys[region].key_arn,
                     )

@@ -123,3 +123,16 @@ def test_publishing_to_an_encrypted_topic_needs_the_key_too(operator: Any) -> No
 def test_the_deployer_is_an_administrator(aws: Any) -> None:
     """Keys the emulator did not issue (Terraform's) are not restricted, as an admin is not on AWS."""
     assert aws("sns").list_topics()["Topics"] == []
+
+
+def test_every_action_the_emulator_models_has_the_reference_s_required_resource_types_as_data() -> None:
+    """The emulator checks every resource type the Service Authorization Reference requires; an action modeled
+    without that data would pass unchecked, so each one has it (tools/emulator/patches/sar_resource_types.json)."""
+    from tools.emulator.patches.iam import RESOURCE_MODEL
+    from tools.emulator.patches.sar import required_types, resource_type, table
+
+    assert [action for action, _ in RESOURCE_MODEL.values() if required_types(action) is None] == []
+    assert table()["source"].startswith("AWS Service Authorization Reference") and table()["checked_on"]
+    assert required_types("rds:RestoreDBClusterToPointInTime") == ("cluster", "cluster-pg", "og", "subgrp")
+    assert [resource_type(a) for a in ("arn:aws:rds:us-east-1:1:og:default:aurora-postgresql-16", "arn:aws:sns:us-east-1:1:alerts",
+                                       "arn:aws:route53:::hostedzone/Z1", "arn:aws:iam::1:role/dr", "*")] == ["og", "topic", "hostedzone", "role", None]  # fmt: skip

@@ -165,6 +165,23 @@ def test_dr_role_permissions_are_exactly_the_runbook_and_the_cli(stacks: dict[st
     assert "InvokeRunbook" not in runbook and "FindZone" not in runbook and "Logs" in runbook
 
 
+def test_every_action_of_the_dr_role_names_each_resource_type_the_reference_requires(stacks: dict[str, Any]) -> None:
+    """Service Authorization Reference: "If you limit resource access with the Resource element ..., you must include an
+    ARN or pattern for each required resource type" (the table the emulator enforces; ``make scan``'s linter checks every
+    policy the same way). The restore once lacked ``og``, the discard ``cluster-snapshot``."""
+    from tools.emulator.patches.sar import pattern_names_type, required_types
+
+    for statement in documents(stacks["prod"], "dr_operations_operator_permissions")["statement"]:
+        for action in statement["actions"]:
+            required = required_types(action)
+            assert required is not None, f"{action}: not in tools/emulator/patches/sar_resource_types.json"
+            service = action.split(":", 1)[0]
+            for rtype in required:
+                named = [r for r in statement["resources"] if pattern_names_type(r.replace("${data.aws_caller_identity.caller.account_id}", "1"),
+                                                                                  service, "us-east-1", "1", rtype) or r.startswith("${")]  # fmt: skip
+                assert named, f"{statement['sid']}: {action} names no {rtype} resource"
+
+
 def test_runbook_per_region_never_retries_a_stale_request(stacks: dict[str, Any]) -> None:
     stack = stacks["dev"]
     functions = [f for f in resources(stack, "aws_lambda_function").values() if f["function_name"] == "drkit-dev-failover-runbook"]
