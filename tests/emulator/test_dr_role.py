@@ -135,3 +135,43 @@ def test_discarding_needs_a_cluster_snapshot_resource_even_when_no_final_snapsho
     client = dr_role(without(policy, "DiscardRestores", ":cluster-snapshot:"))
     with pytest.raises(ClientError, match=r"AccessDenied.*rds:DeleteDBCluster on resource: \(any cluster-snapshot\)"):
         restore.discard(client, "us-east-1", done["identifier"], lambda line: None)
+
+
+def test_a_restore_that_outlives_the_tool_resumes_to_its_instance(dr_role: Any, stacks: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Aurora restores for minutes to hours; the emulator keeps the restored cluster ``creating`` for ``restore_seconds``.
+    The first run is interrupted while it waits; the same command again resumes: no second restore, "already exists"
+    never, and the instance is created once the cluster is available."""
+    from tools.emulator.knobs import KNOBS
+
+    monkeypatch.setattr(KNOBS, "restore_seconds", 1.5)
+    client = dr_role(operator_policy(stacks[ENV]))
+    source = client("rds").describe_db_clusters(DBClusterIdentifier=f"drkit-{ENV}-us-east-1")["DBClusters"][0]
+    moment = source["EarliestRestorableTime"].astimezone(UTC)
+    said: list[str] = []
+
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    plan, _ = restore.plan_restore(client, f"drkit-{ENV}", "us-east-1", moment)
+    assert plan is not None and not plan.resume
+    with pytest.raises(KeyboardInterrupt):
+        restore.execute(client, plan, said.append, poll=0.1, sleep=interrupted)
+    assert any(line.startswith(f"waiting for cluster {plan.identifier}: creating") for line in said)
+    again, reason = restore.plan_restore(client, f"drkit-{ENV}", "us-east-1", moment)
+    assert again is not None and again.resume, reason
+    assert again.describe().startswith("resume the restore of")
+    done = restore.execute(client, again, said.append, poll=0.1)
+    assert done["instance"] == f"{plan.identifier}-1" and f"resuming: {plan.identifier} exists already (an earlier run started it)" in said
+    rds = client("rds")
+    (instance,) = rds.describe_db_clusters(DBClusterIdentifier=plan.identifier)["DBClusters"][0]["DBClusterMembers"]
+    assert instance["DBInstanceIdentifier"] == done["instance"]
+
+
+def test_a_cluster_under_the_restores_name_that_is_not_this_restore_is_refused(aws: Aws, dr_role: Any, stacks: dict[str, dict[str, Any]]) -> None:
+    client = dr_role(operator_policy(stacks[ENV]))
+    source = client("rds").describe_db_clusters(DBClusterIdentifier=f"drkit-{ENV}-us-east-1")["DBClusters"][0]
+    moment = source["EarliestRestorableTime"].astimezone(UTC)
+    squatter = restore.restored_identifier(f"drkit-{ENV}-us-east-1", moment)
+    aws("rds").create_db_cluster(DBClusterIdentifier=squatter, Engine="aurora-postgresql", MasterUsername="u", MasterUserPassword="x" * 16)
+    plan, reason = restore.plan_restore(client, f"drkit-{ENV}", "us-east-1", moment)
+    assert plan is None and reason is not None and f"{squatter} exists and is not the restore of" in reason

@@ -108,7 +108,8 @@ def test_day_two_drill_as_the_dr_role_switched_over_to_the_second_secondary(cycl
         ("plan-switched-back", 0),
         ("restore refused", 3),  # outside the restorable window, with the window in the message
         ("restore dry run", 0),
-        ("restore", 0),  # a standalone cluster beside the global database, as the DR role
+        ("restore interrupted", 130),  # Ctrl-C while the restored cluster is still creating (the emulator keeps it so for seconds)
+        ("restore resumed", 0),  # the same command resumes it to its instance: a standalone cluster beside the global database
         ("discard the restore", 0),  # the role may delete restores, never a cluster of the stack
     ]
     assert drill["restored"].startswith("drkit-three-us-east-1-restore-")

@@ -27,7 +27,7 @@ def test_references_become_arns_of_their_service_type_region_and_account(stacks:
     assert resolve("arn:aws:rds::${data.aws_caller_identity.caller.account_id}:global-cluster:g", stack, "us-east-1") == (
         f"arn:aws:rds::{ACCOUNT}:global-cluster:g"
     )
-    with pytest.raises(UnresolvedReference, match="no linter format for aws_vpc.id"):
+    with pytest.raises(UnresolvedReference, match=r"no linter format for aws_vpc\.id"):
         resolve("${aws_vpc.x.id}", stack, "us-east-1")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -357,7 +358,11 @@ def point_in_time_restore() -> None:
     member of the source's global database and has no instances: they are created separately.
 
     moto copies every attribute of the source, its global-cluster membership and writer role
-    included (the restore would join the global database), and accepts any time."""
+    included (the restore would join the global database), and accepts any time.
+
+    A restore takes minutes to hours on AWS (the restored cluster is ``creating`` meanwhile), and moto's
+    is instant: with ``restore_seconds`` (``tools.emulator.knobs``) the restored cluster stays
+    ``creating`` that long, so the runbook's wait, its interruption and its resumption are rehearsed."""
 
     def restore(self: rds_models.RDSBackend, db_cluster_identifier: str, source_db_cluster_identifier: str, **request: Any) -> rds_models.DBCluster:
         import copy
@@ -389,6 +394,18 @@ def point_in_time_restore() -> None:
         # A restore keeps the source's master credentials; moto keeps none for a global member, and a
         # standalone cluster must have one: a placeholder it never returns.
         props.setdefault("master_user_password", "restored-credentials-of-the-source")
-        return self.create_db_cluster(props)
+        restored = self.create_db_cluster(props)
+        from tools.emulator.knobs import KNOBS
+
+        restored.drkit_available_at = time.time() + KNOBS.restore_seconds
+        return restored
+
+    original_status = rds_models.DBCluster.status
+
+    def status(self: rds_models.DBCluster) -> str:
+        if getattr(self, "drkit_available_at", 0.0) > time.time():
+            return "creating"
+        return str(original_status.fget(self))  # type: ignore[attr-defined]
 
     rds_models.RDSBackend.restore_db_cluster_to_point_in_time = restore  # type: ignore[method-assign]
+    rds_models.DBCluster.status = property(status, original_status.fset)  # type: ignore[assignment, method-assign]
