@@ -230,8 +230,81 @@ def _move_writer(self: rds_responses.RDSResponse, *, allow_data_loss: bool) -> r
     from tools.emulator import hooks  # the data plane (real PostgreSQL) moves first, when one is attached
 
     hooks.writer_moved(global_cluster.global_cluster_identifier, member.db_cluster_identifier, allow_data_loss=allow_data_loss)
+    if allow_data_loss:
+        _rebuilt_after_failover(global_cluster, member)
     set_writer(global_cluster, member)
     return rds_responses.ActionResult({"GlobalCluster": global_cluster})
+
+
+# Members an unplanned failover left to be rebuilt: cluster id -> until when they report pending-resync (wall time;
+# None: its region is down, the rebuild starts when it returns). Without a data plane, this is the whole model.
+RESYNCING: dict[str, float | None] = {}
+
+
+def _rebuilt_after_failover(global_cluster: rds_models.GlobalCluster, target: rds_models.DBCluster) -> None:
+    """After FailoverGlobalCluster with AllowDataLoss every other member is rebuilt from the new writer; the old
+    writer only once its region is back (Aurora user guide, "Recovering an Amazon Aurora global database from an
+    unplanned outage": the old primary is added back as a secondary and resynchronized)."""
+    from tools.emulator.control import STATE
+    from tools.emulator.knobs import KNOBS
+
+    for member in global_cluster.members:
+        if member is not target:
+            region = member.db_cluster_arn.split(":")[3]
+            RESYNCING[member.db_cluster_identifier] = None if region in STATE.down_regions else time.time() + KNOBS.resync_seconds
+
+
+def _region_returned(region: str) -> None:
+    from tools.emulator.knobs import KNOBS
+
+    for identifier, until in list(RESYNCING.items()):
+        if until is None and _region_of(identifier) == region:
+            RESYNCING[identifier] = time.time() + KNOBS.resync_seconds
+
+
+def _region_of(identifier: str) -> str | None:
+    for account in list(rds_models.rds_backends.keys()):
+        for region, backend in rds_models.rds_backends[account].items():
+            if identifier in backend.clusters:
+                return str(region)
+    return None
+
+
+def synchronization_status(identifier: str) -> str:
+    """``pending-resync`` while a rebuilt member catches up (the data plane's replica, or the modeled time), else ``connected``."""
+    from tools.emulator import hooks
+
+    until = RESYNCING.get(identifier, 0.0)
+    if until is None or until > time.time() or hooks.synchronization(identifier) == "pending-resync":
+        return "pending-resync"
+    RESYNCING.pop(identifier, None)
+    return "connected"
+
+
+@patch
+def members_report_their_synchronization() -> None:
+    """AWS: DescribeGlobalClusters reports each member's ``SynchronizationStatus``, ``connected`` or ``pending-resync``
+    (botocore rds 2014-10-31, GlobalClusterMember: "The status of synchronization of each Aurora DB cluster in the
+    global cluster"; enum GlobalClusterMemberSynchronizationStatus). After an unplanned failover the members Aurora
+    rebuilds from the new writer, the returning old primary among them, are ``pending-resync`` until they catch up.
+
+    moto reports no such field, so a switchover back to a member still resynchronizing looked possible. The emulator
+    reports ``pending-resync`` while the data plane's rebuilt replica has not caught up, and, without a data plane, for
+    ``resync_seconds`` (``tools.emulator.knobs``) after the rebuild starts (at the failover, or when the region returns)."""
+    from tools.emulator import hooks
+
+    original = rds_models.GlobalCluster.global_cluster_members
+
+    def members(self: rds_models.GlobalCluster) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = original.fget(self)  # type: ignore[attr-defined]
+        by_arn = {m.db_cluster_arn: m for m in self.members}
+        for member in found:
+            cluster = by_arn.get(member["DBClusterArn"])
+            member["SynchronizationStatus"] = synchronization_status(cluster.db_cluster_identifier) if cluster is not None else "connected"
+        return found
+
+    rds_models.GlobalCluster.global_cluster_members = property(members)  # type: ignore[assignment, method-assign]
+    hooks.on_region_returned(_region_returned)
 
 
 @patch
