@@ -70,6 +70,7 @@ class BackupProps:
     lock_max_retention_days: int
     lock_changeable_for_days: int
     force_destroy: bool
+    protect: bool  # production: vaults and locks are prevent_destroy (they hold the recovery points)
 
 
 class BackupConstruct(Construct):
@@ -88,6 +89,10 @@ class BackupConstruct(Construct):
                 name=f"{props.name}-{region.region}",
                 kms_key_arn=region.kms_key_arn,
                 force_destroy=props.force_destroy and props.lock == "none",
+                # "A vault can be deleted only if it is empty" (AWS Backup API, DeleteBackupVault): a destroy or a
+                # replacement of a vault with recovery points fails half-way through the apply. In production it
+                # stops at plan time instead (and the plan review refuses it).
+                lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if props.protect else None,
             )
             self.vaults[region.region] = vault
             if props.lock != "none":
@@ -101,7 +106,7 @@ class BackupConstruct(Construct):
                     changeable_for_days=props.lock_changeable_for_days if props.lock == "compliance" else None,
                     # Every attribute of the lock forces replacement (provider schema), and AWS refuses to
                     # delete a compliance lock once immutable: a plan that would replace it must stop at plan.
-                    lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if props.lock == "compliance" else None,
+                    lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if props.lock == "compliance" or props.protect else None,
                 )
         self.vault_arns: dict[str, str] = {region: vault.arn for region, vault in self.vaults.items()}
         for region in props.regions:

@@ -251,6 +251,7 @@ class DrStack(TerraformStack):
                 lock_max_retention_days=backup.lock_max_retention_days,
                 lock_changeable_for_days=backup.lock_changeable_for_days,
                 force_destroy=not env.is_production,
+                protect=env.is_production,
             ),
         )
 

@@ -113,6 +113,15 @@ def test_production_protection_only_in_production() -> None:
     assert messages == ["deletion_protection is not true in production", "lifecycle.prevent_destroy is not true in production"]
 
 
+def test_production_protection_covers_backup_vaults_and_their_locks() -> None:
+    vault = {"aws_backup_vault": {"v": {"name": "drkit-prod-us-east-1"}}, "aws_backup_vault_lock_configuration": {"l": {"changeable_for_days": 3}}}
+    findings = ProductionProtection().check(doc(vault, provider=PROD_PROVIDER))
+    assert sorted((f.address, f.message) for f in findings) == [
+        ("aws_backup_vault.v", "lifecycle.prevent_destroy is not true in production"),
+        ("aws_backup_vault_lock_configuration.l", "lifecycle.prevent_destroy is not true in production"),
+    ]
+
+
 def test_single_nat_is_a_warning() -> None:
     (finding,) = SingleNat().check(doc({"aws_nat_gateway": {"n": {"provider": "aws.primary"}}}))
     assert finding.level is Level.WARNING
