@@ -63,6 +63,7 @@ class BackupProps:
     name: str  # prefix of every name: <name>-<region> for vaults and plans
     regions: tuple[BackupRegion, ...]
     schedule: str
+    start_window_minutes: int
     retention_days: int
     copy_retention_days: int
     lock: str  # none | governance | compliance
@@ -120,6 +121,9 @@ class BackupConstruct(Construct):
                         rule_name="daily-with-cross-region-copy",
                         target_vault_name=self.vaults[region.region].name,
                         schedule=props.schedule,
+                        # "If this value is included, it must be at least 60 minutes" (AWS Backup API, StartWindowMinutes);
+                        # AWS's default, 8 hours, would reach from the default schedule into the next windows (DRK010).
+                        start_window=props.start_window_minutes,
                         lifecycle=BackupPlanRuleLifecycle(delete_after=props.retention_days),
                         copy_action=[
                             BackupPlanRuleCopyAction(

@@ -244,6 +244,7 @@ class DrStack(TerraformStack):
                     for ctx, cluster in zip(self.regions, self.database.clusters, strict=True)
                 ),
                 schedule=backup.schedule,
+                start_window_minutes=backup.start_window_minutes,
                 retention_days=backup.retention_days,
                 copy_retention_days=backup.copy_retention_days,
                 lock=backup.vault_lock.value,

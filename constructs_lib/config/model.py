@@ -54,6 +54,10 @@ RESERVED_TAGS = frozenset({"Environment", "Project", "DR-Role", "ManagedBy"})
 ENGINE_KEYS = ("aurora_engine_major", "aurora_engine_version")
 LAMBDA_UNRESERVED_MINIMUM = 100
 RUNBOOK_RESERVED_CONCURRENCY = 1  # one DR operation at a time per region
+# Every cluster's daily windows (UTC). They must not overlap each other (RDS API, PreferredBackupWindow: "Must not
+# conflict with the preferred maintenance window"); AWS Backup's default schedule starts after both (policy DRK010).
+AURORA_BACKUP_WINDOW = "03:00-04:00"
+AURORA_MAINTENANCE_WINDOW = "sun:05:00-sun:06:00"
 
 
 def is_production(environment: str) -> bool:
@@ -261,7 +265,15 @@ class FailoverSettings:
 @dataclass(frozen=True, kw_only=True)
 class BackupSettings:
     enabled: bool = setting("AWS Backup of every member cluster, with cross-region copies", as_bool, True)
-    schedule: str = setting("backup schedule (an AWS Backup `cron(...)` expression, UTC)", CRON, "cron(0 3 * * ? *)")
+    schedule: str = setting(
+        "backup schedule (an AWS Backup `cron(...)` expression, UTC); the default starts after the clusters' backup window "
+        "(03:00–04:00) and maintenance window (Sunday 05:00–06:00)",
+        CRON,
+        "cron(0 7 * * ? *)",
+    )
+    start_window_minutes: int = setting(
+        "minutes after the scheduled time within which a backup must start, else it is cancelled (AWS minimum 60)", as_int(60, 52_560_000), 60
+    )
     retention_days: int = setting("retention of each backup in its own region's vault", as_int(1, 36500), ByEnvironment(35, 7))
     copy_retention_days: int = setting("retention of the copy in the next region's vault", as_int(1, 36500), ByEnvironment(35, 7))
     vault_lock: VaultLock = setting(
