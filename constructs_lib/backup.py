@@ -7,7 +7,9 @@ without ``WHERE``, ransomware with stolen credentials): it is not a backup. Per 
 * a **backup plan** whose rule backs up that region's member cluster on the configured schedule into
   the region's vault and **copies** each recovery point into the next region's vault. Every member has
   one, so backups continue whichever region holds the writer after a switchover or failover (AWS
-  Backup plans and selections are regional: a plan backs up the resources of its own region);
+  Backup plans and selections are regional: a plan backs up the resources of its own region). AWS
+  documents nothing about backing up a *secondary* of a global database: the writer's job, in its own
+  region, is the one relied on (DRK009 checks it is there); a secondary's is best effort;
 * optionally a **vault lock**: ``compliance`` (immutable once its grace time, ``changeable_for_days``,
   has passed: no one, root included, can delete a recovery point before its retention ends, nor the
   lock) or ``governance`` (removable by a principal allowed ``backup:DeleteBackupVaultLockConfiguration``).
