@@ -65,8 +65,10 @@ class DrOperationsProps:
     runbook_function_name: str
     environment: str
     account_id: str
-    trusted_principals: tuple[str, ...]  # empty: the account root
+    trusted_principals: tuple[str, ...]  # empty: the account root (refused in production by the configuration)
     external_id: str
+    require_mfa: bool = False
+    principal_tags: tuple[tuple[str, str], ...] = ()  # (key, value) the assuming principal must carry
     global_cluster_id: str
     global_cluster_arn: str
     cluster_arns: tuple[str, ...]
@@ -110,9 +112,7 @@ class DrOperationsConstruct(Construct):
                             type="AWS", identifiers=list(props.trusted_principals) or [f"arn:aws:iam::{props.account_id}:root"]
                         )
                     ],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="sts:ExternalId", values=[props.external_id])
-                    ],
+                    condition=self._trust_conditions(),
                 )
             ],
         )
@@ -185,6 +185,22 @@ class DrOperationsConstruct(Construct):
             self.functions.append(function)
         self.role_arn: str = self.role.arn
         self.function_arns: list[str] = function_arns
+
+    def _trust_conditions(self) -> list[DataAwsIamPolicyDocumentStatementCondition]:
+        """The ExternalId (a confused-deputy control, not authentication: "AWS does not treat the external ID as a secret",
+        IAM User Guide), and what authenticates the operator: MFA ("aws:MultiFactorAuthPresent ... The key is only present
+        when the user authenticates with short-term credentials", IAM User Guide, "Configuring MFA-protected API access")
+        and principal tags ("aws:PrincipalTag ... included in the request context if the principal is using an IAM user
+        with attached tags ... or an IAM role with attached tags", IAM User Guide, global condition keys)."""
+        props = self._props
+        conditions = [DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="sts:ExternalId", values=[props.external_id])]
+        if props.require_mfa:
+            conditions.append(DataAwsIamPolicyDocumentStatementCondition(test="Bool", variable="aws:MultiFactorAuthPresent", values=["true"]))
+        conditions += [
+            DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable=f"aws:PrincipalTag/{key}", values=[value])
+            for key, value in props.principal_tags
+        ]
+        return conditions
 
     def _restore_statements(self) -> list[DataAwsIamPolicyDocumentStatement]:
         """Point-in-time restore beside the global database, and its discarding (``tools/restore.py``):

@@ -362,6 +362,8 @@ class DrStack(TerraformStack):
                 account_id=self.account_id,
                 trusted_principals=env.dr_operations.trusted_principals,
                 external_id=env.dr_operations.external_id,
+                require_mfa=env.dr_operations.require_mfa,
+                principal_tags=tuple(sorted(env.dr_operations.principal_tags.items())),
                 global_cluster_id=names.global_cluster_id,
                 global_cluster_arn=names.global_cluster_arn(self.account_id),
                 cluster_arns=tuple(names.cluster_arn(self.account_id, region) for region in env.regions),

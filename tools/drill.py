@@ -34,8 +34,9 @@ SESSION_NAME = "drkit-drill"
 RESTORE_SECONDS = 6.0  # how long the emulator keeps the drill's restore `creating`: long enough to interrupt its wait
 
 
-def operator_credentials(deployment: Any, role_arn: str, external_id: str) -> dict[str, str]:
-    """Credentials of the DR role, obtained the way an operator obtains them (AssumeRole with ExternalId)."""
+def operator_credentials(deployment: Any, role_arn: str, external_id: str, principal_tags: dict[str, str] | None = None) -> dict[str, str]:
+    """Credentials of the DR role, obtained the way an operator obtains them (AssumeRole with ExternalId). The operator
+    is an IAM user carrying the principal tags the role's trust policy requires (``dr_operations.principal_tags``)."""
     import boto3
 
     iam = deployment.client("iam")
@@ -44,6 +45,8 @@ def operator_credentials(deployment: Any, role_arn: str, external_id: str) -> di
     except iam.exceptions.EntityAlreadyExistsException:
         for key in iam.list_access_keys(UserName=OPERATOR_USER)["AccessKeyMetadata"]:
             iam.delete_access_key(UserName=OPERATOR_USER, AccessKeyId=key["AccessKeyId"])
+    if principal_tags:
+        iam.tag_user(UserName=OPERATOR_USER, Tags=[{"Key": k, "Value": v} for k, v in sorted(principal_tags.items())])
     iam.put_user_policy(
         UserName=OPERATOR_USER,
         PolicyName="assume-dr-operations",
@@ -90,7 +93,10 @@ def day_two(deployment: Any, outputs: dict[str, Any], plan_no_changes: Callable[
     regions = stack_regions(outputs)
     primary, target = regions[0], regions[-1]
     names = env.names
-    credentials = operator_credentials(deployment, outputs["dr_operations_role_arn"], env.dr_operations.external_id)
+    if env.dr_operations.require_mfa:
+        raise RuntimeError(f"{deployment.env_name}.dr_operations.require_mfa: the drill's operator has access keys, which never carry MFA")
+    role_arn = outputs["dr_operations_role_arn"]
+    credentials = operator_credentials(deployment, role_arn, env.dr_operations.external_id, dict(env.dr_operations.principal_tags))
     steps: list[dict[str, Any]] = []
 
     def step(

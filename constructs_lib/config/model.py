@@ -27,6 +27,8 @@ from constructs_lib.config.readers import (
     HTTPS_URL,
     IAM_PRINCIPAL,
     IAM_ROLE,
+    IAM_TAG_KEY,
+    IAM_TAG_VALUE,
     INSTANCE_CLASS,
     K8S_VERSION,
     NAME,
@@ -41,6 +43,7 @@ from constructs_lib.config.readers import (
     as_positive_number,
     as_region,
     as_str,
+    as_string_map,
 )
 from constructs_lib.engine_catalog import version_key
 from constructs_lib.naming import Names
@@ -250,7 +253,21 @@ class AlertSettings:
 class DrOperationsSettings:
     external_id: str = setting("the `sts:ExternalId` DR operators present when they assume the DR role", EXTERNAL_ID)
     trusted_principals: tuple[str, ...] = setting(
-        "IAM principals allowed to assume the DR role (empty: the account root)", as_list(IAM_PRINCIPAL, max_items=20), ()
+        "IAM roles or users allowed to assume the DR role (required in production, and never the account root there; "
+        "elsewhere empty means the account root)",
+        as_list(IAM_PRINCIPAL, max_items=20),
+        (),
+    )
+    require_mfa: bool = setting(
+        "the trust policy requires `aws:MultiFactorAuthPresent` (a principal that authenticated with MFA; sessions federated "
+        "through IAM Identity Center do not carry it: use `principal_tags`)",
+        as_bool,
+        False,
+    )
+    principal_tags: Mapping[str, str] = setting(
+        "object of tag key to value the assuming principal (its user, or its role) must carry (`aws:PrincipalTag/<key>`)",
+        as_string_map(IAM_TAG_KEY, IAM_TAG_VALUE, max_items=10),
+        Derived(lambda c: {}, "`{}`"),
     )
 
 

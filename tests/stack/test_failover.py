@@ -122,6 +122,12 @@ def test_dr_role_trust_policy_is_a_resolved_document(stacks: dict[str, Any]) -> 
     assert condition == {"test": "StringEquals", "variable": "sts:ExternalId", "values": ["drkit-test-dev"]}
     prod = documents(stacks["prod"], "dr_operations_operator_trust")
     assert prod["statement"][0]["principals"][0]["identifiers"] == ["arn:aws:iam::111122223333:role/platform-oncall"]
+    # The ExternalId is a confused-deputy control, not authentication: production names its principals and authenticates them.
+    assert {(c["test"], c["variable"]): c["values"] for c in prod["statement"][0]["condition"]} == {
+        ("StringEquals", "sts:ExternalId"): ["drkit-test-prod"],
+        ("Bool", "aws:MultiFactorAuthPresent"): ["true"],
+        ("StringEquals", "aws:PrincipalTag/drkit-dr-operator"): ["prod"],
+    }
 
 
 def test_dr_role_permissions_are_exactly_the_runbook_and_the_cli(stacks: dict[str, Any]) -> None:

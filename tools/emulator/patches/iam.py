@@ -252,27 +252,53 @@ def _names_type(documents: list[dict[str, Any]], action: str, service: str, regi
     return False
 
 
-def trusts(trust_policy: dict[str, Any], principal_arn: str, account_id: str, external_id: str | None) -> bool:
+def trusts(trust_policy: dict[str, Any], principal_arn: str, account_id: str, external_id: str | None, context: dict[str, str] | None = None) -> bool:
     """Whether a role's trust policy lets ``principal_arn`` call sts:AssumeRole.
 
-    A principal ``arn:aws:iam::<account>:root`` trusts every principal of that account (IAM User
-    Guide, "Specifying a principal": "the account root ... delegates ... to the account"); the only
-    condition understood is ``StringEquals sts:ExternalId`` (anything else does not apply: strict).
+    A principal ``arn:aws:iam::<account>:root`` trusts every principal of that account (IAM User Guide,
+    "Specifying a principal": "the account root ... delegates ... to the account"); a role ARN trusts that role's
+    sessions. A ``Condition`` is evaluated against the request context (``satisfied``: StringEquals and Bool only,
+    anything else does not hold): ``sts:ExternalId`` as given, ``aws:PrincipalTag/<key>`` from the caller's user or
+    role tags ("included in the request context if the principal is using an IAM user with attached tags ... or an
+    IAM role with attached tags", IAM User Guide, condition keys), ``aws:MultiFactorAuthPresent`` only when the caller
+    authenticated with MFA ("The key is only present when the user authenticates with short-term credentials.
+    Long-term credentials, such as access keys, do not include this key", IAM User Guide, "Configuring MFA-protected
+    API access"): an access key or a session without MFA never satisfies it.
     """
+    request = dict(context or {})
+    if external_id is not None:
+        request["sts:ExternalId"] = external_id
+    session = re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/.+", principal_arn)
+    identities = {principal_arn, "*", f"arn:aws:iam::{account_id}:root"}
+    if session:
+        identities.add(f"arn:aws:iam::{session.group(1)}:role/{session.group(2)}")
     for statement in _statements(trust_policy):
         if statement.get("Effect") != "Allow" or not _matches(_listed(statement.get("Action")), "sts:AssumeRole"):
             continue
         principals = _listed((statement.get("Principal") or {}).get("AWS")) if isinstance(statement.get("Principal"), dict) else []
-        if not any(p in {principal_arn, "*", f"arn:aws:iam::{account_id}:root"} for p in principals):
+        if not any(p in identities for p in principals):
             continue
         condition = statement.get("Condition") or {}
-        if set(condition) - {"StringEquals"} or set(condition.get("StringEquals", {})) - {"sts:ExternalId"}:
-            continue
-        wanted = condition.get("StringEquals", {}).get("sts:ExternalId")
-        if wanted is not None and external_id not in _listed(wanted):
+        if condition and not satisfied(condition, request):
             continue
         return True
     return False
+
+
+def principal_context(account_id: str, caller: Any) -> dict[str, str]:
+    """The caller's principal tags as request-context keys (``aws:PrincipalTag/<key>``): an IAM user's tags, or the
+    tags of the role a session belongs to."""
+    backend = iam_backends[account_id]["aws"]
+    try:
+        if getattr(caller, "_owner_user_name", None):
+            tags = backend.list_user_tags(caller._owner_user_name)
+        elif getattr(caller, "_owner_role_name", None):
+            tags = backend.list_role_tags(caller._owner_role_name, None, None)[0]
+        else:
+            tags = []
+    except Exception:
+        tags = []
+    return {f"aws:PrincipalTag/{tag['Key']}": str(tag["Value"]) for tag in tags}
 
 
 def _kms_resources(request: Request, topic_arn: str) -> list[str]:
@@ -351,8 +377,10 @@ def enforce_issued_credentials() -> None:
             except Exception:
                 _deny(caller.arn, iam_action, role_arn, "no such role")
             trust = json.loads(unquote(role.assume_role_policy_document))
-            if not trusts(trust, caller.arn, self.current_account, _param(self, "ExternalId") or None):
-                _deny(caller.arn, iam_action, role_arn, "the role's trust policy does not trust the caller with this ExternalId")
+            context = principal_context(self.current_account, caller)
+            if not trusts(trust, caller.arn, self.current_account, _param(self, "ExternalId") or None, context):
+                why = "the role's trust policy does not trust the caller with this ExternalId, principal tags and authentication (MFA)"
+                _deny(caller.arn, iam_action, role_arn, why)
 
     def _required_types_named(request: Request, caller_arn: str, documents: list[dict[str, Any]], action: str, touched: list[str]) -> None:
         """Every resource type the Service Authorization Reference requires for ``action`` is named: those the
