@@ -19,13 +19,14 @@ from constructs_lib.app_cluster import AppClusterConstruct, AppClusterProps
 from constructs_lib.aurora_global import AuroraGlobalConstruct, AuroraGlobalProps, RegionalDatabaseInput
 from constructs_lib.backup import BackupConstruct, BackupProps, BackupRegion
 from constructs_lib.config import EnvironmentConfig
-from constructs_lib.config.model import RUNBOOK_RESERVED_CONCURRENCY
+from constructs_lib.config.model import LAMBDA_UNRESERVED_MINIMUM, RUNBOOK_RESERVED_CONCURRENCY
 from constructs_lib.dashboard import DashboardConstruct, DashboardProps
 from constructs_lib.dr_operations import DrOperationsConstruct, DrOperationsProps, RestoreScope, RunbookRegion
 from constructs_lib.failover_dns import DnsMember, FailoverDnsConstruct, FailoverDnsProps, ZoneVpc
 from constructs_lib.fault_injection import FaultInjectionConstruct, FaultInjectionProps
 from constructs_lib.kms import RegionalKeyConstruct, RegionalKeyProps
 from constructs_lib.lambda_package import build_package
+from constructs_lib.lambda_quota import LambdaConcurrencyQuotaCheck, LambdaConcurrencyQuotaProps
 from constructs_lib.monitoring import ReplicationMonitorConstruct, ReplicationMonitorProps, WatchedRegion
 from constructs_lib.naming import RESTORE_MARK
 from constructs_lib.network import NetworkConstruct, NetworkProps
@@ -291,6 +292,17 @@ class DrStack(TerraformStack):
                 WatchedRegion(region=region, alarm_name=names.writer_healthy_alarm(region))
                 for region in env.regions[:-1]  # the last member of the DNS chain needs no health check
                 if observer_of(env.regions, region) == ctx.region
+            )
+            LambdaConcurrencyQuotaCheck(
+                self,
+                f"{ctx.alias}_lambda_concurrency_quota",
+                LambdaConcurrencyQuotaProps(
+                    provider=ctx.provider,
+                    region=ctx.region,
+                    reserved=env.monitor_reserved_concurrency + RUNBOOK_RESERVED_CONCURRENCY,
+                    unreserved_minimum=LAMBDA_UNRESERVED_MINIMUM,
+                    detail=f"monitor {env.monitor_reserved_concurrency} + runbook {RUNBOOK_RESERVED_CONCURRENCY}",
+                ),
             )
             monitors[ctx.region] = ReplicationMonitorConstruct(
                 self,
