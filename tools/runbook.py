@@ -12,7 +12,8 @@ permissions and nothing of Terraform: names come from the configuration, the acc
 the target region (or ``--region``), so a failover never waits on the lost region. With
 ``AWS_ENDPOINT_URL`` set, every call goes to that endpoint (the local emulator).
 
-Exit codes: 0 done, no-op, dry run or status; 3 refused; 1 failed; 2 bad usage or configuration.
+Exit codes: 0 done, no-op, dry run or status; 3 refused; 1 failed (an expired session included: the message says
+to assume the role again and re-run, which resumes a restore); 2 bad usage or configuration; 130 interrupted.
 """
 
 from __future__ import annotations
