@@ -8,9 +8,10 @@ emulator as fast as before; tests and drills turn them up to rehearse what AWS m
   restore stays ``creating`` for that many seconds of wall time. On AWS a restore takes minutes to
   hours ("the time it takes to restore depends on the size of the DB cluster", Aurora user guide), longer
   than a DR role's one-hour session can last: the runbook's restore must resume.
-* ``resync_seconds`` (``DRKIT_EMULATOR_RESYNC_SECONDS``, 0): without a data plane, a member that comes back
-  with its region after an unplanned failover reports ``SynchronizationStatus: pending-resync`` for that
-  long (with a data plane, for as long as its real replica has not caught up).
+* ``resync_seconds`` (``DRKIT_EMULATOR_RESYNC_SECONDS``, 0): a member rebuilt after an unplanned failover (at the
+  failover, or when its region returns) reports ``SynchronizationStatus: pending-resync`` for that long after the
+  rebuild started, read at each answer (turning it down ends the resync); with a data plane, also for as long as
+  its real replica has not caught up.
 * ``lambda_concurrency_quota`` (``DRKIT_EMULATOR_LAMBDA_CONCURRENCY``, 1000): the value Service Quotas
   reports for Lambda's "Concurrent executions" (L-B99A9384); AWS's default is 1,000 and new accounts
   start lower (Lambda developer guide, "Lambda quotas").

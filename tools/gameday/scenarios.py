@@ -18,7 +18,7 @@ from tools.emulator.evaluation import ALARM, OK, post_control
 from tools.gameday.world import GameDay
 
 SPIKE_LAG_MS = 8000.0
-RESYNC_SECONDS = 4.0  # wall time a returning member reports pending-resync here (Aurora: until it has caught up)
+RESYNC_SECONDS = 600.0  # a returning member reports pending-resync here until the scenario turns the knob down (Aurora: until it caught up)
 MAX_MINUTES = 15
 
 
@@ -154,7 +154,8 @@ def region_returns(gd: GameDay) -> Outcome:
     writer = gd.writer
     gd.begin(out.scenario, keep_state=True)
     # Aurora rebuilds the returning old primary from the new writer; it reports pending-resync until it has caught up.
-    # The emulator holds it so for RESYNC_SECONDS of wall time (with a data plane, also until its replica caught up).
+    # The emulator holds it so while the resync knob is up (with a data plane, also until its replica caught up); turning
+    # the knob down is the catching up.
     post_control(gd.deployment.url, "knobs", {"resync_seconds": RESYNC_SECONDS})
     try:
         gd.fault(f"{lost} returns", down=set())
@@ -166,6 +167,7 @@ def region_returns(gd: GameDay) -> Outcome:
             resyncing == "pending-resync" and code == 3 and "pending-resync" in output,
             f"SynchronizationStatus {resyncing}; switchover exit {code}",
         )
+        post_control(gd.deployment.url, "knobs", {"resync_seconds": 0})
         waited = wait_until_connected(gd, lost)
         out.check(f"{lost} reports connected once it has caught up", waited is not None, f"after {waited or '?'} s of wall time")
     finally:

@@ -236,8 +236,9 @@ def _move_writer(self: rds_responses.RDSResponse, *, allow_data_loss: bool) -> r
     return rds_responses.ActionResult({"GlobalCluster": global_cluster})
 
 
-# Members an unplanned failover left to be rebuilt: cluster id -> until when they report pending-resync (wall time;
-# None: its region is down, the rebuild starts when it returns). Without a data plane, this is the whole model.
+# Members an unplanned failover left to be rebuilt: cluster id -> when their rebuild started (wall time; None: its region
+# is down, the rebuild starts when it returns). They report pending-resync for ``resync_seconds`` (read at each answer, so
+# a test can end the resync by turning the knob down). Without a data plane, this is the whole model.
 RESYNCING: dict[str, float | None] = {}
 
 
@@ -246,20 +247,17 @@ def _rebuilt_after_failover(global_cluster: rds_models.GlobalCluster, target: rd
     writer only once its region is back (Aurora user guide, "Recovering an Amazon Aurora global database from an
     unplanned outage": the old primary is added back as a secondary and resynchronized)."""
     from tools.emulator.control import STATE
-    from tools.emulator.knobs import KNOBS
 
     for member in global_cluster.members:
         if member is not target:
             region = member.db_cluster_arn.split(":")[3]
-            RESYNCING[member.db_cluster_identifier] = None if region in STATE.down_regions else time.time() + KNOBS.resync_seconds
+            RESYNCING[member.db_cluster_identifier] = None if region in STATE.down_regions else time.time()
 
 
 def _region_returned(region: str) -> None:
-    from tools.emulator.knobs import KNOBS
-
-    for identifier, until in list(RESYNCING.items()):
-        if until is None and _region_of(identifier) == region:
-            RESYNCING[identifier] = time.time() + KNOBS.resync_seconds
+    for identifier, started in list(RESYNCING.items()):
+        if started is None and _region_of(identifier) == region:
+            RESYNCING[identifier] = time.time()
 
 
 def _region_of(identifier: str) -> str | None:
@@ -273,9 +271,13 @@ def _region_of(identifier: str) -> str | None:
 def synchronization_status(identifier: str) -> str:
     """``pending-resync`` while a rebuilt member catches up (the data plane's replica, or the modeled time), else ``connected``."""
     from tools.emulator import hooks
+    from tools.emulator.knobs import KNOBS
 
-    until = RESYNCING.get(identifier, 0.0)
-    if until is None or until > time.time() or hooks.synchronization(identifier) == "pending-resync":
+    if identifier in RESYNCING:
+        started = RESYNCING[identifier]
+        if started is None or time.time() < started + KNOBS.resync_seconds:
+            return "pending-resync"
+    if hooks.synchronization(identifier) == "pending-resync":
         return "pending-resync"
     RESYNCING.pop(identifier, None)
     return "connected"
@@ -289,8 +291,8 @@ def members_report_their_synchronization() -> None:
     rebuilds from the new writer, the returning old primary among them, are ``pending-resync`` until they catch up.
 
     moto reports no such field, so a switchover back to a member still resynchronizing looked possible. The emulator
-    reports ``pending-resync`` while the data plane's rebuilt replica has not caught up, and, without a data plane, for
-    ``resync_seconds`` (``tools.emulator.knobs``) after the rebuild starts (at the failover, or when the region returns)."""
+    reports ``pending-resync`` while the data plane's rebuilt replica has not caught up, and for ``resync_seconds``
+    (``tools.emulator.knobs``) after the rebuild starts (at the failover, or when the region returns)."""
     from tools.emulator import hooks
 
     original = rds_models.GlobalCluster.global_cluster_members
