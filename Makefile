@@ -46,7 +46,7 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# checkov pins boto3 (and more) exactly, so it lives in its own virtualenv.
+# checkov pins boto3 (and more) exactly, so it lives in its own virtualenv, with the IAM linter (parliament).
 .venv-checkov/.installed: tools/checkov-requirements.txt
 	python3 -m venv .venv-checkov
 	.venv-checkov/bin/pip install --quiet --disable-pip-version-check -r tools/checkov-requirements.txt
@@ -84,7 +84,7 @@ test: install-lab ## the whole suite: lint, types, checkov, unit, terraform vali
 	$(PY) -m tools.policy_scan cdktf.out
 	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
-scan: synth ## checkov on every synthesized stack, with the project's suppressions
+scan: synth ## checkov and the IAM linter (parliament) on every synthesized stack, with the project's suppressions
 	$(PY) -m tools.policy_scan cdktf.out
 
 test-fast: install-dev ## unit tests only

@@ -36,6 +36,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
+from constructs_lib.config.model import AURORA_BACKUP_WINDOW, AURORA_MAINTENANCE_WINDOW
 from constructs_lib.iam import service_trust
 from constructs_lib.network import POSTGRES_PORT
 from constructs_lib.props import DEFAULT, DOC, check, is_token
@@ -261,8 +262,8 @@ class AuroraGlobalConstruct(Construct):
                 storage_encrypted=True,
                 kms_key_id=region.kms_key_arn,
                 backup_retention_period=props.backup_retention_days,
-                preferred_backup_window="03:00-04:00",
-                preferred_maintenance_window="sun:05:00-sun:06:00",
+                preferred_backup_window=AURORA_BACKUP_WINDOW,
+                preferred_maintenance_window=AURORA_MAINTENANCE_WINDOW,
                 copy_tags_to_snapshot=True,
                 enabled_cloudwatch_logs_exports=LOG_EXPORTS,
                 iam_database_authentication_enabled=True,

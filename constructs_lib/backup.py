@@ -7,7 +7,9 @@ without ``WHERE``, ransomware with stolen credentials): it is not a backup. Per 
 * a **backup plan** whose rule backs up that region's member cluster on the configured schedule into
   the region's vault and **copies** each recovery point into the next region's vault. Every member has
   one, so backups continue whichever region holds the writer after a switchover or failover (AWS
-  Backup plans and selections are regional: a plan backs up the resources of its own region);
+  Backup plans and selections are regional: a plan backs up the resources of its own region). AWS
+  documents nothing about backing up a *secondary* of a global database: the writer's job, in its own
+  region, is the one relied on (DRK009 checks it is there); a secondary's is best effort;
 * optionally a **vault lock**: ``compliance`` (immutable once its grace time, ``changeable_for_days``,
   has passed: no one, root included, can delete a recovery point before its retention ends, nor the
   lock) or ``governance`` (removable by a principal allowed ``backup:DeleteBackupVaultLockConfiguration``).
@@ -63,6 +65,7 @@ class BackupProps:
     name: str  # prefix of every name: <name>-<region> for vaults and plans
     regions: tuple[BackupRegion, ...]
     schedule: str
+    start_window_minutes: int
     retention_days: int
     copy_retention_days: int
     lock: str  # none | governance | compliance
@@ -70,6 +73,7 @@ class BackupProps:
     lock_max_retention_days: int
     lock_changeable_for_days: int
     force_destroy: bool
+    protect: bool  # production: vaults and locks are prevent_destroy (they hold the recovery points)
 
 
 class BackupConstruct(Construct):
@@ -88,6 +92,10 @@ class BackupConstruct(Construct):
                 name=f"{props.name}-{region.region}",
                 kms_key_arn=region.kms_key_arn,
                 force_destroy=props.force_destroy and props.lock == "none",
+                # "A vault can be deleted only if it is empty" (AWS Backup API, DeleteBackupVault): a destroy or a
+                # replacement of a vault with recovery points fails half-way through the apply. In production it
+                # stops at plan time instead (and the plan review refuses it).
+                lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if props.protect else None,
             )
             self.vaults[region.region] = vault
             if props.lock != "none":
@@ -101,7 +109,7 @@ class BackupConstruct(Construct):
                     changeable_for_days=props.lock_changeable_for_days if props.lock == "compliance" else None,
                     # Every attribute of the lock forces replacement (provider schema), and AWS refuses to
                     # delete a compliance lock once immutable: a plan that would replace it must stop at plan.
-                    lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if props.lock == "compliance" else None,
+                    lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if props.lock == "compliance" or props.protect else None,
                 )
         self.vault_arns: dict[str, str] = {region: vault.arn for region, vault in self.vaults.items()}
         for region in props.regions:
@@ -115,6 +123,9 @@ class BackupConstruct(Construct):
                         rule_name="daily-with-cross-region-copy",
                         target_vault_name=self.vaults[region.region].name,
                         schedule=props.schedule,
+                        # "If this value is included, it must be at least 60 minutes" (AWS Backup API, StartWindowMinutes);
+                        # AWS's default, 8 hours, would reach from the default schedule into the next windows (DRK010).
+                        start_window=props.start_window_minutes,
                         lifecycle=BackupPlanRuleLifecycle(delete_after=props.retention_days),
                         copy_action=[
                             BackupPlanRuleCopyAction(

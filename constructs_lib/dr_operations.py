@@ -54,6 +54,7 @@ class RestoreScope:
     parameter_group_arn: str
     restored_cluster_arns: str  # <cluster>-restore-*
     restored_instance_arns: str
+    restored_snapshot_arns: str  # <cluster>-restore-* : the only cluster snapshots the role's DeleteDBCluster names
     instance_arns: str  # <cluster>-* : the member's own instances and the restored ones
     kms_key_arn: str
 
@@ -65,8 +66,10 @@ class DrOperationsProps:
     runbook_function_name: str
     environment: str
     account_id: str
-    trusted_principals: tuple[str, ...]  # empty: the account root
+    trusted_principals: tuple[str, ...]  # empty: the account root (refused in production by the configuration)
     external_id: str
+    require_mfa: bool = False
+    principal_tags: tuple[tuple[str, str], ...] = ()  # (key, value) the assuming principal must carry
     global_cluster_id: str
     global_cluster_arn: str
     cluster_arns: tuple[str, ...]
@@ -115,9 +118,7 @@ class DrOperationsConstruct(Construct):
                             type="AWS", identifiers=list(props.trusted_principals) or [f"arn:aws:iam::{props.account_id}:root"]
                         )
                     ],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="sts:ExternalId", values=[props.external_id])
-                    ],
+                    condition=self._trust_conditions(),
                 )
             ],
         )
@@ -191,6 +192,22 @@ class DrOperationsConstruct(Construct):
         self.role_arn: str = self.role.arn
         self.function_arns: list[str] = function_arns
 
+    def _trust_conditions(self) -> list[DataAwsIamPolicyDocumentStatementCondition]:
+        """The ExternalId (a confused-deputy control, not authentication: "AWS does not treat the external ID as a secret",
+        IAM User Guide), and what authenticates the operator: MFA ("aws:MultiFactorAuthPresent ... The key is only present
+        when the user authenticates with short-term credentials", IAM User Guide, "Configuring MFA-protected API access")
+        and principal tags ("aws:PrincipalTag ... included in the request context if the principal is using an IAM user
+        with attached tags ... or an IAM role with attached tags", IAM User Guide, global condition keys)."""
+        props = self._props
+        conditions = [DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="sts:ExternalId", values=[props.external_id])]
+        if props.require_mfa:
+            conditions.append(DataAwsIamPolicyDocumentStatementCondition(test="Bool", variable="aws:MultiFactorAuthPresent", values=["true"]))
+        conditions += [
+            DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable=f"aws:PrincipalTag/{key}", values=[value])
+            for key, value in props.principal_tags
+        ]
+        return conditions
+
     def _restore_statements(self) -> list[DataAwsIamPolicyDocumentStatement]:
         """Point-in-time restore beside the global database, and its discarding (``drkit/restore.py``):
         restored clusters and instances are named ``<cluster>-restore-*``, so the role can create and
@@ -199,29 +216,41 @@ class DrOperationsConstruct(Construct):
         restored = [s.restored_cluster_arns for s in scopes]
         restored_instances = [s.restored_instance_arns for s in scopes]
         return [
+            # Service Authorization Reference, Amazon RDS, RestoreDBClusterToPointInTime: required resource
+            # types cluster*, cluster-pg*, og*, subgrp* ("If you limit resource access with the Resource
+            # element ... you must include an ARN or pattern for each required resource type"). The
+            # restore names the source's subnet and cluster parameter groups; its option group is the
+            # engine's default (an Aurora cluster's, which a restore does not name: default:aurora-postgresql-<major>).
             DataAwsIamPolicyDocumentStatement(
-                sid="RestoreBesideTheDatabase",  # IAM checks the source, the new cluster, its subnet and parameter groups
+                sid="RestoreBesideTheDatabase",
                 actions=["rds:RestoreDBClusterToPointInTime"],
                 resources=[
                     *(s.source_cluster_arn for s in scopes),
                     *restored,
                     *(s.subnet_group_arn for s in scopes),
                     *(s.parameter_group_arn for s in scopes),
+                    *self._default_groups("og"),
                 ],
             ),
             # CreateDBInstance is also authorized against the parameter and option groups the new
             # instance gets: the engine's defaults here (Service Authorization Reference, Amazon RDS:
-            # CreateDBInstance resource types db, cluster, og, pg, secgrp, subgrp).
+            # CreateDBInstance resource types db*, cluster, og, pg, secgrp, subgrp).
             DataAwsIamPolicyDocumentStatement(
                 sid="RestoredInstances",
                 actions=["rds:CreateDBInstance"],
-                resources=[*restored_instances, *restored, *self._default_groups()],
+                resources=[*restored_instances, *restored, *self._default_groups("pg"), *self._default_groups("og")],
             ),
             DataAwsIamPolicyDocumentStatement(sid="TagRestores", actions=["rds:AddTagsToResource"], resources=[*restored, *restored_instances]),
             DataAwsIamPolicyDocumentStatement(sid="ReadRestores", actions=["rds:DescribeDBClusters"], resources=restored),
             DataAwsIamPolicyDocumentStatement(sid="ReadInstances", actions=["rds:DescribeDBInstances"], resources=[s.instance_arns for s in scopes]),
             DataAwsIamPolicyDocumentStatement(sid="DiscardRestoredInstances", actions=["rds:DeleteDBInstance"], resources=restored_instances),
-            DataAwsIamPolicyDocumentStatement(sid="DiscardRestores", actions=["rds:DeleteDBCluster"], resources=restored),
+            # Service Authorization Reference, Amazon RDS, DeleteDBCluster: required resource types cluster*
+            # and cluster-snapshot* (the final snapshot; AWS documents no exemption when it is skipped). The
+            # discard skips it, and names only snapshots of restores: a pattern no final snapshot of a
+            # cluster of the stack can match.
+            DataAwsIamPolicyDocumentStatement(
+                sid="DiscardRestores", actions=["rds:DeleteDBCluster"], resources=[*restored, *(s.restored_snapshot_arns for s in scopes)]
+            ),
             # An encrypted restore: RDS uses a grant the caller creates on the key (RDS user guide, encryption),
             # and only RDS may create it: kms:GrantIsForAWSResource is true only when an integrated AWS
             # service sends CreateGrant on the caller's behalf (AWS KMS developer guide, "Controlling access to grants").
@@ -234,11 +263,12 @@ class DrOperationsConstruct(Construct):
             DataAwsIamPolicyDocumentStatement(sid="RestoreKeys", actions=["kms:DescribeKey"], resources=[s.kms_key_arn for s in scopes]),
         ]
 
-    def _default_groups(self) -> list[str]:
+    def _default_groups(self, kind: str) -> list[str]:
+        """The engine's default parameter groups (``pg``: ``default.aurora-postgresql<major>``) or option groups
+        (``og``: ``default:aurora-postgresql-<major>``) of each region."""
         account = self._props.account_id
-        regions = [scope.region for scope in self._props.restore]
-        groups = ("pg:default.aurora-postgresql*", "og:default:aurora-postgresql*")
-        return [f"arn:aws:rds:{region}:{account}:{group}" for region in regions for group in groups]
+        group = {"pg": "pg:default.aurora-postgresql*", "og": "og:default:aurora-postgresql-*"}[kind]
+        return [f"arn:aws:rds:{scope.region}:{account}:{group}" for scope in self._props.restore]
 
     def _permissions(self, construct_id: str, *, operator: bool, invoke_arns: tuple[str, ...] = ()) -> DataAwsIamPolicyDocument:
         props = self._props

@@ -50,6 +50,7 @@ SERVICE_OF_TYPE: Mapping[str, str | None] = {
     "aws_route": "ec2",
     "aws_secretsmanager_": "secretsmanager",
     "aws_security_group": "ec2",
+    "aws_servicequotas_": "servicequotas",
     "aws_sns_": "sns",
     "aws_sqs_": "sqs",
     "aws_ssm_": "ssm",

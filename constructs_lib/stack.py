@@ -20,13 +20,14 @@ from constructs_lib.app_cluster import AppClusterConstruct, AppClusterProps
 from constructs_lib.aurora_global import AuroraGlobalConstruct, AuroraGlobalProps, RegionalDatabaseInput
 from constructs_lib.backup import BackupConstruct, BackupProps, BackupRegion
 from constructs_lib.config import EnvironmentConfig
-from constructs_lib.config.model import RUNBOOK_RESERVED_CONCURRENCY
+from constructs_lib.config.model import LAMBDA_UNRESERVED_MINIMUM, RUNBOOK_RESERVED_CONCURRENCY
 from constructs_lib.dashboard import DashboardConstruct, DashboardProps
 from constructs_lib.dr_operations import DrOperationsConstruct, DrOperationsProps, RestoreScope, RunbookRegion
 from constructs_lib.failover_dns import DnsMember, FailoverDnsConstruct, FailoverDnsProps, ZoneVpc
 from constructs_lib.fault_injection import FaultInjectionConstruct, FaultInjectionProps
 from constructs_lib.kms import RegionalKeyConstruct, RegionalKeyProps
 from constructs_lib.lambda_package import build_package
+from constructs_lib.lambda_quota import LambdaConcurrencyQuotaCheck, LambdaConcurrencyQuotaProps
 from constructs_lib.monitoring import ReplicationMonitorConstruct, ReplicationMonitorProps, WatchedRegion
 from constructs_lib.naming import RESTORE_MARK
 from constructs_lib.network import NetworkConstruct, NetworkProps
@@ -250,6 +251,7 @@ class DrStack(TerraformStack):
                     for ctx, cluster in zip(self.regions, self.database.clusters, strict=True)
                 ),
                 schedule=backup.schedule,
+                start_window_minutes=backup.start_window_minutes,
                 retention_days=backup.retention_days,
                 copy_retention_days=backup.copy_retention_days,
                 lock=backup.vault_lock.value,
@@ -257,6 +259,7 @@ class DrStack(TerraformStack):
                 lock_max_retention_days=backup.lock_max_retention_days,
                 lock_changeable_for_days=backup.lock_changeable_for_days,
                 force_destroy=not env.is_production,
+                protect=env.is_production,
             ),
         )
 
@@ -296,6 +299,17 @@ class DrStack(TerraformStack):
                 WatchedRegion(region=region, alarm_name=names.writer_healthy_alarm(region))
                 for region in env.regions[:-1]  # the last member of the DNS chain needs no health check
                 if observer_of(env.regions, region) == ctx.region
+            )
+            LambdaConcurrencyQuotaCheck(
+                self,
+                f"{ctx.alias}_lambda_concurrency_quota",
+                LambdaConcurrencyQuotaProps(
+                    provider=ctx.provider,
+                    region=ctx.region,
+                    reserved=env.monitor_reserved_concurrency + RUNBOOK_RESERVED_CONCURRENCY,
+                    unreserved_minimum=LAMBDA_UNRESERVED_MINIMUM,
+                    detail=f"monitor {env.monitor_reserved_concurrency} + runbook {RUNBOOK_RESERVED_CONCURRENCY}",
+                ),
             )
             monitors[ctx.region] = ReplicationMonitorConstruct(
                 self,
@@ -369,6 +383,8 @@ class DrStack(TerraformStack):
                 account_id=self.account_id,
                 trusted_principals=env.dr_operations.trusted_principals,
                 external_id=env.dr_operations.external_id,
+                require_mfa=env.dr_operations.require_mfa,
+                principal_tags=tuple(sorted(env.dr_operations.principal_tags.items())),
                 global_cluster_id=names.global_cluster_id,
                 global_cluster_arn=names.global_cluster_arn(self.account_id),
                 cluster_arns=tuple(names.cluster_arn(self.account_id, region) for region in env.regions),
@@ -386,6 +402,7 @@ class DrStack(TerraformStack):
                         parameter_group_arn=names.rds_arn(self.account_id, region, "cluster-pg"),
                         restored_cluster_arns=names.rds_arn(self.account_id, region, "cluster", f"{RESTORE_MARK}*"),
                         restored_instance_arns=names.rds_arn(self.account_id, region, "db", f"{RESTORE_MARK}*"),
+                        restored_snapshot_arns=names.rds_arn(self.account_id, region, "cluster-snapshot", f"{RESTORE_MARK}*"),
                         instance_arns=names.rds_arn(self.account_id, region, "db", "-*"),
                         kms_key_arn=self.keys[region].key_arn,
                     )

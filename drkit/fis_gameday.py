@@ -86,19 +86,31 @@ def find_template(fis: Any) -> dict[str, Any]:
 
 
 def describe(env: EnvironmentConfig, template: dict[str, Any]) -> str:
-    (action,) = template["actions"].values()
-    targets = [arn for t in template["targets"].values() for arn in t.get("resourceArns", [])]
+    """What the template will do, every action and every target of it.
+
+    The stack's template has one action per target and a target per five subnets (a target takes at
+    most five resource ARNs: ``constructs_lib/fault_injection.py``), so three AZs give two of each; any
+    number is read here."""
+    actions: dict[str, Any] = template.get("actions") or {}
+    targets: dict[str, Any] = template.get("targets") or {}
     stops = [c.get("value", c["source"]) for c in template.get("stopConditions", [])]
-    return "\n".join(
-        [
-            f"game day {env.stack_name} on AWS: FIS template {template['id']} in {env.primary_region}",
-            f"  action: {action['actionId']} {action.get('parameters', {})}",
-            f"  cuts off {len(targets)} subnet(s): {', '.join(a.rsplit('/', 1)[-1] for a in targets)}",
-            f"  stops when any of these alarms fires: {', '.join(s.rsplit(':', 1)[-1] for s in stops)}",
-            "  touches nothing else: AWS's own services in the region (RDS, CloudWatch) keep answering; "
-            "the writer moves only if you run the runbook's failover",
-        ]
-    )
+    lines = [f"game day {env.stack_name} on AWS: FIS template {template['id']} in {env.primary_region}"]
+    cut: list[str] = []
+    for name, action in sorted(actions.items()):
+        named = sorted((action.get("targets") or {}).values())
+        arns = [arn for target in named for arn in (targets.get(target) or {}).get("resourceArns", [])]
+        cut += [arn for arn in arns if arn not in cut]
+        on = ", ".join(named) or "no target"
+        lines.append(f"  action {name}: {action['actionId']} {action.get('parameters', {})} on {on} ({len(arns)} subnet(s))")
+    if not actions:
+        raise GameDayError(f"FIS template {template['id']} has no action: redeploy the stack (constructs_lib/fault_injection.py)")
+    lines += [
+        f"  cuts off {len(cut)} subnet(s): {', '.join(a.rsplit('/', 1)[-1] for a in cut)}",
+        f"  stops when any of these alarms fires: {', '.join(s.rsplit(':', 1)[-1] for s in stops)}",
+        "  touches nothing else: AWS's own services in the region (RDS, CloudWatch) keep answering; "
+        "the writer moves only if you run the runbook's failover",
+    ]
+    return "\n".join(lines)
 
 
 def observe(env: EnvironmentConfig, client: Callable[[str, str], Any], experiment_id: str) -> Snapshot:

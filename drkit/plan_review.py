@@ -3,7 +3,8 @@
 The review counts create/update/replace/destroy per resource type and region and refuses (exit 3):
 
 * in production, a plan that replaces or destroys a stateful resource (global cluster, clusters,
-  instances, KMS keys, secrets, buckets), unless each address is named with ``--allow-destroy``;
+  instances, KMS keys, secrets, buckets, backup vaults and their locks), unless each address is named
+  with ``--allow-destroy``;
 * in every environment, an in-place update of ``global_cluster_identifier`` or
   ``replication_source_identifier`` on an ``aws_rds_cluster``: the provider turns the first into
   RemoveFromGlobalCluster and setting the second to null into PromoteReadReplicaDBCluster
@@ -36,6 +37,11 @@ STATEFUL_TYPES = frozenset(
         "aws_kms_key",
         "aws_secretsmanager_secret",
         "aws_s3_bucket",
+        # A vault holding recovery points cannot be deleted ("A vault can be deleted only if it is empty", AWS Backup
+        # API, DeleteBackupVault), nor a compliance lock once immutable: a plan that destroys or replaces either
+        # fails half-way through the apply, and loses the backups a corruption incident needs.
+        "aws_backup_vault",
+        "aws_backup_vault_lock_configuration",
     }
 )
 MEMBERSHIP_ATTRIBUTES = ("global_cluster_identifier", "replication_source_identifier")

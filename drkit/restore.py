@@ -9,11 +9,20 @@ the cluster only: instances are created separately). Nothing in the global datab
 ``discard --restored <id>`` removes such a cluster and its instances; it refuses any cluster that is
 not a restore (identifier and tag both say so).
 
+A real restore outlives the tool: Aurora takes minutes to hours (Aurora user guide, "Restoring a DB
+cluster to a specified time"), and the DR role's session lasts an hour. So a restore is **resumable**:
+its identifier comes from the source and the time, and a run that finds that cluster already there,
+tagged as this restore, continues where the last one stopped (waits for the cluster, creates the
+instance if it is missing, waits for it). The wait has no fixed cap; it ends when AWS says the cluster
+or instance is available, or in a state that cannot become so. When the session expires or the
+operator interrupts, the CLI says to assume the role again and run the same command.
+
 The decisions are pure functions below; the CLI wires clients (the DR role's own credentials).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +34,17 @@ from constructs_lib.naming import RDS_IDENTIFIER_MAX, RESTORE_MARK, RESTORE_STAM
 ClientFactory = Callable[[str, str], Any]
 RESTORED_TAG = "drkit:restored-from"
 MAX_IDENTIFIER = RDS_IDENTIFIER_MAX  # config refuses environment names whose restores would not fit
+# States a restored cluster or instance does not leave by itself (RDS user guide, "Viewing Amazon RDS DB
+# cluster status" / "DB instance status"): waiting longer cannot help, an operator must look.
+STUCK = frozenset({"failed", "inaccessible-encryption-credentials", "inaccessible-encryption-credentials-recoverable",
+                   "incompatible-restore", "incompatible-parameters", "incompatible-network", "storage-full", "deleting"})  # fmt: skip
+# botocore/STS: what an expired session's credentials are answered with (AWS SDKs: ExpiredToken from the
+# query APIs, ExpiredTokenException from the JSON ones; RequestExpired for a request signed too long ago).
+SESSION_EXPIRED = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
+
+
+class RestoreStuck(RuntimeError):
+    """The restored cluster or instance is in a state it will not leave by waiting."""
 
 
 @dataclass(frozen=True)
@@ -78,13 +98,40 @@ class RestorePlan:
     kms_key: str | None
     engine: str
     instance_class: str
+    resume: bool = False  # the restored cluster exists already (an earlier run): continue it
+
+    @property
+    def instance(self) -> str:
+        return f"{self.identifier}-1"[:MAX_IDENTIFIER]
+
+    @property
+    def tag(self) -> str:
+        """What the restored cluster's tag says it is: its source and its time (one restore, one value)."""
+        return f"{self.source_arn}@{self.moment.isoformat(timespec='seconds')}"
 
     def describe(self) -> str:
+        verb = "resume the restore of" if self.resume else "restore"
         return (
-            f"restore {self.source_arn.rsplit(':', 1)[-1]} ({self.region}) as of {self.moment.isoformat(timespec='seconds')} "
+            f"{verb} {self.source_arn.rsplit(':', 1)[-1]} ({self.region}) as of {self.moment.isoformat(timespec='seconds')} "
             f"into new cluster {self.identifier} with one {self.instance_class} instance (subnet group {self.subnet_group}, "
             f"security groups {', '.join(self.security_groups)}, key {self.kms_key or 'the source key'})"
         )
+
+
+def _find_cluster(rds: Any, identifier: str) -> dict[str, Any] | None:
+    try:
+        found = rds.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"]
+    except rds.exceptions.DBClusterNotFoundFault:
+        return None
+    return dict(found[0]) if found else None
+
+
+def _find_instance(rds: Any, identifier: str) -> dict[str, Any] | None:
+    try:
+        found = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"]
+    except rds.exceptions.DBInstanceNotFoundFault:
+        return None
+    return dict(found[0]) if found else None
 
 
 def plan_restore(client: ClientFactory, global_cluster_id: str, home_region: str, moment: datetime) -> tuple[RestorePlan | None, str | None]:
@@ -96,12 +143,20 @@ def plan_restore(client: ClientFactory, global_cluster_id: str, home_region: str
     region = writer.split(":")[3]
     rds = client("rds", region)
     cluster = rds.describe_db_clusters(DBClusterIdentifier=writer)["DBClusters"][0]
-    window = None
-    if cluster.get("EarliestRestorableTime") and cluster.get("LatestRestorableTime"):
-        window = Window(cluster["EarliestRestorableTime"].astimezone(UTC), cluster["LatestRestorableTime"].astimezone(UTC))
-    reason = refusal(window, moment)
-    if reason:
-        return None, reason
+    identifier = restored_identifier(cluster["DBClusterIdentifier"], moment)
+    earlier = _find_cluster(rds, identifier)
+    if earlier is not None:  # an earlier run's restore: resume it (the window no longer matters), unless it is something else
+        tags = {t["Key"]: t["Value"] for t in earlier.get("TagList", [])}
+        wanted = f"{writer}@{moment.isoformat(timespec='seconds')}"
+        if not is_restore(earlier) or tags.get(RESTORED_TAG) != wanted:
+            return None, f"{identifier} exists and is not the restore of {wanted} (its {RESTORED_TAG} tag: {tags.get(RESTORED_TAG, 'none')})"
+    else:
+        window = None
+        if cluster.get("EarliestRestorableTime") and cluster.get("LatestRestorableTime"):
+            window = Window(cluster["EarliestRestorableTime"].astimezone(UTC), cluster["LatestRestorableTime"].astimezone(UTC))
+        reason = refusal(window, moment)
+        if reason:
+            return None, reason
     members = cluster.get("DBClusterMembers", [])
     writer_instance = next(
         (m["DBInstanceIdentifier"] for m in members if m.get("IsClusterWriter")), members[0]["DBInstanceIdentifier"] if members else None
@@ -113,7 +168,7 @@ def plan_restore(client: ClientFactory, global_cluster_id: str, home_region: str
         RestorePlan(
             source_arn=writer,
             region=region,
-            identifier=restored_identifier(cluster["DBClusterIdentifier"], moment),
+            identifier=identifier,
             moment=moment,
             subnet_group=cluster["DBSubnetGroup"],
             security_groups=tuple(g["VpcSecurityGroupId"] for g in cluster.get("VpcSecurityGroups", [])),
@@ -121,46 +176,78 @@ def plan_restore(client: ClientFactory, global_cluster_id: str, home_region: str
             kms_key=cluster.get("KmsKeyId"),
             engine=cluster["Engine"],
             instance_class=instance_class,
+            resume=earlier is not None,
         ),
         None,
     )
 
 
-def execute(client: ClientFactory, plan: RestorePlan, say: Callable[[str], None], timeout: float = 1800, poll: float = 10) -> dict[str, Any]:
+def wait_until_available(
+    describe: Callable[[], dict[str, Any] | None], what: str, say: Callable[[str], None], poll: float, sleep: Callable[[float], None]
+) -> dict[str, Any]:
+    """Poll ``describe`` until the resource is ``available``; no fixed cap (AWS decides how long a restore takes)."""
+    started = time.monotonic()
+    last = ""
+    while True:
+        found = describe()
+        status = str((found or {}).get("Status") or (found or {}).get("DBInstanceStatus") or "not found")
+        if status == "available" and found is not None:
+            return found
+        if status in STUCK or found is None:
+            raise RestoreStuck(f"{what} is {status}: it will not become available by waiting; look at it in the RDS console or events")
+        if status != last or poll >= 10:
+            say(f"waiting for {what}: {status}, {time.monotonic() - started:.0f} s")
+            last = status
+        sleep(poll)
+
+
+# How often a restore reads the status of what it waits for; the drill on the emulator reads every second.
+POLL_SECONDS = float(os.environ.get("DRKIT_RESTORE_POLL_SECONDS", "30"))
+
+
+def execute(
+    client: ClientFactory, plan: RestorePlan, say: Callable[[str], None], poll: float = POLL_SECONDS, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, Any]:
+    """Restore (or resume the restore of) ``plan`` up to an available cluster with one available instance."""
     rds = client("rds", plan.region)
     started = time.monotonic()
-    request: dict[str, Any] = {
-        "DBClusterIdentifier": plan.identifier,
-        "SourceDBClusterIdentifier": plan.source_arn,
-        "RestoreToTime": plan.moment,
-        "DBSubnetGroupName": plan.subnet_group,
-        "VpcSecurityGroupIds": list(plan.security_groups),
-        "EnableIAMDatabaseAuthentication": True,
-        "DeletionProtection": False,
-        "CopyTagsToSnapshot": True,
-        "Tags": [{"Key": RESTORED_TAG, "Value": f"{plan.source_arn}@{plan.moment.isoformat(timespec='seconds')}"}],
-    }
-    if plan.parameter_group:
-        request["DBClusterParameterGroupName"] = plan.parameter_group
-    if plan.kms_key:
-        request["KmsKeyId"] = plan.kms_key
-    rds.restore_db_cluster_to_point_in_time(**request)
-    while rds.describe_db_clusters(DBClusterIdentifier=plan.identifier)["DBClusters"][0]["Status"] != "available":
-        if time.monotonic() - started > timeout:
-            raise TimeoutError(f"{plan.identifier} is not available after {timeout:.0f} s")
-        say(f"waiting for {plan.identifier}: {time.monotonic() - started:.0f} s")
-        time.sleep(poll)
-    instance = f"{plan.identifier}-1"[:MAX_IDENTIFIER]
-    rds.create_db_instance(
-        DBInstanceIdentifier=instance,
-        DBClusterIdentifier=plan.identifier,
-        Engine=plan.engine,
-        DBInstanceClass=plan.instance_class,
-        PubliclyAccessible=False,  # as the stack's own instances: a restore never gets a public address
-        Tags=[{"Key": RESTORED_TAG, "Value": plan.source_arn}],
-    )
+    say("this can take minutes to hours; if it is interrupted or your AWS session expires, assume the DR role again and run "
+        "the same command: it resumes")  # fmt: skip
+    if plan.resume:
+        say(f"resuming: {plan.identifier} exists already (an earlier run started it)")
+    else:
+        request: dict[str, Any] = {
+            "DBClusterIdentifier": plan.identifier,
+            "SourceDBClusterIdentifier": plan.source_arn,
+            "RestoreToTime": plan.moment,
+            "DBSubnetGroupName": plan.subnet_group,
+            "VpcSecurityGroupIds": list(plan.security_groups),
+            "EnableIAMDatabaseAuthentication": True,
+            "DeletionProtection": False,
+            "CopyTagsToSnapshot": True,
+            "Tags": [{"Key": RESTORED_TAG, "Value": plan.tag}],
+        }
+        if plan.parameter_group:
+            request["DBClusterParameterGroupName"] = plan.parameter_group
+        if plan.kms_key:
+            request["KmsKeyId"] = plan.kms_key
+        rds.restore_db_cluster_to_point_in_time(**request)
+        say(f"restore started: {plan.identifier}")
+    wait_until_available(lambda: _find_cluster(rds, plan.identifier), f"cluster {plan.identifier}", say, poll, sleep)
+    if _find_instance(rds, plan.instance) is None:
+        rds.create_db_instance(
+            DBInstanceIdentifier=plan.instance,
+            DBClusterIdentifier=plan.identifier,
+            Engine=plan.engine,
+            DBInstanceClass=plan.instance_class,
+            PubliclyAccessible=False,  # as the stack's own instances: a restore never gets a public address
+            Tags=[{"Key": RESTORED_TAG, "Value": plan.source_arn}],
+        )
+        say(f"instance {plan.instance} created")
+    wait_until_available(lambda: _find_instance(rds, plan.instance), f"instance {plan.instance}", say, poll, sleep)
     cluster = rds.describe_db_clusters(DBClusterIdentifier=plan.identifier)["DBClusters"][0]
     seconds = round(time.monotonic() - started, 1)
+    instance = plan.instance
     say(f"restored: {plan.identifier} ({plan.region}), endpoint {cluster.get('Endpoint')}, instance {instance}, in {seconds} s")
     say("what now: the restored data is a standalone cluster beside the global database, untouched by replication.")
     say("  - to repair rows: read them from the restored endpoint and write them back through the writer")
@@ -169,6 +256,12 @@ def execute(client: ClientFactory, plan: RestorePlan, say: Callable[[str], None]
     say("    (a reviewed change of the stack, not a runbook step);")
     say(f"  - when done: drkit runbook discard --restored {plan.identifier} --env <env>")
     return {"identifier": plan.identifier, "endpoint": cluster.get("Endpoint"), "instance": instance, "seconds": seconds}
+
+
+def session_expired(error: BaseException) -> bool:
+    """Whether an AWS error says the caller's temporary credentials expired."""
+    code = str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+    return code in SESSION_EXPIRED
 
 
 def discard(client: ClientFactory, region: str, identifier: str, say: Callable[[str], None]) -> str | None:

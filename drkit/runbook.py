@@ -12,7 +12,8 @@ permissions and nothing of Terraform: names come from the configuration, the acc
 the target region (or ``--region``), so a failover never waits on the lost region. With
 ``AWS_ENDPOINT_URL`` set, every call goes to that endpoint (the local emulator).
 
-Exit codes: 0 done, no-op, dry run or status; 3 refused; 1 failed; 2 bad usage or configuration.
+Exit codes: 0 done, no-op, dry run or status; 3 refused; 1 failed (an expired session included: the message says
+to assume the role again and re-run, which resumes a restore); 2 bad usage or configuration; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -94,21 +95,55 @@ def main(argv: list[str] | None = None) -> int:
 
     home = args.region or args.target or env.primary_region
     if args.operation in ("restore", "discard"):
+        from drkit.restore import RestoreStuck, session_expired
+
         try:
             return data_operation(args, env, home, client)
-        except (BotoCoreError, ClientError) as error:
+        except ClientError as error:
+            if session_expired(error):
+                print(expired_session_advice(args, error), file=sys.stderr)
+                return 1
             print(f"drkit: AWS call failed: {error}", file=sys.stderr)
             return 1
+        except BotoCoreError as error:
+            print(f"drkit: AWS call failed: {error}", file=sys.stderr)
+            return 1
+        except RestoreStuck as error:
+            print(f"drkit: {error}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print(f"drkit: interrupted; nothing is undone: run the same command again to resume ({command_line(args)})", file=sys.stderr)
+            return 130
     try:
         settings = runbook_settings(env, home, client)
         if args.operation == "status":
             print(render_status(read_state(client, settings)))
             return 0
         outcome = execute(Operation(args.operation), args.target, args.dry_run, settings, client, print)
-    except (BotoCoreError, ClientError) as error:  # no credentials, no endpoint, access denied...
+    except (BotoCoreError, ClientError) as error:  # no credentials, no endpoint, access denied, an expired session...
         print(f"drkit: AWS call failed (reading in {home}): {error}", file=sys.stderr)
+        from drkit.restore import session_expired
+
+        if session_expired(error):
+            print("drkit: the AWS session expired: assume the DR role again, read the state (`status`), then decide", file=sys.stderr)
         return 1
     return EXIT_CODES.get(outcome["result"], 1)
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """The restore or discard command the operator ran, to run again."""
+    if args.operation == "discard":
+        return f"drkit runbook discard --env {args.env} --restored {args.restored}"
+    return f"drkit runbook restore --env {args.env} --to-time {args.to_time}{' --execute' if args.execute else ''}"
+
+
+def expired_session_advice(args: argparse.Namespace, error: Exception) -> str:
+    """What to do when the DR role's session ends during a restore: Aurora goes on restoring; the command resumes."""
+    code = getattr(error, "response", {}).get("Error", {}).get("Code", "ExpiredToken")
+    return (
+        f"drkit: the AWS session expired ({code}); AWS goes on with what was started. Assume the DR role again (with its "
+        f"ExternalId) and run the same command: it resumes where this one stopped.\n  {command_line(args)}"
+    )
 
 
 def data_operation(args: argparse.Namespace, env: Any, home: str, client: Callable[[str, str], Any]) -> int:

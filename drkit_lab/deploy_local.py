@@ -163,6 +163,15 @@ def local_config(env_name: str, url: str) -> dict[str, Any]:
     # The emulator is one account; the environment's own account (and its deploy role) live in AWS.
     env["account_id"] = EMULATOR_ACCOUNT
     env.pop("deploy_role_arn", None)
+    # The DR role's trusted principals live in AWS too: the drill's operator (an IAM user of the emulator, carrying the
+    # configured principal tags) stands in for them. Its access keys never carry MFA (as on AWS), so MFA is not required here.
+    operations = dict(env.get("dr_operations") or {})
+    if operations.get("trusted_principals"):
+        from drkit_lab.drill import OPERATOR_USER
+
+        operations["trusted_principals"] = [f"arn:aws:iam::{EMULATOR_ACCOUNT}:user/{OPERATOR_USER}"]
+    operations.pop("require_mfa", None)
+    env["dr_operations"] = operations
     return {env_name: env}
 
 

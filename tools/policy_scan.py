@@ -1,8 +1,10 @@
-"""checkov on every synthesized stack, with drkit's suppressions, and a per-stack count.
+"""checkov and an IAM linter on every synthesized stack, with drkit's suppressions, and a per-stack count.
 
-Usage: ``python -m tools.policy_scan cdktf.out`` — prints passed/failed/suppressed per stack,
-exits 1 on any unsuppressed finding or stale suppression. checkov runs from its own virtualenv
-(``.venv-checkov``): its exact pins (boto3==1.35.49 among them) must not drag the project's.
+Usage: ``python -m tools.policy_scan cdktf.out`` — prints passed/failed/suppressed per stack for
+checkov, and documents/findings/suppressed per stack for the IAM linter (parliament, on every policy
+document: ``tools/iam_lint.py``); exits 1 on any unsuppressed finding or stale suppression of either.
+Both run from their own virtualenv (``.venv-checkov``): checkov's exact pins (boto3==1.35.49 among
+them) must not drag the project's.
 """
 
 from __future__ import annotations
@@ -91,7 +93,26 @@ def main(argv: list[str]) -> int:
     for suppression in stale:
         print(f"  STALE suppression {suppression.check_id} {suppression.resources}: matches no finding; remove it")
     print(f"  {len(SUPPRESSIONS)} suppressions, each with its reason, in tools/checkov_suppressions.py")
-    return 1 if stale or any(r.failed for r in results) else 0
+    return 1 if stale or any(r.failed for r in results) or iam_lint_failed(stacks) else 0
+
+
+def iam_lint_failed(stacks: list[Path]) -> bool:
+    """The IAM linter on every policy document of every stack; True when any finding is unsuppressed or any suppression stale."""
+    from tools.iam_lint import lint_stacks
+    from tools.iam_lint_suppressions import SUPPRESSIONS as LINT_SUPPRESSIONS
+
+    results = lint_stacks(stacks, {stack.name: is_production(stack) for stack in stacks})
+    print("drkit IAM lint (parliament: the Service Authorization Reference's resource types, actions, conditions):")
+    for result in results:
+        print(f"  {result.name}: {result.documents} policy documents, {len(result.failed)} findings, {len(result.suppressed)} suppressed")
+        for finding in result.failed:
+            print(f"    FAILED {finding.issue} ({finding.severity}) {finding.address}: {finding.detail}")
+    used = {s for r in results for _, s in r.suppressed}
+    stale = [s for s in LINT_SUPPRESSIONS if s not in used]
+    for suppression in stale:
+        print(f"  STALE suppression {suppression.issue} {suppression.documents}: matches no finding; remove it")
+    print(f"  {len(LINT_SUPPRESSIONS)} suppressions, each with its reason, in tools/iam_lint_suppressions.py")
+    return bool(stale) or any(r.failed for r in results)
 
 
 if __name__ == "__main__":

@@ -190,6 +190,15 @@ def _check_rules(env: EnvironmentConfig, raw: Section) -> None:
         )
     if env.is_production and env.account_id is None:
         raise ConfigError(f"{raw.child('account_id')}: required in production, so that no other account's credentials can plan or apply it")
+    trusted = env.dr_operations.trusted_principals
+    if env.is_production and (not trusted or any(p.endswith(":root") for p in trusted)):
+        # The account root in a trust policy trusts every principal of the account that may call sts:AssumeRole, and an
+        # ExternalId is a confused-deputy control for third parties, not authentication ("AWS does not treat the external
+        # ID as a secret", IAM User Guide, "Access to AWS accounts owned by third parties").
+        raise ConfigError(
+            f"{child_path(raw.child('dr_operations'), 'trusted_principals')}: {list(trusted)} in production: name the on-call roles or "
+            "users that may become the DR role (not the account root, which trusts anyone in the account who may assume roles)"
+        )
     if env.deploy_role_arn is not None:
         role_account = env.deploy_role_arn.split(":")[4]
         if env.account_id is None or role_account != env.account_id:

@@ -27,6 +27,8 @@ from constructs_lib.config.readers import (
     HTTPS_URL,
     IAM_PRINCIPAL,
     IAM_ROLE,
+    IAM_TAG_KEY,
+    IAM_TAG_VALUE,
     INSTANCE_CLASS,
     K8S_VERSION,
     NAME,
@@ -41,6 +43,7 @@ from constructs_lib.config.readers import (
     as_positive_number,
     as_region,
     as_str,
+    as_string_map,
 )
 from constructs_lib.engine_catalog import version_key
 from constructs_lib.naming import Names
@@ -54,6 +57,10 @@ RESERVED_TAGS = frozenset({"Environment", "Project", "DR-Role", "ManagedBy"})
 ENGINE_KEYS = ("aurora_engine_major", "aurora_engine_version")
 LAMBDA_UNRESERVED_MINIMUM = 100
 RUNBOOK_RESERVED_CONCURRENCY = 1  # one DR operation at a time per region
+# Every cluster's daily windows (UTC). They must not overlap each other (RDS API, PreferredBackupWindow: "Must not
+# conflict with the preferred maintenance window"); AWS Backup's default schedule starts after both (policy DRK010).
+AURORA_BACKUP_WINDOW = "03:00-04:00"
+AURORA_MAINTENANCE_WINDOW = "sun:05:00-sun:06:00"
 
 
 def is_production(environment: str) -> bool:
@@ -246,7 +253,21 @@ class AlertSettings:
 class DrOperationsSettings:
     external_id: str = setting("the `sts:ExternalId` DR operators present when they assume the DR role", EXTERNAL_ID)
     trusted_principals: tuple[str, ...] = setting(
-        "IAM principals allowed to assume the DR role (empty: the account root)", as_list(IAM_PRINCIPAL, max_items=20), ()
+        "IAM roles or users allowed to assume the DR role (required in production, and never the account root there; "
+        "elsewhere empty means the account root)",
+        as_list(IAM_PRINCIPAL, max_items=20),
+        (),
+    )
+    require_mfa: bool = setting(
+        "the trust policy requires `aws:MultiFactorAuthPresent` (a principal that authenticated with MFA; sessions federated "
+        "through IAM Identity Center do not carry it: use `principal_tags`)",
+        as_bool,
+        False,
+    )
+    principal_tags: Mapping[str, str] = setting(
+        "object of tag key to value the assuming principal (its user, or its role) must carry (`aws:PrincipalTag/<key>`)",
+        as_string_map(IAM_TAG_KEY, IAM_TAG_VALUE, max_items=10),
+        Derived(lambda c: {}, "`{}`"),
     )
 
 
@@ -261,7 +282,15 @@ class FailoverSettings:
 @dataclass(frozen=True, kw_only=True)
 class BackupSettings:
     enabled: bool = setting("AWS Backup of every member cluster, with cross-region copies", as_bool, True)
-    schedule: str = setting("backup schedule (an AWS Backup `cron(...)` expression, UTC)", CRON, "cron(0 3 * * ? *)")
+    schedule: str = setting(
+        "backup schedule (an AWS Backup `cron(...)` expression, UTC); the default starts after the clusters' backup window "
+        "(03:00–04:00) and maintenance window (Sunday 05:00–06:00)",
+        CRON,
+        "cron(0 7 * * ? *)",
+    )
+    start_window_minutes: int = setting(
+        "minutes after the scheduled time within which a backup must start, else it is cancelled (AWS minimum 60)", as_int(60, 52_560_000), 60
+    )
     retention_days: int = setting("retention of each backup in its own region's vault", as_int(1, 36500), ByEnvironment(35, 7))
     copy_retention_days: int = setting("retention of the copy in the next region's vault", as_int(1, 36500), ByEnvironment(35, 7))
     vault_lock: VaultLock = setting(

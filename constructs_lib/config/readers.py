@@ -122,6 +122,19 @@ def as_list(item: Parser[T], *, max_items: int = 100, min_items: int = 0) -> Par
     return parse
 
 
+def as_string_map(key: Parser[str], value: Parser[str], *, max_items: int = 50) -> Parser[dict[str, str]]:
+    """An object of string keys to string values, each read by its reader."""
+
+    def parse(raw: object, path: str) -> dict[str, str]:
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: expected an object, got {show(raw)}")
+        if len(raw) > max_items:
+            raise ConfigError(f"{path}: at most {max_items} entries, got {len(raw)}")
+        return {key(k, f"{child_path(path, str(k))} (key)"): value(v, child_path(path, str(k))) for k, v in raw.items()}
+
+    return parse
+
+
 def as_region(value: object, path: str) -> str:
     if not isinstance(value, str) or value not in KNOWN_REGIONS:
         raise ConfigError(f"{path}: unknown AWS region {show(value)}")
@@ -176,6 +189,8 @@ IAM_PRINCIPAL = as_str(
     r"arn:aws:iam::\d{12}:(root|role/[\w+=,.@/-]{1,512}|user/[\w+=,.@/-]{1,512})",
     "an IAM principal ARN (arn:aws:iam::<account>:root, :role/<name> or :user/<name>)",
 )
+IAM_TAG_KEY = as_str(r"[\w .:/=+@-]{1,128}", "an IAM tag key of 1-128 letters, digits, spaces or _.:/=+-@")
+IAM_TAG_VALUE = as_str(r"[\w .:/=+@-]{0,256}", "an IAM tag value of 0-256 letters, digits, spaces or _.:/=+-@")
 IAM_ROLE = as_str(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]{1,512}", "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
 EXTERNAL_ID = as_str(r"[\w+=,.@:/-]{2,1224}", "an ExternalId of 2-1224 characters [\\w+=,.@:/-]")
 INSTANCE_CLASS = as_str(r"db\.[a-z0-9]+\.[a-z0-9]+", "an RDS instance class such as 'db.r6g.large'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from constructs_lib.policy.backup_window import BackupOutsideDatabaseWindows
 from constructs_lib.policy.base import Finding, Level, PolicyRule, StackView
 from constructs_lib.policy.encryption_at_rest import EncryptionAtRest
 from constructs_lib.policy.locked_backups import LockedBackups
@@ -23,6 +24,7 @@ RULES: tuple[PolicyRule, ...] = (
     ProductionProtection(),
     SingleNat(),
     LockedBackups(),
+    BackupOutsideDatabaseWindows(),
 )
 
 

@@ -6,7 +6,12 @@ from dataclasses import dataclass
 
 from constructs_lib.policy.base import Finding, Level, StackView
 
-STATEFUL = ("aws_rds_global_cluster", "aws_rds_cluster", "aws_rds_cluster_instance", "aws_kms_key", "aws_secretsmanager_secret")
+# Backup vaults hold the recovery points (AWS Backup refuses to delete a vault that is not empty) and a compliance
+# lock cannot be removed once immutable: they are state as much as the clusters are.
+STATEFUL = (
+    "aws_rds_global_cluster", "aws_rds_cluster", "aws_rds_cluster_instance", "aws_kms_key", "aws_secretsmanager_secret",
+    "aws_backup_vault", "aws_backup_vault_lock_configuration",
+)  # fmt: skip
 DELETION_PROTECTED = ("aws_rds_global_cluster", "aws_rds_cluster")
 
 

@@ -65,6 +65,7 @@ class Member:
     endpoints: tuple[str, ...]  # cluster endpoint, reader endpoint
     up: bool = True
     diverged: bool = False  # was the writer when a failover left it behind
+    resyncing: bool = False  # rebuilt as a replica and not caught up yet: Aurora's pending-resync
 
 
 @dataclass
@@ -220,7 +221,7 @@ class DataPlane:
         new_server.promote()
         new_server.wait_until(lambda: not new_server.in_recovery(), "promotion")
         self.repoint_others(old.global_id, exclude={old.server.cluster, target.server.cluster}, writer=new_server)
-        self.rebuild(old, new_server)
+        self.rebuild(old, new_server, resync=False)  # fenced and caught up before the promotion: nothing to resynchronize
 
     def failover(self, old: Member, target: Member) -> None:
         if old.up:  # a failover while the writer still runs: fence it by stopping it (it is rebuilt below)
@@ -242,8 +243,9 @@ class DataPlane:
             if member.global_id == global_id and member.server.cluster not in exclude and member.up:
                 member.server.set_upstream(writer)
 
-    def rebuild(self, member: Member, writer: Server) -> None:
-        """``member`` becomes a fresh replica of ``writer`` (its old data is set aside when it diverged)."""
+    def rebuild(self, member: Member, writer: Server, resync: bool = True) -> None:
+        """``member`` becomes a fresh replica of ``writer`` (its old data is set aside when it diverged); after an unplanned
+        failover or a region's return it is ``pending-resync`` until it catches up (``resync``)."""
         server = member.server
         with contextlib.suppress(ServerError):
             server.stop("immediate")
@@ -255,6 +257,7 @@ class DataPlane:
         server.start()
         member.diverged = False
         member.up = True
+        member.resyncing = resync  # until it has replayed what the writer wrote (``synchronization``)
 
     def region_down(self, region: str) -> None:
         with self.lock:
@@ -276,6 +279,25 @@ class DataPlane:
                 elif writer is not None and writer.up:
                     self.rebuild(member, writer.server)
                 self.note("server back with its region", cluster=member.server.cluster, region=region)
+
+    def synchronization(self, cluster: str) -> str | None:
+        """Aurora's ``SynchronizationStatus`` of a member: ``pending-resync`` while it is down or a rebuilt replica has not
+        caught up with the writer, ``connected`` otherwise; None for a cluster without a server here."""
+        member = self.members.get(cluster)
+        if member is None:
+            return None
+        if not member.up:
+            return "pending-resync"
+        if member.resyncing:
+            try:
+                caught_up = self.lag_seconds(member) == 0.0
+            except Exception:  # restarting: not caught up yet
+                caught_up = False
+            if not caught_up:
+                return "pending-resync"
+            member.resyncing = False
+            self.note("member resynchronized", cluster=cluster)
+        return "connected"
 
     # ------------------------------------------------------------------ lag, as Aurora publishes it
 

@@ -21,6 +21,8 @@ A WSGI middleware inside the emulator process:
   as on AWS.
 * **Evaluated health.** ``POST /_drkit/health-checks {"<id>": true|false}``: the status the
   evaluator decided, which GetHealthCheckStatus then reports.
+* **Knobs.** ``GET|POST /_drkit/knobs {"restore_seconds": 30}``: how long restores take, how long a
+  returning member resyncs, the Lambda concurrency quota Service Quotas reports (``drkit_lab.emulator.knobs``).
 * **The data plane.** ``GET /_drkit/dataplane``: the PostgreSQL servers behind the clusters and which
   one answers each endpoint name (``{"enabled": false}`` without a data plane).
   ``POST {"modeled_lag": [cluster, ...]}``: the caller (a game day) publishes those clusters' lag
@@ -234,6 +236,14 @@ class ControlMiddleware:
             if method == "POST":
                 STATE.health_checks.update({str(k): bool(v) for k, v in body.items()})
             return _json(start_response, "200 OK", STATE.health_checks)
+        if path == "/_drkit/knobs":
+            from drkit_lab.emulator.knobs import KNOBS
+
+            try:
+                current = KNOBS.update(body) if method == "POST" else KNOBS.update({})
+            except (ValueError, TypeError) as error:
+                return _json(start_response, "400 Bad Request", {"message": str(error)})
+            return _json(start_response, "200 OK", current)
         if path == "/_drkit/dataplane":
             if method == "POST" and self.model_lag is not None:
                 self.model_lag({str(cluster) for cluster in body.get("modeled_lag", [])})

@@ -17,6 +17,7 @@ _listeners: dict[str, list[Any]] = {
     "writer_moved": [], "cluster_created": [], "cluster_deleted": [], "region_down": [], "region_returned": [], "lag_modeled": [],
 }  # fmt: skip
 _describe: list[Callable[[], dict[str, Any]]] = []
+_synchronization: list[Callable[[str], str | None]] = []
 
 
 def on_writer_moved(listener: WriterMoved) -> None:
@@ -45,6 +46,20 @@ def on_lag_modeled(listener: Callable[[set[str]], None]) -> None:
 
 def on_describe(view: Callable[[], dict[str, Any]]) -> None:
     _describe.append(view)
+
+
+def on_synchronization(view: Callable[[str], str | None]) -> None:
+    """``view(cluster id)``: ``connected``, ``pending-resync``, or None when the data plane does not know it."""
+    _synchronization.append(view)
+
+
+def synchronization(cluster_id: str) -> str | None:
+    """What the data plane says of a member's replication (None without a data plane, or for a cluster it has not)."""
+    for view in list(_synchronization):
+        found = view(cluster_id)
+        if found is not None:
+            return found
+    return None
 
 
 def writer_moved(global_cluster_id: str, writer_cluster_id: str, *, allow_data_loss: bool) -> None:

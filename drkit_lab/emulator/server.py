@@ -91,6 +91,7 @@ def _attach_dataplane(home: Path) -> None:
     hooks.on_region_returned(plane.region_returned)
     hooks.on_describe(lambda: {"enabled": True, **plane.describe()})
     hooks.on_lag_modeled(plane.model_lag_of)
+    hooks.on_synchronization(plane.synchronization)
 
     def put(region: str, cluster: str, milliseconds: float) -> None:
         """As Aurora publishes it: AWS/RDS, per secondary cluster, in the secondary's region."""

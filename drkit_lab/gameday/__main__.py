@@ -30,7 +30,8 @@ def run_scenarios(deployment: Any, names: list[str]) -> list[Any]:
 
     outputs = terraform_outputs(deployment)
     env = deployment.environment()
-    operator = drill.operator_credentials(deployment, outputs["dr_operations_role_arn"], env.dr_operations.external_id)
+    operations = env.dr_operations
+    operator = drill.operator_credentials(deployment, outputs["dr_operations_role_arn"], operations.external_id, dict(operations.principal_tags))
     saved = Path(deployment.state_dir) / CLOCK_FILE
     last = datetime.fromisoformat(json.loads(saved.read_text(encoding="utf-8"))["clock"]) if saved.is_file() else None
     gd = GameDay(deployment, outputs, operator, clock=resume(last), plan=lambda name: plan_no_changes(deployment, f"{name}.log"))

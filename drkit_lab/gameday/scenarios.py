@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drkit_lab.dataplane.exercise import lag_of
-from drkit_lab.emulator.evaluation import ALARM, OK
+from drkit_lab.emulator.evaluation import ALARM, OK, post_control
 from drkit_lab.gameday.world import GameDay
 
 SPIKE_LAG_MS = 8000.0
+RESYNC_SECONDS = 600.0  # a returning member reports pending-resync here until the scenario turns the knob down (Aurora: until it caught up)
 MAX_MINUTES = 15
 
 
@@ -152,8 +153,25 @@ def region_returns(gd: GameDay) -> Outcome:
     lost = sorted(gd.down)[0]
     writer = gd.writer
     gd.begin(out.scenario, keep_state=True)
-    gd.fault(f"{lost} returns", down=set())
-    gd.ticks(3)
+    # Aurora rebuilds the returning old primary from the new writer; it reports pending-resync until it has caught up.
+    # The emulator holds it so while the resync knob is up (with a data plane, also until its replica caught up); turning
+    # the knob down is the catching up.
+    post_control(gd.deployment.url, "knobs", {"resync_seconds": RESYNC_SECONDS})
+    try:
+        gd.fault(f"{lost} returns", down=set())
+        gd.ticks(3)
+        resyncing = synchronization(gd, lost)
+        code, output, _ = gd.runbook("switchover", "--to", lost)
+        out.check(
+            f"{lost} resynchronizes first, and a switch-back meanwhile is refused with the reason",
+            resyncing == "pending-resync" and code == 3 and "pending-resync" in output,
+            f"SynchronizationStatus {resyncing}; switchover exit {code}",
+        )
+        post_control(gd.deployment.url, "knobs", {"resync_seconds": 0})
+        waited = wait_until_connected(gd, lost)
+        out.check(f"{lost} reports connected once it has caught up", waited is not None, f"after {waited or '?'} s of wall time")
+    finally:
+        post_control(gd.deployment.url, "knobs", {"resync_seconds": 0})
     old = gd.client("rds", lost).describe_db_clusters(DBClusterIdentifier=gd.names.cluster_id(lost))["DBClusters"][0]
     members = gd.client("rds", lost).describe_global_clusters(GlobalClusterIdentifier=gd.global_id)["GlobalClusters"][0]["GlobalClusterMembers"]
     writers = [m["DBClusterArn"] for m in members if m.get("IsWriter")]
@@ -191,6 +209,22 @@ def region_returns(gd: GameDay) -> Outcome:
     except Exception as error:  # the plan's own message names what changed
         out.check("terraform plan afterwards shows no changes", False, str(error)[:800])
     return out
+
+
+def synchronization(gd: GameDay, region: str) -> str:
+    """The SynchronizationStatus DescribeGlobalClusters reports for the member in ``region``."""
+    found = gd.client("rds", gd.writer or region).describe_global_clusters(GlobalClusterIdentifier=gd.global_id)["GlobalClusters"][0]
+    return next((str(m.get("SynchronizationStatus")) for m in found["GlobalClusterMembers"] if m["DBClusterArn"].split(":")[3] == region), "absent")
+
+
+def wait_until_connected(gd: GameDay, region: str, limit: float = 120.0) -> float | None:
+    """Wall-clock seconds until the member in ``region`` reports ``connected`` (None: not within ``limit``)."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        if synchronization(gd, region) == "connected":
+            return round(time.monotonic() - started, 1)
+        time.sleep(0.5)
+    return None
 
 
 def lag_spike(gd: GameDay) -> Outcome:

@@ -21,6 +21,7 @@ class MemberState:
     instance_count: int | None  # None: not read (its region was not called, or did not answer)
     engine_version: str | None
     status: str = "available"
+    synchronization: str | None = "connected"  # DescribeGlobalClusters SynchronizationStatus: connected | pending-resync
 
     @property
     def region(self) -> str:
@@ -70,6 +71,7 @@ class Refuse:
 
 Decision = Proceed | NoOp | Refuse
 IN_PROGRESS = frozenset({"pending", "failing-over", "switching-over", "cancelling"})
+SYNCHRONIZED = "connected"
 
 
 def api_region(operation: Operation, writer_region: str | None, target_region: str) -> str:
@@ -110,6 +112,7 @@ def parse_global_state(global_cluster: Mapping[str, Any], clusters: Mapping[str,
                 instance_count=None if unread else len((detail or {}).get("DBClusterMembers", [])),
                 engine_version=None if unread else (detail or {}).get("EngineVersion"),
                 status=status,
+                synchronization=member.get("SynchronizationStatus"),
             )
         )
     failover = global_cluster.get("FailoverState") or {}
@@ -159,6 +162,19 @@ def preflight(
         if unread:
             listed = ", ".join(f"{m.identifier} ({m.region}: {m.status})" for m in unread)
             return Refuse(f"{listed} could not be read; a switchover needs every member healthy (use failover if a region is lost)")
+        # A member rebuilt after an unplanned failover (the returning old primary among them) reports
+        # SynchronizationStatus pending-resync until it has caught up (botocore rds, GlobalClusterMember; enum
+        # connected | pending-resync). A switchover promises no data loss and a synchronized topology: refuse it
+        # until every member is connected. The field is optional in the API reference (GlobalClusterMember:
+        # "Required: No"): a member that does not report it is not refused for that alone (an older SDK in the
+        # Lambda runtime, or an answer without it, must not block every switchover); `status` shows it as not reported.
+        unsynchronized = [m for m in state.members if m.synchronization is not None and m.synchronization != SYNCHRONIZED]
+        if unsynchronized:
+            listed = ", ".join(f"{m.identifier} ({m.region}: {m.synchronization})" for m in unsynchronized)
+            return Refuse(
+                f"{listed} is not connected to the global database (SynchronizationStatus); a switchover needs every member "
+                "connected: wait until it has resynchronized (`status` shows it), or use failover if the writer's region is lost"
+            )
         versions = {m.engine_version for m in state.members}
         if len(versions) > 1:
             listed = ", ".join(f"{m.identifier} {m.engine_version}" for m in state.members)
@@ -201,7 +217,8 @@ def render_status(state: GlobalState) -> str:
     for member in sorted(state.members, key=lambda m: not m.is_writer):
         role = "WRITER   " if member.is_writer else "secondary"
         count = "?" if member.instance_count is None else str(member.instance_count)
-        lines.append(f"  {role} {member.identifier} ({member.region}) {member.status}, {count} instance(s), {member.engine_version or '?'}")
+        sync = "" if member.synchronization == SYNCHRONIZED else f", {member.synchronization or 'synchronization not reported'}"
+        lines.append(f"  {role} {member.identifier} ({member.region}) {member.status}, {count} instance(s), {member.engine_version or '?'}{sync}")
     if state.failover_target_arn:
         lines.append(f"  operation in progress -> {state.failover_target_arn}")
     return "\n".join(lines)

@@ -1,7 +1,7 @@
 """The runbook's AWS side: read the global cluster, decide (``logic``), act, wait, verify, audit.
 
 Clients come from an injected factory ``client(service, region)``, so the same code runs in the
-Lambda, in the operator's CLI (``tools/runbook.py``) and against the emulator. What happens after
+Lambda, in the operator's CLI (``drkit/runbook.py``) and against the emulator. What happens after
 the writer has moved (DNS verification, the audit message) is reported, never allowed to turn a
 finished operation into a failure.
 """

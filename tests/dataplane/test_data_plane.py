@@ -9,6 +9,7 @@ read-only, with its own history set aside.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,6 +77,16 @@ def test_switchover_and_failover_with_the_ledger_writing(lab: Lab) -> None:
         assert servers[lab.cluster("eu-west-1")]["up"] and not servers[lab.cluster("eu-west-1")]["writer"]
         events = [e["event"] for e in lab.dataplane()["events"]]
         assert "diverged data set aside" in events  # the old writer's own history is kept aside, never served
+        # Rebuilt from the new writer, the returning member reports pending-resync until its replica has caught up, then connected.
+        started, statuses = time.monotonic(), {}
+        while time.monotonic() - started < 60:
+            members = lab.client("rds", "us-west-2").describe_global_clusters(GlobalClusterIdentifier=lab.name)["GlobalClusters"][0]
+            statuses = {m["DBClusterArn"].split(":")[3]: m["SynchronizationStatus"] for m in members["GlobalClusterMembers"]}
+            if set(statuses.values()) == {"connected"}:
+                break
+            time.sleep(0.5)
+        assert set(statuses.values()) == {"connected"}, statuses
+        assert "member resynchronized" in [e["event"] for e in lab.dataplane()["events"]]
         back = through(workload, "switchover back to us-east-1", lambda: lab.switchover("us-east-1"))
         assert back.missing == 0 and back.integrity, back.summary()
     print("\n" + "\n".join(m.summary() for m in (switchover, failover, back)))

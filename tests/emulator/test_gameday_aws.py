@@ -3,6 +3,7 @@ the refusal of an experiment the emulator cannot run, and what it reads of the s
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from drkit.fis_gameday import GameDayError, Snapshot, changes, observe_stack, report, run
 from tests.emulator.conftest import Aws
-from tests.helpers import minimal_environment, parse_one
+from tests.helpers import minimal_environment, parse_one, resources
 
 pytestmark = pytest.mark.emulator
 ENV = parse_one(minimal_environment(), "dev")
@@ -42,6 +43,57 @@ def test_the_dry_run_says_what_it_would_touch_and_starts_nothing(aws: Aws, tmp_p
     printed = capsys.readouterr().out
     assert template_id in printed and "subnet-a, subnet-b" in printed and "drkit-dev-replication-monitor-silent" in printed
     assert "dry run: nothing started" in printed and not list(tmp_path.iterdir())
+
+
+def synthesized_template(aws: Aws, stack: dict[str, Any]) -> str:
+    """The stack's own synthesized ``aws_fis_experiment_template``, created as the provider creates it
+    (the FIS API's shape), with Terraform's references replaced by the values they take."""
+    (body,) = resources(stack, "aws_fis_experiment_template").values()
+
+    def value(text: str) -> str:
+        def one(match: re.Match[str]) -> str:
+            kind, name, attribute = match.group(1).split(".")[-3:]
+            if attribute == "account_id":
+                return "123456789012"
+            referenced = resources(stack, kind)[name]
+            return {
+                ("aws_subnet", "id"): f"subnet-{name[-8:].lower()}",
+                ("aws_cloudwatch_metric_alarm", "arn"): f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{referenced.get('alarm_name')}",
+                ("aws_iam_role", "arn"): f"arn:aws:iam::123456789012:role/{referenced.get('name')}",
+                ("aws_cloudwatch_log_group", "arn"): f"arn:aws:logs:us-east-1:123456789012:log-group:{referenced.get('name')}",
+            }[(kind, attribute)]
+
+        return re.sub(r"\$\{([^}]+)\}", one, text)
+
+    created = aws("fis").create_experiment_template(
+        clientToken="synthesized",
+        description=body["description"],
+        roleArn=value(body["role_arn"]),
+        stopConditions=[{"source": c["source"], "value": value(c["value"])} for c in body["stop_condition"]],
+        targets={t["name"]: {"resourceType": t["resource_type"], "selectionMode": t["selection_mode"],
+                             "resourceArns": [value(a) for a in t["resource_arns"]]} for t in body["target"]},
+        actions={a["name"]: {"actionId": a["action_id"], "description": a["description"],
+                             "parameters": {p["key"]: p["value"] for p in a["parameter"]},
+                             "targets": {a["target"]["key"]: a["target"]["value"]}} for a in body["action"]},
+        tags=body["tags"],
+    )  # fmt: skip
+    return str(created["experimentTemplate"]["id"])
+
+
+def test_the_dry_run_reads_every_action_and_target_of_the_template_the_stack_synthesizes(
+    aws: Aws, stacks: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three AZs give six subnets, and a target takes at most five ARNs: the synthesized template has two
+    actions and two targets. A runner that unpacked one action crashed before its dry run on every real
+    environment while a one-action test template passed."""
+    env = parse_one(minimal_environment(secondary_regions=["us-west-2", "eu-west-1"]), "three")
+    template_id = synthesized_template(aws, stacks["three"])
+    assert run(env, client_of(aws), confirm=False, interval=0, out=tmp_path) == 0
+    printed = capsys.readouterr().out
+    assert template_id in printed and "dry run: nothing started" in printed
+    assert printed.count("aws:network:disrupt-connectivity") == 2, printed  # one line per action
+    assert "disrupt-primary-subnets-1" in printed and "disrupt-primary-subnets-2" in printed
+    assert "cuts off 6 subnet(s)" in printed  # every target's subnets, once each
 
 
 def test_no_template_is_one_clear_error(aws: Aws, tmp_path: Path) -> None:

@@ -123,3 +123,52 @@ def test_publishing_to_an_encrypted_topic_needs_the_key_too(operator: Any) -> No
 def test_the_deployer_is_an_administrator(aws: Any) -> None:
     """Keys the emulator did not issue (Terraform's) are not restricted, as an admin is not on AWS."""
     assert aws("sns").list_topics()["Topics"] == []
+
+
+def test_every_action_the_emulator_models_has_the_reference_s_required_resource_types_as_data() -> None:
+    """The emulator checks every resource type the Service Authorization Reference requires; an action modeled
+    without that data would pass unchecked, so each one has it (drkit_lab/emulator/patches/sar_resource_types.json)."""
+    from drkit_lab.emulator.patches.iam import RESOURCE_MODEL
+    from drkit_lab.emulator.patches.sar import required_types, resource_type, table
+
+    assert [action for action, _ in RESOURCE_MODEL.values() if required_types(action) is None] == []
+    assert table()["source"].startswith("AWS Service Authorization Reference") and table()["checked_on"]
+    assert required_types("rds:RestoreDBClusterToPointInTime") == ("cluster", "cluster-pg", "og", "subgrp")
+    assert [resource_type(a) for a in ("arn:aws:rds:us-east-1:1:og:default:aurora-postgresql-16", "arn:aws:sns:us-east-1:1:alerts",
+                                       "arn:aws:route53:::hostedzone/Z1", "arn:aws:iam::1:role/dr", "*")] == ["og", "topic", "hostedzone", "role", None]  # fmt: skip
+
+
+def test_a_trust_that_names_a_role_trusts_its_sessions_and_checks_mfa_and_principal_tags() -> None:
+    trust = policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/oncall"},
+                    "Condition": {"StringEquals": {"sts:ExternalId": "e1", "aws:PrincipalTag/dr-operator": "prod"},
+                                  "Bool": {"aws:MultiFactorAuthPresent": "true"}}})  # fmt: skip
+    session = f"arn:aws:sts::{ACCOUNT}:assumed-role/oncall/alice"
+    tagged = {"aws:PrincipalTag/dr-operator": "prod"}
+    assert trusts(trust, session, ACCOUNT, "e1", {**tagged, "aws:MultiFactorAuthPresent": "true"})
+    assert not trusts(trust, session, ACCOUNT, "e1", tagged)  # no MFA in the context: long-term keys never carry it
+    assert not trusts(trust, session, ACCOUNT, "e1", {"aws:PrincipalTag/dr-operator": "dev", "aws:MultiFactorAuthPresent": "true"})
+    assert not trusts(trust, f"arn:aws:sts::{ACCOUNT}:assumed-role/other/alice", ACCOUNT, "e1", {**tagged, "aws:MultiFactorAuthPresent": "true"})
+
+
+@pytest.mark.parametrize(("condition", "user_tags", "allowed"), [
+    ({"StringEquals": {"aws:PrincipalTag/drkit-dr-operator": "local"}}, [], False),
+    ({"StringEquals": {"aws:PrincipalTag/drkit-dr-operator": "local"}}, [{"Key": "drkit-dr-operator", "Value": "other"}], False),
+    ({"StringEquals": {"aws:PrincipalTag/drkit-dr-operator": "local"}}, [{"Key": "drkit-dr-operator", "Value": "local"}], True),
+    ({"Bool": {"aws:MultiFactorAuthPresent": "true"}}, [{"Key": "drkit-dr-operator", "Value": "local"}], False),
+])  # fmt: skip
+def test_the_emulator_refuses_an_assume_role_that_misses_the_trust_conditions(aws: Any, condition: dict[str, Any], user_tags: list[Any], allowed: bool) -> None:
+    """The account root plus an ExternalId lets anyone in the account who may assume roles become the DR role; the trust
+    conditions on the principal (its tags, MFA) are enforced: an IAM user's access key carries its tags, never MFA."""
+    iam = aws("iam")
+    trust = policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/operator"},
+                    "Condition": {**condition, "StringEquals": {**condition.get("StringEquals", {}), "sts:ExternalId": "e1"}}})  # fmt: skip
+    iam.create_role(RoleName="dr", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.create_user(UserName="operator", Tags=user_tags)
+    iam.put_user_policy(UserName="operator", PolicyName="a", PolicyDocument=json.dumps(policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ROLE})))
+    access = iam.create_access_key(UserName="operator")["AccessKey"]
+    sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id=access["AccessKeyId"], aws_secret_access_key=access["SecretAccessKey"])
+    if allowed:
+        assert sts.assume_role(RoleArn=ROLE, RoleSessionName="s1", ExternalId="e1")["Credentials"]["SessionToken"]
+    else:
+        with pytest.raises(ClientError, match=r"AccessDenied.*trust policy does not trust the caller"):
+            sts.assume_role(RoleArn=ROLE, RoleSessionName="s1", ExternalId="e1")

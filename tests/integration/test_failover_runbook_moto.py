@@ -231,3 +231,29 @@ def test_a_calculated_health_check_is_reported_not_verified(world: dict[str, Any
     outcome = execute(Operation.SWITCHOVER, "us-west-2", False, settings(world, "us-west-2"), client, said.append)
     assert outcome["result"] == "completed"
     assert any("PRIMARY record not verified" in line and "calculated health check" in line for line in said), said
+
+
+def test_a_switch_back_waits_until_the_returning_region_has_resynchronized(world: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an unplanned failover the old primary is rebuilt when its region returns and reports SynchronizationStatus
+    pending-resync (botocore GlobalClusterMember) until it catches up: the switch-back is refused meanwhile, with the reason."""
+    import time
+
+    from drkit_lab.emulator import hooks
+    from drkit_lab.emulator.control import STATE
+    from drkit_lab.emulator.knobs import KNOBS
+
+    monkeypatch.setattr(STATE, "down_regions", {"us-east-1"})
+    monkeypatch.setattr(KNOBS, "resync_seconds", 1.0)
+    failed_over = execute(Operation.FAILOVER, "us-west-2", False, settings(world, "us-west-2"), client, lambda _: None)
+    assert failed_over["result"] == "completed"
+    members = client("rds", "us-west-2").describe_global_clusters(GlobalClusterIdentifier="drkit-t")["GlobalClusters"][0]["GlobalClusterMembers"]
+    assert {m["DBClusterArn"].split(":")[3]: m["SynchronizationStatus"] for m in members} == {"us-west-2": "connected", "us-east-1": "pending-resync"}
+    STATE.down_regions = set()
+    hooks.region_returned("us-east-1")  # rebuilt from the new writer from now on, for resync_seconds
+    lag("us-east-1", "drkit-t-us-east-1", 200)
+    said: list[str] = []
+    refused = execute(Operation.SWITCHOVER, "us-east-1", False, settings(world, "us-west-2"), client, said.append)
+    assert refused["result"] == "refused", said
+    assert "drkit-t-us-east-1 (us-east-1: pending-resync) is not connected" in refused["reason"]
+    time.sleep(1.1)
+    assert execute(Operation.SWITCHOVER, "us-east-1", False, settings(world, "us-west-2"), client, said.append)["result"] == "completed"

@@ -84,6 +84,17 @@ def test_three_regions_deployed_and_read_back(cycle: Cycle) -> None:
     assert monitor["status"] == "OK" and monitor["writer_region"] == "us-east-1"
 
 
+def test_the_fis_game_days_dry_run_reads_the_template_terraform_deployed(cycle: Cycle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`make gameday ENV=<env>`'s runner on the template Terraform created from the stack: two actions and two targets
+    for three AZs (a target takes at most five subnets); the runner once unpacked exactly one and crashed."""
+    from drkit.fis_gameday import run as gameday_on_aws
+
+    deployment = cycle.deployment
+    assert gameday_on_aws(deployment.environment(), deployment.client, confirm=False, interval=0, out=tmp_path) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("aws:network:disrupt-connectivity") == 2 and "cuts off 6 subnet(s)" in printed, printed
+
+
 def test_day_two_drill_as_the_dr_role_switched_over_to_the_second_secondary(cycle: Cycle) -> None:
     drill = cycle.report["drill"]
     assert drill["target"] == "eu-west-1"  # the second secondary
@@ -97,7 +108,8 @@ def test_day_two_drill_as_the_dr_role_switched_over_to_the_second_secondary(cycl
         ("plan-switched-back", 0),
         ("restore refused", 3),  # outside the restorable window, with the window in the message
         ("restore dry run", 0),
-        ("restore", 0),  # a standalone cluster beside the global database, as the DR role
+        ("restore interrupted", 130),  # Ctrl-C while the restored cluster is still creating (the emulator keeps it so for seconds)
+        ("restore resumed", 0),  # the same command resumes it to its instance: a standalone cluster beside the global database
         ("discard the restore", 0),  # the role may delete restores, never a cluster of the stack
     ]
     assert drill["restored"].startswith("drkit-three-us-east-1-restore-")

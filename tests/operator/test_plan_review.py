@@ -72,6 +72,18 @@ def test_production_guard_refuses_stateful_destruction() -> None:
     assert "REFUSED" in result.render("production")
 
 
+def test_a_backup_vault_is_state_in_production() -> None:
+    """A vault with recovery points cannot be deleted (AWS Backup DeleteBackupVault) and a compliance lock cannot be
+    removed once immutable: destroying or replacing either is refused like a cluster's."""
+    vaults = plan(
+        ("aws_backup_vault.primary_vault", "", ["delete", "create"], "aws.primary"),
+        ("aws_backup_vault_lock_configuration.primary_vault_lock", "", ["delete"], "aws.primary"),
+    )
+    result = review(vaults, "production")
+    assert result.blocked == ("aws_backup_vault.primary_vault", "aws_backup_vault_lock_configuration.primary_vault_lock")
+    assert review(vaults, "dev").blocked == ()
+
+
 def test_override_must_name_every_address() -> None:
     partial = review(STATEFUL_REPLACE, "production", frozenset({"aws_kms_key.k"}))
     assert partial.blocked == ("aws_rds_cluster.primary",)

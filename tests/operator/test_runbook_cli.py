@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import PROJECT_DIR
 
 NO_CREDENTIALS = {
@@ -49,3 +51,39 @@ def test_the_configuration_is_the_current_directorys(tmp_path: Path) -> None:
     )  # fmt: skip
     assert completed.returncode == 2
     assert str(tmp_path / "cdktf.json") in completed.stderr
+
+
+def test_a_session_that_expires_during_a_restore_says_what_to_do_and_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The DR role's session lasts an hour, a restore can last longer: the CLI never ends in a traceback; it says to
+    assume the role again and run the same command, which resumes."""
+    from botocore.exceptions import ClientError
+
+    from drkit import restore, runbook
+
+    plan = restore.RestorePlan(
+        source_arn="arn:aws:rds:us-east-1:111111111111:cluster:drkit-production-us-east-1", region="us-east-1",
+        identifier="drkit-production-us-east-1-restore-20261129140500", moment=restore.parse_time("2026-11-29T14:05:00Z"),
+        subnet_group="s", security_groups=("sg-1",), parameter_group="p", kms_key=None, engine="aurora-postgresql", instance_class="db.r6g.large",
+    )  # fmt: skip
+    monkeypatch.setattr(restore, "plan_restore", lambda *args: (plan, None))
+    for code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
+
+        def expire(*args: object, code: str = code, **kwargs: object) -> dict[str, object]:
+            raise ClientError({"Error": {"Code": code, "Message": "The security token included in the request is expired"}}, "DescribeDBClusters")
+
+        monkeypatch.setattr(restore, "execute", expire)
+        assert runbook.main(["restore", "--env", "production", "--to-time", "2026-11-29T14:05:00Z", "--execute"]) == 1
+        err = capsys.readouterr().err
+        assert f"the AWS session expired ({code})" in err and "Assume the DR role again" in err and "Traceback" not in err
+        assert "drkit runbook restore --env production --to-time 2026-11-29T14:05:00Z --execute" in err
+
+
+def test_an_interrupted_restore_says_it_resumes(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from drkit import restore, runbook
+
+    def interrupt(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(restore, "plan_restore", interrupt)
+    assert runbook.main(["restore", "--env", "production", "--to-time", "2026-11-29T14:05:00Z", "--execute"]) == 130
+    assert "run the same command again to resume" in capsys.readouterr().err

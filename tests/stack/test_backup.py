@@ -49,6 +49,14 @@ def test_production_vaults_are_compliance_locked_and_never_force_destroyed(stack
     assert not any(v.get("force_destroy") for v in resources(stacks["prod"], "aws_backup_vault").values())
 
 
+def test_production_vaults_are_state_a_destroy_stops_at_plan(stacks: dict[str, Any]) -> None:
+    """A vault holding recovery points cannot be deleted (AWS Backup DeleteBackupVault: only if it is empty): in
+    production a destroy or replacement must stop at plan time, as for the clusters."""
+    vaults = resources(stacks["prod"], "aws_backup_vault")
+    assert len(vaults) == 2 and all(v["lifecycle"] == {"prevent_destroy": True} for v in vaults.values())
+    assert not any("lifecycle" in v for v in resources(stacks["dev"], "aws_backup_vault").values())
+
+
 def test_other_environments_stay_destroyable(stacks: dict[str, Any]) -> None:
     assert resources(stacks["dev"], "aws_backup_vault_lock_configuration") == {}
     assert all(v["force_destroy"] for v in resources(stacks["dev"], "aws_backup_vault").values())

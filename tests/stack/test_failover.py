@@ -122,6 +122,12 @@ def test_dr_role_trust_policy_is_a_resolved_document(stacks: dict[str, Any]) -> 
     assert condition == {"test": "StringEquals", "variable": "sts:ExternalId", "values": ["drkit-test-dev"]}
     prod = documents(stacks["prod"], "dr_operations_operator_trust")
     assert prod["statement"][0]["principals"][0]["identifiers"] == ["arn:aws:iam::111122223333:role/platform-oncall"]
+    # The ExternalId is a confused-deputy control, not authentication: production names its principals and authenticates them.
+    assert {(c["test"], c["variable"]): c["values"] for c in prod["statement"][0]["condition"]} == {
+        ("StringEquals", "sts:ExternalId"): ["drkit-test-prod"],
+        ("Bool", "aws:MultiFactorAuthPresent"): ["true"],
+        ("StringEquals", "aws:PrincipalTag/drkit-dr-operator"): ["prod"],
+    }
 
 
 def test_dr_role_permissions_are_exactly_the_runbook_and_the_cli(stacks: dict[str, Any]) -> None:
@@ -163,6 +169,23 @@ def test_dr_role_permissions_are_exactly_the_runbook_and_the_cli(stacks: dict[st
         assert not any(a.startswith(("sns:List", "rds:Modify")) for a in statement["actions"]), sid
     runbook = {s["sid"] for s in documents(stacks["dev"], "dr_operations_runbook_permissions")["statement"]}
     assert "InvokeRunbook" not in runbook and "FindZone" not in runbook and "Logs" in runbook
+
+
+def test_every_action_of_the_dr_role_names_each_resource_type_the_reference_requires(stacks: dict[str, Any]) -> None:
+    """Service Authorization Reference: "If you limit resource access with the Resource element ..., you must include an
+    ARN or pattern for each required resource type" (the table the emulator enforces; ``make scan``'s linter checks every
+    policy the same way). The restore once lacked ``og``, the discard ``cluster-snapshot``."""
+    from drkit_lab.emulator.patches.sar import pattern_names_type, required_types
+
+    for statement in documents(stacks["prod"], "dr_operations_operator_permissions")["statement"]:
+        for action in statement["actions"]:
+            required = required_types(action)
+            assert required is not None, f"{action}: not in drkit_lab/emulator/patches/sar_resource_types.json"
+            service = action.split(":", 1)[0]
+            for rtype in required:
+                named = [r for r in statement["resources"] if pattern_names_type(r.replace("${data.aws_caller_identity.caller.account_id}", "1"),
+                                                                                  service, "us-east-1", "1", rtype) or r.startswith("${")]  # fmt: skip
+                assert named, f"{statement['sid']}: {action} names no {rtype} resource"
 
 
 def test_runbook_per_region_never_retries_a_stale_request(stacks: dict[str, Any]) -> None:

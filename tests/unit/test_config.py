@@ -12,6 +12,8 @@ import pytest
 from constructs_lib.config import ConfigError, NatGateways, load_settings, parse_environments
 from tests.helpers import PROJECT_DIR, cdktf_environments, minimal_environment, parse_one
 
+PROD_TRUST = {"external_id": "e1", "trusted_principals": ["arn:aws:iam::111122223333:role/oncall"], "require_mfa": True}
+
 
 def test_defaults_follow_the_mission() -> None:
     env = parse_one(minimal_environment())
@@ -33,12 +35,12 @@ def test_defaults_follow_the_mission() -> None:
     assert env.failover.switchover_max_lag_seconds == 5 and env.failover.detection_periods == 2
     assert env.backup.enabled and env.backup.vault_lock.value == "none" and env.backup.retention_days == 7  # dev stays destroyable
     assert env.database.global_db_rpo_seconds is None
-    prod = parse_one(minimal_environment(environment="production", account_id="111122223333"), name="prod")
+    prod = parse_one(minimal_environment(environment="production", account_id="111122223333", dr_operations=PROD_TRUST), name="prod")
     assert prod.backup.vault_lock.value == "compliance" and prod.backup.retention_days == 35
 
 
 def test_environment_decides_protection_and_sizing() -> None:
-    prod = parse_one(minimal_environment(environment="production", account_id="111122223333"), name="prod-east")
+    prod = parse_one(minimal_environment(environment="production", account_id="111122223333", dr_operations=PROD_TRUST), name="prod-east")
     dev = parse_one(minimal_environment(environment="dev"))
     assert prod.is_production and not dev.is_production
     assert prod.network.nat_gateways is NatGateways.PER_AZ
@@ -238,6 +240,22 @@ BAD_INPUTS = [
         id="root-as-eks-admin",
     ),
     pytest.param({"environment": "production"}, "dev.account_id: required in production", id="production-without-account"),
+    pytest.param(
+        {"environment": "production", "account_id": "111122223333"},
+        "dev.dr_operations.trusted_principals: [] in production: name the on-call roles or users",
+        id="production-trusts-the-whole-account",
+    ),
+    pytest.param(
+        {"environment": "production", "account_id": "111122223333",
+         "dr_operations": {"external_id": "e1", "trusted_principals": ["arn:aws:iam::111122223333:root"]}},
+        "dev.dr_operations.trusted_principals: ['arn:aws:iam::111122223333:root'] in production: name the on-call roles or users",
+        id="production-trusts-the-account-root",
+    ),
+    pytest.param(
+        {"dr_operations": {"external_id": "e1", "principal_tags": {"team": ["oncall"]}}},
+        "dev.dr_operations.principal_tags.team: expected an IAM tag value",
+        id="principal-tag-not-a-string",
+    ),
     pytest.param({"account_id": "12345"}, "dev.account_id: expected a 12-digit AWS account ID", id="short-account"),
     pytest.param(
         {"account_id": "111122223333", "deploy_role_arn": "arn:aws:iam::444455556666:role/deploy"},

@@ -17,6 +17,7 @@ from functions.failover.logic import (
     parse_global_state,
     preflight,
     regions_to_read,
+    render_status,
     request_age_refusal,
     writer_is,
 )
@@ -222,3 +223,37 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 def test_a_stale_request_never_acts(requested_at: str | None, refusal: str | None) -> None:
     verdict = request_age_refusal(requested_at, NOW, 60)
     assert (verdict is None) if refusal is None else (verdict is not None and refusal in verdict)
+
+
+def _returned(synchronization: str | None) -> GlobalState:
+    return parse_global_state(
+        {
+            "GlobalClusterIdentifier": "drkit-dev",
+            "Status": "available",
+            "GlobalClusterMembers": [
+                {"DBClusterArn": WEST, "IsWriter": True, "SynchronizationStatus": "connected"},
+                {"DBClusterArn": EAST, "IsWriter": False, **({"SynchronizationStatus": synchronization} if synchronization else {})},
+            ],
+        },
+        {EAST: {"DBClusterMembers": [{}, {}], "EngineVersion": "17.5"}, WEST: {"DBClusterMembers": [{}, {}], "EngineVersion": "17.5"}},
+    )
+
+
+def test_a_switchover_waits_until_every_member_is_connected() -> None:
+    """After an unplanned failover the returning old primary is rebuilt and reports SynchronizationStatus pending-resync
+    (botocore GlobalClusterMember); a switch-back then is refused with the reason, a failover is not."""
+    parsed = _returned("pending-resync")
+    assert parsed.member_in("us-east-1").synchronization == "pending-resync"  # type: ignore[union-attr]
+    switch_back = preflight(Operation.SWITCHOVER, parsed, "us-east-1", 0.2, 5)
+    assert isinstance(switch_back, Refuse), switch_back
+    assert "drkit-dev-us-east-1 (us-east-1: pending-resync) is not connected" in switch_back.reason
+    assert isinstance(preflight(Operation.FAILOVER, parsed, "us-east-1", 0.2, 5), Proceed)
+    assert ", pending-resync" in render_status(parsed)
+
+
+def test_a_member_that_does_not_report_its_synchronization_is_not_refused_for_that_alone() -> None:
+    """SynchronizationStatus is optional in the API reference ("Required: No"): an answer without it (an older SDK in
+    the Lambda runtime) must not block every switchover; `status` says it was not reported."""
+    parsed = _returned(None)
+    assert isinstance(preflight(Operation.SWITCHOVER, parsed, "us-east-1", 0.2, 5), Proceed)
+    assert "synchronization not reported" in render_status(parsed)

@@ -113,6 +113,15 @@ def test_production_protection_only_in_production() -> None:
     assert messages == ["deletion_protection is not true in production", "lifecycle.prevent_destroy is not true in production"]
 
 
+def test_production_protection_covers_backup_vaults_and_their_locks() -> None:
+    vault = {"aws_backup_vault": {"v": {"name": "drkit-prod-us-east-1"}}, "aws_backup_vault_lock_configuration": {"l": {"changeable_for_days": 3}}}
+    findings = ProductionProtection().check(doc(vault, provider=PROD_PROVIDER))
+    assert sorted((f.address, f.message) for f in findings) == [
+        ("aws_backup_vault.v", "lifecycle.prevent_destroy is not true in production"),
+        ("aws_backup_vault_lock_configuration.l", "lifecycle.prevent_destroy is not true in production"),
+    ]
+
+
 def test_single_nat_is_a_warning() -> None:
     (finding,) = SingleNat().check(doc({"aws_nat_gateway": {"n": {"provider": "aws.primary"}}}))
     assert finding.level is Level.WARNING
@@ -180,12 +189,22 @@ def backed_up(lock: dict[str, Any] | None, copy: bool = True, selected: bool = T
     return resources
 
 
+def elsewhere(resources: dict[str, Any]) -> dict[str, Any]:
+    """The cluster in the primary region, its plan and selection in another: AWS Backup would back up nothing."""
+    resources["aws_rds_cluster"]["c"] = {**resources["aws_rds_cluster"]["c"], "provider": "aws.primary"}  # a copy: GOOD_CLUSTER is shared
+    for rtype in ("aws_backup_plan", "aws_backup_selection"):
+        for body in resources[rtype].values():
+            body["provider"] = "aws.secondary"
+    return resources
+
+
 @pytest.mark.parametrize(
     ("resources", "message"),
     [
         (backed_up({"changeable_for_days": 3}, selected=False), "no backup plan selects this cluster"),
         (backed_up({"changeable_for_days": 3}, copy=False), "no rule copies the backups to another region"),
         (backed_up(None), "no compliance-mode vault lock"),
+        (elsewhere(backed_up({"changeable_for_days": 3})), "selected only by a backup plan of another region"),
         (backed_up({"min_retention_days": 7}), "no compliance-mode vault lock"),  # governance: removable
     ],
 )

@@ -10,8 +10,12 @@ The emulator instead treats requests signed with keys moto did not issue as the 
 administrator: Terraform) and enforces IAM for keys it issued (IAM users' access keys, assumed-role
 sessions): the drill's operator. For every action the runbook and the operator use, the resources
 the request touches are computed from the request as the Service Authorization Reference lists them,
-and each must be allowed by the caller's policies (an explicit Deny wins). An action with no
-resource model here is **denied**, with a message saying so: a new call cannot pass untested.
+and each must be allowed by the caller's policies (an explicit Deny wins). Every resource type the
+reference marks *required* for the action (``sar_resource_types.json``) must be named: a request that
+touches a resource of that type needs it allowed; one that touches none (a delete whose final snapshot
+is skipped) still needs a statement naming that type ("you must include an ARN or pattern for each
+required resource type"). An action with no resource model here, or not in that table, is **denied**,
+with a message saying so: a new call cannot pass untested.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from moto.core import authorization
 from moto.iam import access_control
 from moto.iam.models import Policy, iam_backends
 
+from drkit_lab.emulator.patches import sar
 from drkit_lab.emulator.patches.registry import patch
 
 Request = Any  # a moto BaseResponse in the middle of dispatching
@@ -85,15 +90,39 @@ def _rds_arn(request: Request, kind: str, name: str) -> list[str]:
     return [value if value.startswith("arn:") else f"arn:aws:rds:{request.region}:{request.current_account}:{kind}:{value}"]
 
 
+def _source_engine(request: Request) -> tuple[str, str]:
+    """(engine, major version) of a restore's source cluster, for the default groups the restore gets."""
+    from moto.rds.models import rds_backends
+
+    source = _param(request, "SourceDBClusterIdentifier")
+    region = source.split(":")[3] if source.startswith("arn:") else request.region
+    cluster = rds_backends[request.current_account][region].clusters.get(source.rsplit(":", 1)[-1])
+    if cluster is None:
+        return "aurora-postgresql", "*"  # the restore itself answers DBClusterNotFoundFault
+    return str(cluster.engine), str(cluster.engine_version).split(".", 1)[0]
+
+
 def _restore_resources(request: Request) -> list[str]:
-    """RestoreDBClusterToPointInTime: the new cluster, the source cluster, the subnet group and the
-    cluster parameter group (Service Authorization Reference, Amazon RDS: cluster*, cluster-pg, subgrp)."""
+    """RestoreDBClusterToPointInTime: the new cluster, the source cluster, the subnet group, the cluster
+    parameter group and the option group (Service Authorization Reference, Amazon RDS: cluster*, cluster-pg*,
+    og*, subgrp*). A group the request does not name is the engine's default one the new cluster gets
+    (``default.aurora-postgresql16``, ``default:aurora-postgresql-16``)."""
+    engine, major = _source_engine(request)
+    account, region = request.current_account, request.region
     return [
         *_rds_arn(request, "cluster", "DBClusterIdentifier"),
         *_rds_arn(request, "cluster", "SourceDBClusterIdentifier"),
         *_rds_arn(request, "subgrp", "DBSubnetGroupName"),
-        *_rds_arn(request, "cluster-pg", "DBClusterParameterGroupName"),
+        *(_rds_arn(request, "cluster-pg", "DBClusterParameterGroupName") or [f"arn:aws:rds:{region}:{account}:cluster-pg:default.{engine}{major}"]),
+        *(_rds_arn(request, "og", "OptionGroupName") or [f"arn:aws:rds:{region}:{account}:og:default:{engine}-{major}"]),
     ]
+
+
+def _final_snapshot(request: Request) -> list[str]:
+    """The final snapshot a delete takes, unless skipped."""
+    if _param(request, "SkipFinalSnapshot").lower() == "true":
+        return []
+    return _rds_arn(request, "cluster-snapshot", "FinalDBSnapshotIdentifier")
 
 
 # (service, API action) -> (IAM action, the resources the request touches). Sources: AWS Service
@@ -128,7 +157,7 @@ RESOURCE_MODEL: dict[tuple[str, str], tuple[str, ResourceModel]] = {
     ),
     ("rds", "DescribeDBInstances"): ("rds:DescribeDBInstances", lambda r: _rds_arn(r, "db", "DBInstanceIdentifier") or ["*"]),
     ("rds", "DeleteDBInstance"): ("rds:DeleteDBInstance", lambda r: _rds_arn(r, "db", "DBInstanceIdentifier")),
-    ("rds", "DeleteDBCluster"): ("rds:DeleteDBCluster", lambda r: _rds_arn(r, "cluster", "DBClusterIdentifier")),
+    ("rds", "DeleteDBCluster"): ("rds:DeleteDBCluster", lambda r: [*_rds_arn(r, "cluster", "DBClusterIdentifier"), *_final_snapshot(r)]),
 }
 # Actions a request needs besides its own: tags given on a create need rds:AddTagsToResource on the new
 # resource; an encrypted restore with a customer key needs kms:CreateGrant and kms:DescribeKey on it
@@ -210,27 +239,66 @@ def decide(documents: list[dict[str, Any]], action: str, resource: str, context:
     return "allow" if allowed else "implicit-deny"
 
 
-def trusts(trust_policy: dict[str, Any], principal_arn: str, account_id: str, external_id: str | None) -> bool:
+def _names_type(documents: list[dict[str, Any]], action: str, service: str, region: str, account: str, rtype: str) -> bool:
+    """Whether an Allow statement for ``action`` names a resource of ``rtype`` (a pattern that can match one)."""
+    for document in documents:
+        for statement in _statements(document):
+            if statement.get("Effect") != "Allow" or "NotResource" in statement:
+                continue
+            if not _matches(_listed(statement.get("Action")), action):
+                continue
+            if any(sar.pattern_names_type(p, service, region, account, rtype) for p in _listed(statement.get("Resource", "*"))):
+                return True
+    return False
+
+
+def trusts(trust_policy: dict[str, Any], principal_arn: str, account_id: str, external_id: str | None, context: dict[str, str] | None = None) -> bool:
     """Whether a role's trust policy lets ``principal_arn`` call sts:AssumeRole.
 
-    A principal ``arn:aws:iam::<account>:root`` trusts every principal of that account (IAM User
-    Guide, "Specifying a principal": "the account root ... delegates ... to the account"); the only
-    condition understood is ``StringEquals sts:ExternalId`` (anything else does not apply: strict).
+    A principal ``arn:aws:iam::<account>:root`` trusts every principal of that account (IAM User Guide,
+    "Specifying a principal": "the account root ... delegates ... to the account"); a role ARN trusts that role's
+    sessions. A ``Condition`` is evaluated against the request context (``satisfied``: StringEquals and Bool only,
+    anything else does not hold): ``sts:ExternalId`` as given, ``aws:PrincipalTag/<key>`` from the caller's user or
+    role tags ("included in the request context if the principal is using an IAM user with attached tags ... or an
+    IAM role with attached tags", IAM User Guide, condition keys), ``aws:MultiFactorAuthPresent`` only when the caller
+    authenticated with MFA ("The key is only present when the user authenticates with short-term credentials.
+    Long-term credentials, such as access keys, do not include this key", IAM User Guide, "Configuring MFA-protected
+    API access"): an access key or a session without MFA never satisfies it.
     """
+    request = dict(context or {})
+    if external_id is not None:
+        request["sts:ExternalId"] = external_id
+    session = re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/.+", principal_arn)
+    identities = {principal_arn, "*", f"arn:aws:iam::{account_id}:root"}
+    if session:
+        identities.add(f"arn:aws:iam::{session.group(1)}:role/{session.group(2)}")
     for statement in _statements(trust_policy):
         if statement.get("Effect") != "Allow" or not _matches(_listed(statement.get("Action")), "sts:AssumeRole"):
             continue
         principals = _listed((statement.get("Principal") or {}).get("AWS")) if isinstance(statement.get("Principal"), dict) else []
-        if not any(p in {principal_arn, "*", f"arn:aws:iam::{account_id}:root"} for p in principals):
+        if not any(p in identities for p in principals):
             continue
         condition = statement.get("Condition") or {}
-        if set(condition) - {"StringEquals"} or set(condition.get("StringEquals", {})) - {"sts:ExternalId"}:
-            continue
-        wanted = condition.get("StringEquals", {}).get("sts:ExternalId")
-        if wanted is not None and external_id not in _listed(wanted):
+        if condition and not satisfied(condition, request):
             continue
         return True
     return False
+
+
+def principal_context(account_id: str, caller: Any) -> dict[str, str]:
+    """The caller's principal tags as request-context keys (``aws:PrincipalTag/<key>``): an IAM user's tags, or the
+    tags of the role a session belongs to."""
+    backend = iam_backends[account_id]["aws"]
+    try:
+        if getattr(caller, "_owner_user_name", None):
+            tags = backend.list_user_tags(caller._owner_user_name)
+        elif getattr(caller, "_owner_role_name", None):
+            tags = backend.list_role_tags(caller._owner_role_name, None, None)[0]
+        else:
+            tags = []
+    except Exception:
+        tags = []
+    return {f"aws:PrincipalTag/{tag['Key']}": str(tag["Value"]) for tag in tags}
 
 
 def _kms_resources(request: Request, topic_arn: str) -> list[str]:
@@ -289,6 +357,11 @@ def enforce_issued_credentials() -> None:
             checks.append(("rds:AddTagsToResource", checks[0][1]))
         if iam_action == "rds:RestoreDBClusterToPointInTime" and _param(self, "KmsKeyId"):
             checks += [(kms_action, _param(self, "KmsKeyId")) for kms_action in ("kms:CreateGrant", "kms:DescribeKey")]
+        if iam_action == "rds:DeleteDBCluster" and len(checks) > 1:
+            # A final snapshot needs rds:CreateDBClusterSnapshot on the cluster and the snapshot (AWS notice of
+            # 2024-08-15 on DeleteDBCluster, quoted in aws-solutions/instance-scheduler-on-aws#572).
+            checks += [("rds:CreateDBClusterSnapshot", target) for _, target in checks[:2]]
+        _required_types_named(self, caller.arn, documents, iam_action, [r for a, r in checks if a == iam_action])
         for action, target in checks:
             # The grant RDS asks for on the caller's behalf is for an AWS resource (AWS KMS developer
             # guide, condition keys: "kms:GrantIsForAWSResource ... true when an integrated AWS service
@@ -304,8 +377,24 @@ def enforce_issued_credentials() -> None:
             except Exception:
                 _deny(caller.arn, iam_action, role_arn, "no such role")
             trust = json.loads(unquote(role.assume_role_policy_document))
-            if not trusts(trust, caller.arn, self.current_account, _param(self, "ExternalId") or None):
-                _deny(caller.arn, iam_action, role_arn, "the role's trust policy does not trust the caller with this ExternalId")
+            context = principal_context(self.current_account, caller)
+            if not trusts(trust, caller.arn, self.current_account, _param(self, "ExternalId") or None, context):
+                why = "the role's trust policy does not trust the caller with this ExternalId, principal tags and authentication (MFA)"
+                _deny(caller.arn, iam_action, role_arn, why)
+
+    def _required_types_named(request: Request, caller_arn: str, documents: list[dict[str, Any]], action: str, touched: list[str]) -> None:
+        """Every resource type the Service Authorization Reference requires for ``action`` is named: those the
+        request touches are checked one by one above; for one it touches none of, a statement must name that type."""
+        required = sar.required_types(action)
+        if required is None:
+            _deny(caller_arn, action, "*", "the drkit emulator has no Service Authorization Reference data for it (sar_resource_types.json)")
+        service = action.split(":", 1)[0]
+        for rtype in required or ():
+            if any(sar.resource_type(resource) == rtype for resource in touched):
+                continue
+            if not _names_type(documents, action, service, request.region, request.current_account, rtype):
+                why = f"the Service Authorization Reference requires a {rtype} resource for it and no statement allowing it names one"
+                _deny(caller_arn, action, f"(any {rtype})", why)
 
     def _deny(caller_arn: str, action: str, resource: str, why: str) -> None:
         from moto.core.exceptions import AccessDeniedError

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -229,8 +230,83 @@ def _move_writer(self: rds_responses.RDSResponse, *, allow_data_loss: bool) -> r
     from drkit_lab.emulator import hooks  # the data plane (real PostgreSQL) moves first, when one is attached
 
     hooks.writer_moved(global_cluster.global_cluster_identifier, member.db_cluster_identifier, allow_data_loss=allow_data_loss)
+    if allow_data_loss:
+        _rebuilt_after_failover(global_cluster, member)
     set_writer(global_cluster, member)
     return rds_responses.ActionResult({"GlobalCluster": global_cluster})
+
+
+# Members an unplanned failover left to be rebuilt: cluster id -> when their rebuild started (wall time; None: its region
+# is down, the rebuild starts when it returns). They report pending-resync for ``resync_seconds`` (read at each answer, so
+# a test can end the resync by turning the knob down). Without a data plane, this is the whole model.
+RESYNCING: dict[str, float | None] = {}
+
+
+def _rebuilt_after_failover(global_cluster: rds_models.GlobalCluster, target: rds_models.DBCluster) -> None:
+    """After FailoverGlobalCluster with AllowDataLoss every other member is rebuilt from the new writer; the old
+    writer only once its region is back (Aurora user guide, "Recovering an Amazon Aurora global database from an
+    unplanned outage": the old primary is added back as a secondary and resynchronized)."""
+    from drkit_lab.emulator.control import STATE
+
+    for member in global_cluster.members:
+        if member is not target:
+            region = member.db_cluster_arn.split(":")[3]
+            RESYNCING[member.db_cluster_identifier] = None if region in STATE.down_regions else time.time()
+
+
+def _region_returned(region: str) -> None:
+    for identifier, started in list(RESYNCING.items()):
+        if started is None and _region_of(identifier) == region:
+            RESYNCING[identifier] = time.time()
+
+
+def _region_of(identifier: str) -> str | None:
+    for account in list(rds_models.rds_backends.keys()):
+        for region, backend in rds_models.rds_backends[account].items():
+            if identifier in backend.clusters:
+                return str(region)
+    return None
+
+
+def synchronization_status(identifier: str) -> str:
+    """``pending-resync`` while a rebuilt member catches up (the data plane's replica, or the modeled time), else ``connected``."""
+    from drkit_lab.emulator import hooks
+    from drkit_lab.emulator.knobs import KNOBS
+
+    if identifier in RESYNCING:
+        started = RESYNCING[identifier]
+        if started is None or time.time() < started + KNOBS.resync_seconds:
+            return "pending-resync"
+    if hooks.synchronization(identifier) == "pending-resync":
+        return "pending-resync"
+    RESYNCING.pop(identifier, None)
+    return "connected"
+
+
+@patch
+def members_report_their_synchronization() -> None:
+    """AWS: DescribeGlobalClusters reports each member's ``SynchronizationStatus``, ``connected`` or ``pending-resync``
+    (botocore rds 2014-10-31, GlobalClusterMember: "The status of synchronization of each Aurora DB cluster in the
+    global cluster"; enum GlobalClusterMemberSynchronizationStatus). After an unplanned failover the members Aurora
+    rebuilds from the new writer, the returning old primary among them, are ``pending-resync`` until they catch up.
+
+    moto reports no such field, so a switchover back to a member still resynchronizing looked possible. The emulator
+    reports ``pending-resync`` while the data plane's rebuilt replica has not caught up, and for ``resync_seconds``
+    (``drkit_lab.emulator.knobs``) after the rebuild starts (at the failover, or when the region returns)."""
+    from drkit_lab.emulator import hooks
+
+    original = rds_models.GlobalCluster.global_cluster_members
+
+    def members(self: rds_models.GlobalCluster) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = original.fget(self)  # type: ignore[attr-defined]
+        by_arn = {m.db_cluster_arn: m for m in self.members}
+        for member in found:
+            cluster = by_arn.get(member["DBClusterArn"])
+            member["SynchronizationStatus"] = synchronization_status(cluster.db_cluster_identifier) if cluster is not None else "connected"
+        return found
+
+    rds_models.GlobalCluster.global_cluster_members = property(members)  # type: ignore[assignment, method-assign]
+    hooks.on_region_returned(_region_returned)
 
 
 @patch
@@ -357,7 +433,11 @@ def point_in_time_restore() -> None:
     member of the source's global database and has no instances: they are created separately.
 
     moto copies every attribute of the source, its global-cluster membership and writer role
-    included (the restore would join the global database), and accepts any time."""
+    included (the restore would join the global database), and accepts any time.
+
+    A restore takes minutes to hours on AWS (the restored cluster is ``creating`` meanwhile), and moto's
+    is instant: with ``restore_seconds`` (``drkit_lab.emulator.knobs``) the restored cluster stays
+    ``creating`` that long, so the runbook's wait, its interruption and its resumption are rehearsed."""
 
     def restore(self: rds_models.RDSBackend, db_cluster_identifier: str, source_db_cluster_identifier: str, **request: Any) -> rds_models.DBCluster:
         import copy
@@ -389,6 +469,18 @@ def point_in_time_restore() -> None:
         # A restore keeps the source's master credentials; moto keeps none for a global member, and a
         # standalone cluster must have one: a placeholder it never returns.
         props.setdefault("master_user_password", "restored-credentials-of-the-source")
-        return self.create_db_cluster(props)
+        restored = self.create_db_cluster(props)
+        from drkit_lab.emulator.knobs import KNOBS
+
+        restored.drkit_available_at = time.time() + KNOBS.restore_seconds
+        return restored
+
+    original_status = rds_models.DBCluster.status
+
+    def status(self: rds_models.DBCluster) -> str:
+        if getattr(self, "drkit_available_at", 0.0) > time.time():
+            return "creating"
+        return str(original_status.fget(self))  # type: ignore[attr-defined]
 
     rds_models.RDSBackend.restore_db_cluster_to_point_in_time = restore  # type: ignore[method-assign]
+    rds_models.DBCluster.status = property(status, original_status.fset)  # type: ignore[assignment, method-assign]
