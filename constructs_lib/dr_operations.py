@@ -79,6 +79,7 @@ class DrOperationsProps:
     log_retention_days: int
     package: LambdaPackage
     regions: tuple[RunbookRegion, ...]
+    region_switch_plan_arns: tuple[str, ...] = ()  # ARC Region switch plans the operators start, follow, approve, cancel
 
     def __post_init__(self) -> None:
         if not self.external_id:
@@ -228,6 +229,32 @@ class DrOperationsConstruct(Construct):
             DataAwsIamPolicyDocumentStatement(sid="RestoreKeys", actions=["kms:DescribeKey"], resources=[s.kms_key_arn for s in scopes]),
         ]
 
+    def _region_switch_statements(self) -> list[DataAwsIamPolicyDocumentStatement]:
+        """What ``python -m tools.runbook arc-*`` calls, from the region being activated (the plans' data plane),
+        and what the approval step asks of its approver (this role). Service Authorization Reference, ARC
+        Region switch: ListPlansInRegion has no resource type; the others act on the plan
+        (``arn:aws:arc-region-switch::<account>:plan/<name>:<suffix>``); ApprovePlanExecutionStep is the manual
+        approval block's permission (ARC developer guide, security_iam_region_switch_manual_approval)."""
+        plans = list(self._props.region_switch_plan_arns)
+        if not plans:
+            return []
+        return [
+            DataAwsIamPolicyDocumentStatement(sid="FindRegionSwitchPlans", actions=["arc-region-switch:ListPlansInRegion"], resources=["*"]),
+            DataAwsIamPolicyDocumentStatement(
+                sid="RunRegionSwitchPlans",
+                actions=[
+                    "arc-region-switch:GetPlanInRegion",
+                    "arc-region-switch:StartPlanExecution",
+                    "arc-region-switch:GetPlanExecution",
+                    "arc-region-switch:ListPlanExecutions",
+                    "arc-region-switch:ListPlanExecutionEvents",
+                    "arc-region-switch:ApprovePlanExecutionStep",
+                    "arc-region-switch:CancelPlanExecution",
+                ],
+                resources=plans,
+            ),
+        ]
+
     def _default_groups(self) -> list[str]:
         account = self._props.account_id
         regions = [scope.region for scope in self._props.restore]
@@ -270,6 +297,7 @@ class DrOperationsConstruct(Construct):
                 statements.append(
                     DataAwsIamPolicyDocumentStatement(sid="ReachAppClusters", actions=["eks:DescribeCluster"], resources=list(props.eks_cluster_arns))
                 )
+            statements.extend(self._region_switch_statements())
         else:
             statements.append(
                 DataAwsIamPolicyDocumentStatement(
