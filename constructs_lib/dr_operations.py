@@ -235,24 +235,14 @@ class DrOperationsConstruct(Construct):
         Region switch: ListPlansInRegion has no resource type; the others act on the plan
         (``arn:aws:arc-region-switch::<account>:plan/<name>:<suffix>``); ApprovePlanExecutionStep is the manual
         approval block's permission (ARC developer guide, security_iam_region_switch_manual_approval)."""
+        from constructs_lib.region_switch_spec import OPERATOR_FIND_ACTIONS, OPERATOR_PLAN_ACTIONS
+
         plans = list(self._props.region_switch_plan_arns)
         if not plans:
             return []
         return [
-            DataAwsIamPolicyDocumentStatement(sid="FindRegionSwitchPlans", actions=["arc-region-switch:ListPlansInRegion"], resources=["*"]),
-            DataAwsIamPolicyDocumentStatement(
-                sid="RunRegionSwitchPlans",
-                actions=[
-                    "arc-region-switch:GetPlanInRegion",
-                    "arc-region-switch:StartPlanExecution",
-                    "arc-region-switch:GetPlanExecution",
-                    "arc-region-switch:ListPlanExecutions",
-                    "arc-region-switch:ListPlanExecutionEvents",
-                    "arc-region-switch:ApprovePlanExecutionStep",
-                    "arc-region-switch:CancelPlanExecution",
-                ],
-                resources=plans,
-            ),
+            DataAwsIamPolicyDocumentStatement(sid="FindRegionSwitchPlans", actions=list(OPERATOR_FIND_ACTIONS), resources=["*"]),
+            DataAwsIamPolicyDocumentStatement(sid="RunRegionSwitchPlans", actions=list(OPERATOR_PLAN_ACTIONS), resources=plans),
         ]
 
     def _default_groups(self) -> list[str]:

@@ -46,6 +46,21 @@ EKS_TIMEOUT_MINUTES = 30
 TRIGGER_MIN_DELAY_MINUTES = 60
 
 
+# What the DR operations role may do to its environment's plans (``tools/region_switch.py``, and the approval
+# step's approver), on the plans' ARNs; ListPlansInRegion has no resource type (Service Authorization Reference,
+# ARC Region switch), ApprovePlanExecutionStep is the approval block's permission (security_iam_region_switch_manual_approval).
+OPERATOR_FIND_ACTIONS = ("arc-region-switch:ListPlansInRegion",)
+OPERATOR_PLAN_ACTIONS = (
+    "arc-region-switch:GetPlanInRegion",
+    "arc-region-switch:StartPlanExecution",
+    "arc-region-switch:GetPlanExecution",
+    "arc-region-switch:ListPlanExecutions",
+    "arc-region-switch:ListPlanExecutionEvents",
+    "arc-region-switch:ApprovePlanExecutionStep",
+    "arc-region-switch:CancelPlanExecution",
+)
+
+
 class BlockType(StrEnum):
     """The execution blocks drkit's plans use (ExecutionBlockType of the API and the schema)."""
 
