@@ -128,4 +128,9 @@ def test_a_stack_outside_us_east_1_gets_a_control_plane_provider_there(tmp_path:
     assert body["provider"] == "aws.us_east_1_control_plane"
     document = desired(stack, body)
     assert document["Name"] == "drkit-eu-euw1-euc1" and document["Regions"] == ["eu-west-1", "eu-central-1"]
-    assert all(r["provider"] != "aws.us_east_1_control_plane" for t, items in stack["resource"].items() if t != "aws_cloudcontrolapi_resource" for r in items.values())
+    assert all(
+        r["provider"] != "aws.us_east_1_control_plane"
+        for t, items in stack["resource"].items()
+        if t != "aws_cloudcontrolapi_resource"
+        for r in items.values()
+    )

@@ -120,10 +120,14 @@ def test_triggers_and_eks_scaling_when_configured_are_valid_too() -> None:
     document = plan_document(configured, ROLE)
     valid_everywhere(document)
     (trigger,) = document["Triggers"]
-    assert trigger["TargetRegion"] == "us-west-2" and trigger["Conditions"] == [{"AssociatedAlarmName": trigger["Conditions"][0]["AssociatedAlarmName"], "Condition": "red"}]
+    assert trigger["TargetRegion"] == "us-west-2" and trigger["Conditions"] == [
+        {"AssociatedAlarmName": trigger["Conditions"][0]["AssociatedAlarmName"], "Condition": "red"}
+    ]
     assert document["AssociatedAlarms"] == {"drkit-dev-writer-healthy-in-us-east-1": {"AlarmType": "trigger", "ResourceIdentifier": alarm}}
     eks = document["Workflows"][0]["Steps"][-1]["ExecutionBlockConfiguration"]["EksResourceScalingConfig"]
-    assert eks["ScalingResources"] == [{"payments-ledger-api": {r: {"Namespace": "payments", "Name": "ledger-api"} for r in ("us-east-1", "us-west-2")}}]
+    assert eks["ScalingResources"] == [
+        {"payments-ledger-api": {r: {"Namespace": "payments", "Name": "ledger-api"} for r in ("us-east-1", "us-west-2")}}
+    ]
 
 
 def test_the_execution_role_gets_exactly_what_arcs_documentation_lists_for_the_blocks_used() -> None:
@@ -157,7 +161,7 @@ def test_blocks_add_their_own_permissions_and_nothing_is_granted_on_every_resour
     assert by_sid["ReadTriggerAlarm"].resources == (alarm,)
     assert set(by_sid["ReadAppClusters"].resources) == {f"arn:aws:eks:{r}:{ACCOUNT}:cluster/drkit-dev-{r}" for r in ("us-east-1", "us-west-2")}
     assert all(r.endswith("/*") and ":access-entry/" in r for r in by_sid["ReadScalingAccess"].resources)
-    assert all("*" != resource for p in permissions for resource in p.resources)
+    assert all(resource != "*" for p in permissions for resource in p.resources)
     assert len(by_sid) == len(permissions)  # each statement once, though both workflows use the blocks
 
 
@@ -170,7 +174,10 @@ def test_every_custom_action_the_plan_names_is_one_the_runbook_implements() -> N
 @pytest.mark.parametrize(
     ("mutate", "problem"),
     [
-        (lambda d: d["Workflows"][0]["Steps"][1]["ExecutionBlockConfiguration"]["GlobalAuroraConfig"].update(DatabaseClusterArn=[]), "DatabaseClusterArn"),
+        (
+            lambda d: d["Workflows"][0]["Steps"][1]["ExecutionBlockConfiguration"]["GlobalAuroraConfig"].update(DatabaseClusterArn=[]),
+            "DatabaseClusterArn",
+        ),
         (lambda d: d.update(RecoveryTimeObjectiveMinute=5), "RecoveryTimeObjectiveMinute"),
         (lambda d: d["Workflows"][0]["Steps"][0].pop("Name"), "'Name' is missing"),
         (lambda d: d["Workflows"][0]["Steps"][0]["ExecutionBlockConfiguration"].update(LambdaConfig={}), "is not one of"),
