@@ -92,11 +92,11 @@ emulator: install ## start the emulator on the local environment's endpoint (456
 emulator-stop: ## stop the emulator `make emulator` started
 	$(PY) -m tools.emulator down
 
-gameday: install ## rehearse outages locally (SCENARIO=<name>, default all); ENV=<env> on AWS: the FIS experiment (dry run unless CONFIRM=1)
+gameday: install ## rehearse outages locally (SCENARIO=<name>, default all; ENGINE=arc: through the ARC plan); ENV=<env> on AWS: the FIS experiment (dry run unless CONFIRM=1)
 ifeq ($(origin ENV),command line)
-	$(if $(filter $(ENV),$(LOCAL_ENV)),$(PY) -m tools.gameday --scenario $(or $(SCENARIO),all),$(PY) -m tools.gameday.aws --env $(ENV) $(if $(CONFIRM),--confirm))
+	$(if $(filter $(ENV),$(LOCAL_ENV)),$(PY) -m tools.gameday --scenario $(or $(SCENARIO),all) --engine $(or $(ENGINE),runbook),$(PY) -m tools.gameday.aws --env $(ENV) $(if $(CONFIRM),--confirm))
 else
-	$(PY) -m tools.gameday --scenario $(or $(SCENARIO),all)
+	$(PY) -m tools.gameday --scenario $(or $(SCENARIO),all) --engine $(or $(ENGINE),runbook)
 endif
 
 soak: install ## the full local cycle CYCLES=<n> times in a row (default 5), with each run's phase times
