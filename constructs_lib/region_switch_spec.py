@@ -1,6 +1,6 @@
 """What an ARC Region switch plan of drkit contains: pure functions of the props, no cdktf at import.
 
-:func:`activation_steps` (the one place a step is added), :func:`plan_document` (the desired state, with
+:func:`activation_steps` and :func:`post_recovery_steps` (where a step is added), :func:`plan_document` (the desired state, with
 the CloudFormation schema's PascalCase names), :func:`execution_permissions` (exactly what ARC's
 documentation lists for each block used, scoped to ARNs) and :func:`check_document` (a key the shipped
 schema does not know, or a required key missing, fails synth). ``region_switch_plan.py`` builds the
@@ -178,7 +178,8 @@ class RegionSwitchPlanProps:
 
 
 def activation_steps(props: RegionSwitchPlanProps, activating: PlanRegion) -> tuple[StepSpec, ...]:
-    """The steps of the workflow that activates ``activating``, in order. The one place a step is added.
+    """The steps of the workflow that activates ``activating``, in order: the one place an activation step is
+    added (a step after a recovery goes to :func:`post_recovery_steps`).
 
     Graceful (planned): approval (production), the runbook's lag preflight in the activating region, a
     switchover of the global database, EKS scaling when configured. Ungraceful (a lost region): ARC skips the
@@ -274,17 +275,48 @@ def _eks_step(props: RegionSwitchPlanProps, activating: PlanRegion) -> StepSpec:
     )
 
 
-def plan_document(props: RegionSwitchPlanProps, execution_role_arn: str) -> dict[str, Any]:
-    """The plan's desired state, with the CloudFormation schema's PascalCase names."""
-    workflows = [
-        {
-            "WorkflowTargetAction": "activate",
-            "WorkflowTargetRegion": region.region,
-            "WorkflowDescription": f"activate {region.region}: its cluster becomes the writer",
-            "Steps": [step.document() for step in activation_steps(props, region)],
+def post_recovery_steps(props: RegionSwitchPlanProps, active: PlanRegion) -> tuple[StepSpec, ...]:
+    """The steps of the post-recovery workflow of ``active`` (the region that took over), run once the region
+    it replaced is back (``WorkflowTargetAction`` postRecovery; a custom action there runs in ``activeRegion``
+    or ``inactiveRegion``, API reference ``CustomActionLambdaConfiguration.regionToRun``). None yet: a workflow
+    is emitted when this returns steps."""
+    del props, active
+    return ()
+
+
+@dataclass(frozen=True)
+class WorkflowSpec:
+    action: str  # activate | postRecovery (WorkflowTargetAction)
+    region: PlanRegion
+    description: str
+    steps: tuple[StepSpec, ...]
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "WorkflowTargetAction": self.action,
+            "WorkflowTargetRegion": self.region.region,
+            "WorkflowDescription": self.description,
+            "Steps": [step.document() for step in self.steps],
         }
+
+
+def workflows(props: RegionSwitchPlanProps) -> tuple[WorkflowSpec, ...]:
+    """Every workflow of the plan: activate each region of the pair (the secondary first), and post-recovery
+    workflows where :func:`post_recovery_steps` has steps."""
+    found = [
+        WorkflowSpec("activate", region, f"activate {region.region}: its cluster becomes the writer", activation_steps(props, region))
         for region in (props.secondary, props.primary)
     ]
+    for region in (props.secondary, props.primary):
+        steps = post_recovery_steps(props, region)
+        if steps:
+            found.append(WorkflowSpec("postRecovery", region, f"after a recovery into {region.region}, once the other region is back", steps))
+    return tuple(found)
+
+
+def plan_document(props: RegionSwitchPlanProps, execution_role_arn: str) -> dict[str, Any]:
+    """The plan's desired state, with the CloudFormation schema's PascalCase names."""
+    workflow_documents = [workflow.document() for workflow in workflows(props)]
     document: dict[str, Any] = {
         "Name": props.name,
         "Description": props.description,
@@ -293,7 +325,7 @@ def plan_document(props: RegionSwitchPlanProps, execution_role_arn: str) -> dict
         "Regions": [r.region for r in props.regions],
         "PrimaryRegion": props.primary.region,
         "RecoveryTimeObjectiveMinutes": props.rto_minutes,
-        "Workflows": workflows,
+        "Workflows": workflow_documents,
     }
     if props.trigger is not None:
         trigger = props.trigger
@@ -330,8 +362,8 @@ def execution_permissions(props: RegionSwitchPlanProps, execution_role_arn: str)
             Permission("ReadTriggerAlarm", ("cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"), (props.trigger.alarm_arn,))
         )
     seen = {p.sid for p in permissions}
-    for region in props.regions:
-        for step in activation_steps(props, region):
+    for workflow in workflows(props):
+        for step in workflow.steps:
             for permission in step.permissions:
                 if permission.sid not in seen:
                     seen.add(permission.sid)

@@ -268,3 +268,26 @@ def test_the_shipped_schema_is_the_registry_schema_of_the_type_with_its_source()
     assert shipped["primaryIdentifier"] == ["/properties/Arn"]
     # The provider's sanitizer rewrites patterns line by line: the file must stay pretty-printed.
     assert all(line.count('"pattern"') <= 1 for line in SCHEMA_PATH.read_text(encoding="utf-8").splitlines())
+
+
+def test_a_step_after_recovery_plugs_into_one_function_and_stays_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the point-of-failure snapshot's preservation goes: a post-recovery custom action in the inactive region."""
+    from constructs_lib import region_switch_spec
+    from constructs_lib.region_switch_spec import Permission, StepSpec
+
+    def snapshot_step(props: RegionSwitchPlanProps, active: PlanRegion) -> tuple[StepSpec, ...]:
+        functions = [r.runbook_function_arn for r in props.regions]
+        configuration = {"CustomActionLambdaConfig": {"Lambdas": [{"Arn": f} for f in functions], "RegionToRun": "inactiveRegion", "RetryIntervalMinutes": 5}}
+        permission = Permission("RunbookCustomAction", ("lambda:GetFunction", "lambda:InvokeFunction"), tuple(functions))
+        return (StepSpec("preserve-snapshot", "keep the point-of-failure snapshot", BlockType.CUSTOM_ACTION_LAMBDA, configuration, (permission,)),)
+
+    monkeypatch.setattr(region_switch_spec, "post_recovery_steps", snapshot_step)
+    document = plan_document(props(), ROLE)
+    valid_everywhere(document)
+    assert [(w["WorkflowTargetAction"], w["WorkflowTargetRegion"]) for w in document["Workflows"]] == [
+        ("activate", "us-west-2"),
+        ("activate", "us-east-1"),
+        ("postRecovery", "us-west-2"),
+        ("postRecovery", "us-east-1"),
+    ]
+    assert [p.sid for p in execution_permissions(props(), ROLE)].count("RunbookCustomAction") == 1

@@ -263,9 +263,16 @@ class Runner:
 
     def custom_action(self, execution: Execution, step: StepRun) -> str:
         config = step.configuration["CustomActionLambdaConfig"]
-        where = {"activatingRegion": execution.activate_region, "deactivatingRegion": execution.deactivate_region}.get(str(config["RegionToRun"]))
+        # Recovery workflows run in the activating or deactivating region; post-recovery ones in the active region
+        # (with customer traffic: the one the recovery activated) or the inactive one (API reference, regionToRun).
+        where = {
+            "activatingRegion": execution.activate_region,
+            "deactivatingRegion": execution.deactivate_region,
+            "activeRegion": execution.activate_region,
+            "inactiveRegion": execution.deactivate_region,
+        }.get(str(config["RegionToRun"]))
         if where is None:
-            raise StepFailed(f"RegionToRun {config['RegionToRun']} is for post-recovery workflows, which the drkit emulator does not run")
+            raise StepFailed(f"RegionToRun {config['RegionToRun']} is not a region the drkit emulator knows")
         function = next((entry["Arn"] for entry in config["Lambdas"] if str(entry.get("Arn", "")).split(":")[3:4] == [where]), None)
         if function is None:
             raise StepFailed(f"the step names no Lambda function in {where}")
