@@ -79,9 +79,10 @@ def test_cloud_control_creates_reads_patches_and_deletes_a_plan_as_the_provider_
     listed = cloudcontrol.list_resources(TypeName=TYPE_NAME)["ResourceDescriptions"]
     assert [d["Identifier"] for d in listed] == [world.plan_arn]
 
-    other = cloudcontrol.create_resource(TypeName=TYPE_NAME, DesiredState=json.dumps({**world.desired, "Name": "drkit-arc-throwaway"}))[
-        "ProgressEvent"
-    ]
+    throwaway = json.dumps({**world.desired, "Name": "drkit-arc-throwaway"})
+    other = cloudcontrol.create_resource(TypeName=TYPE_NAME, DesiredState=throwaway, ClientToken="retried-once")["ProgressEvent"]
+    retry = cloudcontrol.create_resource(TypeName=TYPE_NAME, DesiredState=throwaway, ClientToken="retried-once")["ProgressEvent"]
+    assert retry["Identifier"] == other["Identifier"]  # a retry with the same ClientToken creates nothing more
     assert other["OperationStatus"] == "IN_PROGRESS" and other["Identifier"].startswith(
         f"arn:aws:arc-region-switch::{ACCOUNT}:plan/drkit-arc-throwaway:"
     )

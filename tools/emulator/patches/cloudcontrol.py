@@ -35,6 +35,7 @@ from tools.emulator.services import JsonRequest, ServiceError
 
 PLAN_TYPE = "AWS::ARCRegionSwitch::Plan"
 _REQUESTS: dict[str, dict[str, Any]] = {}  # RequestToken -> the final ProgressEvent
+_CLIENT_TOKENS: dict[str, dict[str, Any]] = {}  # ClientToken -> the answer given to it
 
 
 def _read_only() -> set[str]:
@@ -193,7 +194,16 @@ def handle(request: JsonRequest) -> dict[str, Any]:
     operation = OPERATIONS.get(request.operation)
     if operation is None:
         raise ServiceError("UnsupportedActionException", f"the drkit emulator does not serve CloudApiService.{request.operation}")
-    return operation(request)
+    # "A unique identifier to ensure the idempotency of the resource request ... so that Cloud Control API can
+    # accurately distinguish between request retries and new resource requests" (API reference, ClientToken).
+    token = request.body.get("ClientToken")
+    key = f"{request.operation}:{token}"
+    if token and key in _CLIENT_TOKENS:
+        return _CLIENT_TOKENS[key]
+    answer = operation(request)
+    if token:
+        _CLIENT_TOKENS[key] = answer
+    return answer
 
 
 @patch
