@@ -109,11 +109,11 @@ emulator: install-dev ## start the emulator on the local environment's endpoint 
 emulator-stop: ## stop the emulator `make emulator` started
 	$(PY) -m drkit_lab.emulator down
 
-gameday: install-lab ## rehearse outages locally (SCENARIO=<name>, default all); ENV=<env> on AWS: the FIS experiment (dry run unless CONFIRM=1)
+gameday: install-lab ## rehearse outages locally (SCENARIO=<name>, default all; ENGINE=arc: through the ARC plan); ENV=<env> on AWS: the FIS experiment (dry run unless CONFIRM=1)
 ifeq ($(origin ENV),command line)
-	$(if $(filter $(ENV),$(LOCAL_ENV)),$(PY) -m drkit_lab.gameday --scenario $(or $(SCENARIO),all),$(DRKIT) gameday --env $(ENV) $(if $(CONFIRM),--confirm))
+	$(if $(filter $(ENV),$(LOCAL_ENV)),$(PY) -m drkit_lab.gameday --scenario $(or $(SCENARIO),all) --engine $(or $(ENGINE),runbook),$(DRKIT) gameday --env $(ENV) $(if $(CONFIRM),--confirm))
 else
-	$(PY) -m drkit_lab.gameday --scenario $(or $(SCENARIO),all)
+	$(PY) -m drkit_lab.gameday --scenario $(or $(SCENARIO),all) --engine $(or $(ENGINE),runbook)
 endif
 
 soak: install-lab ## the full local cycle CYCLES=<n> times in a row (default 5), with each run's phase times

@@ -88,6 +88,7 @@ class DrOperationsProps:
         default="DR runbook: switchover / failover of the global database (invoked by the DR role)",
         metadata={DOC: "the runbook functions' description"},
     )
+    region_switch_plan_arns: tuple[str, ...] = ()  # ARC Region switch plans the operators start, follow, approve, cancel
 
     def __post_init__(self) -> None:
         if not self.external_id:
@@ -263,6 +264,22 @@ class DrOperationsConstruct(Construct):
             DataAwsIamPolicyDocumentStatement(sid="RestoreKeys", actions=["kms:DescribeKey"], resources=[s.kms_key_arn for s in scopes]),
         ]
 
+    def _region_switch_statements(self) -> list[DataAwsIamPolicyDocumentStatement]:
+        """What ``drkit runbook arc-*`` calls, from the region being activated (the plans' data plane),
+        and what the approval step asks of its approver (this role). Service Authorization Reference, ARC
+        Region switch: ListPlansInRegion has no resource type; the others act on the plan
+        (``arn:aws:arc-region-switch::<account>:plan/<name>:<suffix>``); ApprovePlanExecutionStep is the manual
+        approval block's permission (ARC developer guide, security_iam_region_switch_manual_approval)."""
+        from constructs_lib.region_switch_spec import OPERATOR_FIND_ACTIONS, OPERATOR_PLAN_ACTIONS
+
+        plans = list(self._props.region_switch_plan_arns)
+        if not plans:
+            return []
+        return [
+            DataAwsIamPolicyDocumentStatement(sid="FindRegionSwitchPlans", actions=list(OPERATOR_FIND_ACTIONS), resources=["*"]),
+            DataAwsIamPolicyDocumentStatement(sid="RunRegionSwitchPlans", actions=list(OPERATOR_PLAN_ACTIONS), resources=plans),
+        ]
+
     def _default_groups(self, kind: str) -> list[str]:
         """The engine's default parameter groups (``pg``: ``default.aurora-postgresql<major>``) or option groups
         (``og``: ``default:aurora-postgresql-<major>``) of each region."""
@@ -306,6 +323,7 @@ class DrOperationsConstruct(Construct):
                 statements.append(
                     DataAwsIamPolicyDocumentStatement(sid="ReachAppClusters", actions=["eks:DescribeCluster"], resources=list(props.eks_cluster_arns))
                 )
+            statements.extend(self._region_switch_statements())
         else:
             statements.append(
                 DataAwsIamPolicyDocumentStatement(

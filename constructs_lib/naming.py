@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from constructs_lib.regions import az_id_prefix
+
 PROJECT_NAME = "drkit"
 STACK_PREFIX = "dr-"
 
@@ -134,6 +136,22 @@ class Names:
     def default_zone_name(self) -> str:
         return f"{self.environment_name}.{PROJECT_NAME}.internal"
 
+    # -- ARC Region switch
+    def region_switch_plan(self, primary_region: str, secondary_region: str) -> str:
+        """The plan of the pair {primary, secondary}: ``drkit-dev-use1-usw2`` (regions by their AZ-ID prefix;
+        ARC plan names are 1-32 letters, digits and '-', API reference ``CreatePlan.name``)."""
+        return f"{self.prefix}-{az_id_prefix(primary_region)}-{az_id_prefix(secondary_region)}"
+
+    def region_switch_role(self, primary_region: str, secondary_region: str) -> str:
+        """The execution role ARC assumes to run that plan's blocks."""
+        return f"{self.region_switch_plan(primary_region, secondary_region)}-region-switch"
+
+    @staticmethod
+    def region_switch_plan_arns(account_id: str, plan_name: str) -> str:
+        """Every ARN that plan can have: ``arn:aws:arc-region-switch::<account>:plan/<name>:<6 characters ARC chooses>``
+        (API reference, ``Plan.arn`` pattern; no region: plans are global)."""
+        return f"arn:aws:arc-region-switch::{account_id}:plan/{plan_name}:*"
+
 
 # -- drkit's own words on what it deploys. The constructs take these as props with neutral defaults (a
 # library names nothing after drkit); DrStack passes drkit's, so drkit's stacks keep every name and text.
@@ -167,6 +185,7 @@ RESTORE_MARK = "-restore-"  # restored clusters are named <cluster>-restore-<tim
 RESTORE_STAMP_FORMAT = "%Y%m%d%H%M%S"  # the <time> of a restored cluster's name
 RESTORE_STAMP_LENGTH = 14
 RDS_IDENTIFIER_MAX = 63  # DB cluster and instance identifiers: 1-63 characters (RDS API reference)
+REGION_SWITCH_PLAN_NAME_MAX = 32  # ARC Region switch plan names: 1-32 characters (API reference, CreatePlan.name)
 
 
 def database_record(zone_name: str) -> str:

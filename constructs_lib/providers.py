@@ -28,6 +28,7 @@ SERVICE_OF_TYPE: Mapping[str, str | None] = {
     "aws_availability_zones": "ec2",
     "aws_backup_": "backup",
     "aws_caller_identity": "sts",
+    "aws_cloudcontrolapi_": "cloudcontrol",  # the provider's endpoints key for Cloud Control API
     "aws_cloudwatch_dashboard": "cloudwatch",
     "aws_cloudwatch_event_": "events",
     "aws_cloudwatch_log_": "logs",
@@ -120,6 +121,30 @@ def region_providers(stack: TerraformStack, env: EnvironmentConfig) -> list[Regi
     return contexts
 
 
+def control_plane_provider(stack: TerraformStack, env: EnvironmentConfig, contexts: list[RegionContext], region: str) -> AwsProvider:
+    """A provider in ``region`` for a global service's control plane: the stack's own when it has one
+    there, else one more aliased provider (``<region>_control_plane``) with the same account guards.
+
+    ARC Region switch plans are managed in us-east-1 whatever the stack's regions (botocore's endpoint
+    rules for arc-region-switch: CreatePlan/UpdatePlan/DeletePlan go to the control plane in the partition's
+    leader region); a stack in eu-west-1 and eu-central-1 still creates its plans there."""
+    existing = next((ctx.provider for ctx in contexts if ctx.region == region), None)
+    if existing is not None:
+        return existing
+    alias = f"{region.replace('-', '_')}_control_plane"
+    tags = {**env.tags, "Environment": env.environment, "Project": PROJECT_NAME, "DR-Role": "control-plane", "ManagedBy": MANAGED_BY}
+    return AwsProvider(
+        stack,
+        f"aws_{alias}",
+        alias=alias,
+        region=region,
+        default_tags=[AwsProviderDefaultTags(tags=tags)],
+        allowed_account_ids=[env.account_id] if env.account_id else None,
+        assume_role=[AwsProviderAssumeRole(role_arn=env.deploy_role_arn, session_name=env.names.deploy_session)] if env.deploy_role_arn else None,
+        **_emulator_arguments(env),
+    )
+
+
 def _emulator_arguments(env: EnvironmentConfig) -> dict[str, object]:
     if env.aws_endpoint_url is None:
         return {}
@@ -131,13 +156,16 @@ def _emulator_arguments(env: EnvironmentConfig) -> dict[str, object]:
     }
 
 
-def point_at_emulator(contexts: Iterable[RegionContext], env: EnvironmentConfig, services: Iterable[str]) -> None:
-    """Send every service in ``services`` to the emulator (local environment only)."""
+def point_at_emulator(
+    contexts: Iterable[RegionContext], env: EnvironmentConfig, services: Iterable[str], extra: Iterable[AwsProvider] = ()
+) -> None:
+    """Send every service in ``services`` to the emulator (local environment only), from every region's
+    provider and the ``extra`` ones (a control plane's)."""
     if env.aws_endpoint_url is None:
         return
     endpoints = {service: env.aws_endpoint_url for service in services}
-    for ctx in contexts:
-        ctx.provider.add_override("endpoints", [endpoints])
+    for provider in [*(ctx.provider for ctx in contexts), *extra]:
+        provider.add_override("endpoints", [endpoints])
 
 
 def state_backend(stack: TerraformStack, env: EnvironmentConfig) -> None:

@@ -12,6 +12,7 @@ from itertools import combinations
 
 from cdktf import TerraformOutput, TerraformStack, TerraformVariable, TerraformVariableValidationConfig
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from constructs_lib import naming
@@ -29,11 +30,27 @@ from constructs_lib.kms import RegionalKeyConstruct, RegionalKeyProps
 from constructs_lib.lambda_package import build_package
 from constructs_lib.lambda_quota import LambdaConcurrencyQuotaCheck, LambdaConcurrencyQuotaProps
 from constructs_lib.monitoring import ReplicationMonitorConstruct, ReplicationMonitorProps, WatchedRegion
-from constructs_lib.naming import RESTORE_MARK
+from constructs_lib.naming import PROJECT_NAME, RESTORE_MARK
 from constructs_lib.network import NetworkConstruct, NetworkProps
 from constructs_lib.peering import PeeringConstruct, PeeringProps, PeerSide
 from constructs_lib.policy.aspect import PolicyAspect
-from constructs_lib.providers import RegionContext, point_at_emulator, region_providers, services_used, state_backend
+from constructs_lib.providers import (
+    MANAGED_BY,
+    RegionContext,
+    control_plane_provider,
+    point_at_emulator,
+    region_providers,
+    services_used,
+    state_backend,
+)
+from constructs_lib.region_switch_plan import RegionSwitchPlanConstruct
+from constructs_lib.region_switch_spec import (
+    CONTROL_PLANE_REGION,
+    EksWorkload,
+    PlanRegion,
+    RegionSwitchPlanProps,
+    TriggerAlarm,
+)
 from constructs_lib.subnet_plan import SubnetPlan, Tier
 from constructs_lib.topology import observer_of
 
@@ -137,11 +154,13 @@ class DrStack(TerraformStack):
         self.dr_operations = self._dr_operations()
         self.app_clusters = self._app_clusters()
         self.fault_injection = self._fault_injection()
+        self.control_plane_providers: list[AwsProvider] = []  # providers beyond the regions' own (see _region_switch_plans)
+        self.region_switch_plans = self._region_switch_plans()
         self._outputs()
         # Project policy (constructs_lib/policy): errors stop synth, warnings are reported.
         self.policy = PolicyAspect()
         document = self.policy.check_stack(self)
-        point_at_emulator(self.regions, env, services_used(document))
+        point_at_emulator(self.regions, env, services_used(document), extra=self.control_plane_providers)
 
     # ------------------------------------------------------------------ wiring
 
@@ -409,6 +428,11 @@ class DrStack(TerraformStack):
                     for region in env.regions
                 ),
                 switchover_max_lag_seconds=env.failover.switchover_max_lag_seconds,
+                region_switch_plan_arns=tuple(
+                    names.region_switch_plan_arns(self.account_id, names.region_switch_plan(env.primary_region, secondary))
+                    for secondary in env.secondary_regions
+                    if env.region_switch.enabled
+                ),
                 reserved_concurrency=RUNBOOK_RESERVED_CONCURRENCY,
                 log_retention_days=env.log_retention_days,
                 package=build_package("failover"),
@@ -458,6 +482,72 @@ class DrStack(TerraformStack):
             for ctx in self.regions
         }
 
+    def _region_switch_plans(self) -> list[RegionSwitchPlanConstruct]:
+        """One ARC Region switch plan per pair {deploy-time primary, secondary k}: a plan has exactly two regions
+        (API reference, CreatePlan.regions: 2 items). Each activates either region of its pair, so ARC moves the
+        writer to any secondary and back home; a move between two secondaries is the runbook's."""
+        env = self.env
+        settings = env.region_switch
+        if not settings.enabled:
+            return []
+        names = env.names
+        provider = control_plane_provider(self, env, self.regions, CONTROL_PLANE_REGION)
+        if all(ctx.provider is not provider for ctx in self.regions):
+            self.control_plane_providers.append(provider)
+        primary = self.primary.region
+        workloads = tuple(EksWorkload(namespace=w.split("/")[0], name=w.split("/")[1]) for w in settings.eks_workloads)
+        plans = []
+        for index, ctx in enumerate(self.regions[1:]):
+            name = names.region_switch_plan(primary, ctx.region)
+            # Automatic activation (off by default) only for the first secondary: the primary's writer-healthy
+            # alarm lives in its observer, the first secondary, and one alarm must not start two plans.
+            observer = observer_of(env.regions, primary)
+            trigger = (
+                TriggerAlarm(
+                    key=names.writer_healthy_alarm(primary),
+                    alarm_arn=f"arn:aws:cloudwatch:{observer}:{self.account_id}:alarm:{names.writer_healthy_alarm(primary)}",
+                    activates=ctx.region,
+                )
+                if settings.triggers and index == 0 and observer == ctx.region
+                else None
+            )
+            plans.append(
+                RegionSwitchPlanConstruct(
+                    self,
+                    f"{ctx.alias}_region_switch",
+                    RegionSwitchPlanProps(
+                        provider=provider,
+                        iam_provider=self.primary.provider,
+                        name=name,
+                        role_name=names.region_switch_role(primary, ctx.region),
+                        description=f"drkit {env.environment}: move the writer of {names.global_cluster_id} between {primary} and {ctx.region}",
+                        account_id=self.account_id,
+                        global_cluster_id=names.global_cluster_id,
+                        global_cluster_arn=names.global_cluster_arn(self.account_id),
+                        primary=self._plan_region(self.primary),
+                        secondary=self._plan_region(ctx),
+                        rto_target_seconds=env.rto_target_seconds,
+                        approval_role_arn=self.dr_operations.role_arn if settings.manual_approval else None,
+                        trigger=trigger,
+                        eks_workloads=workloads,
+                        tags={**env.tags, "Environment": env.environment, "Project": PROJECT_NAME, "ManagedBy": MANAGED_BY},
+                    ),
+                )
+            )
+        return plans
+
+    def _plan_region(self, ctx: RegionContext) -> PlanRegion:
+        names = self.env.names
+        app = self.app_clusters.get(ctx.region)
+        return PlanRegion(
+            region=ctx.region,
+            cluster_arn=names.cluster_arn(self.account_id, ctx.region),
+            runbook_function_arn=names.runbook_function_arn(self.account_id, ctx.region),
+            eks_cluster_arn=f"arn:aws:eks:{ctx.region}:{self.account_id}:cluster/{names.regional(ctx.region)}" if app else None,
+            eks_cluster_name=app.cluster_name if app else None,
+            provider=ctx.provider,
+        )
+
     # ------------------------------------------------------------------ outputs
 
     def _output(self, name: str, value: object, description: str) -> None:
@@ -477,6 +567,12 @@ class DrStack(TerraformStack):
         self._output("writer_record_name", self.dns.writer_record_name, "CNAME of the global writer endpoint")
         if self.fault_injection is not None:
             self._output("fault_injection_template_id", self.fault_injection.template_id, "AWS FIS template of the real-AWS game day")
+        if self.region_switch_plans:
+            self._output(
+                "region_switch_plan_arns",
+                {plan.name: plan.plan_arn for plan in self.region_switch_plans},
+                "ARC Region switch plans by name (start an execution from the region to activate: drkit runbook arc-start)",
+            )
         for ctx, cluster in zip(self.regions, db.clusters, strict=True):
             prefix = ctx.alias
             network = self.networks[ctx.region]

@@ -5,6 +5,11 @@
   drkit runbook failover --env production --to us-west-2
   drkit runbook restore --env production --to-time 2026-11-29T14:05:00Z [--execute]
   drkit runbook discard --env production --restored <restored cluster id>
+  drkit runbook arc-start --env production --activate us-west-2 [--ungraceful] [--dry-run]
+  drkit runbook arc-status|arc-approve|arc-cancel --env production --execution <region>/<id>
+
+The ``arc-*`` operations start and follow an execution of the environment's ARC Region switch plan
+instead (``drkit/region_switch.py``).
 
 Assume the DR operations role first (with its ExternalId); the CLI needs exactly that role's
 permissions and nothing of Terraform: names come from the configuration, the account from
@@ -51,6 +56,11 @@ def runbook_settings(env: Any, home_region: str, client: Callable[[str, str], An
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0].startswith("arc-"):  # the plan's executions: ARC Region switch runs the operation
+        from drkit import region_switch
+
+        return region_switch.main(argv)
     parser = argparse.ArgumentParser(prog="drkit runbook", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("operation", choices=["switchover", "failover", "status", "restore", "discard"])
     parser.add_argument("--env", required=True, help="environment name from ./cdktf.json (or $DR_CONFIG)")

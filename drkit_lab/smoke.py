@@ -180,6 +180,9 @@ def leftovers(client: ClientFactory, regions: list[str]) -> dict[str, Any]:
     checks = client("route53").list_health_checks()["HealthChecks"]
     if checks:
         found["health_checks"] = [c["Id"] for c in checks]
+    plans = client("arc-region-switch", "us-east-1").list_plans().get("plans", [])  # ARC's control plane
+    if plans:
+        found["region_switch_plans"] = [p["name"] for p in plans]
     for region in regions:
         rds = client("rds", region)
         ec2 = client("ec2", region)

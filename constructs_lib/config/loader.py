@@ -48,7 +48,7 @@ from constructs_lib.config.readers import (
     show,
 )
 from constructs_lib.engine_catalog import EngineCatalog, load_catalog, version_key
-from constructs_lib.naming import RDS_IDENTIFIER_MAX, RESTORE_MARK, RESTORE_STAMP_LENGTH
+from constructs_lib.naming import RDS_IDENTIFIER_MAX, REGION_SWITCH_PLAN_NAME_MAX, RESTORE_MARK, RESTORE_STAMP_LENGTH
 from constructs_lib.regions import MAX_SECONDARY_REGIONS, POWERTOOLS_LAYER_REGIONS, az_id_prefix, default_az_ids
 
 T = TypeVar("T")
@@ -227,9 +227,25 @@ def _check_rules(env: EnvironmentConfig, raw: Section) -> None:
             f"{env.names.cluster_id(longest)}{RESTORE_MARK}<14-digit time>-1 must fit RDS's {RDS_IDENTIFIER_MAX}-character identifiers "
             "(and the DR role's *-restore-* permissions)"
         )
+    _check_region_switch(env, raw)
     budget = env.recovery_budget
     if not budget.within_target:
         raise ConfigError(f"{raw.child('rto_target_seconds')}: {env.rto_target_seconds} is less than the recovery budget: {budget.explain()}")
+
+
+def _check_region_switch(env: EnvironmentConfig, raw: Section) -> None:
+    settings = env.region_switch
+    path = raw.child("region_switch")
+    if settings.eks_workloads and not (settings.enabled and env.app_clusters.enabled):
+        raise ConfigError(f"{child_path(path, 'eks_workloads')}: needs region_switch.enabled and app_clusters.enabled (the plan scales them in EKS)")
+    if not settings.enabled:
+        return
+    longest = max((env.names.region_switch_plan(env.primary_region, s) for s in env.secondary_regions), key=len)
+    if len(longest) > REGION_SWITCH_PLAN_NAME_MAX:
+        raise ConfigError(
+            f"{child_path(path, 'enabled')}: the environment name is {len(longest) - REGION_SWITCH_PLAN_NAME_MAX} character(s) too long for "
+            f"ARC Region switch: plan name {longest!r} must fit {REGION_SWITCH_PLAN_NAME_MAX} characters"
+        )
 
 
 def parse_environment(name: str, document: object, catalog: EngineCatalog) -> EnvironmentConfig:

@@ -359,6 +359,36 @@ class AppClusterSettings:
             raise SettingError("public_access_cidrs", "required when endpoint_public_access is true (never 0.0.0.0/0 by default)")
 
 
+# A Kubernetes workload the plan scales: `<namespace>/<deployment>` (namespace as the CloudFormation schema of
+# AWS::ARCRegionSwitch::Plan allows it: ^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$; names are DNS subdomains).
+K8S_WORKLOAD = as_str(r"[a-z0-9][a-z0-9-]{0,61}[a-z0-9]/[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?", "`<namespace>/<deployment>` in lower case")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegionSwitchSettings:
+    """ARC Region switch plans (``constructs_lib/region_switch_plan.py``): one per pair {primary, secondary}."""
+
+    enabled: bool = setting(
+        "an ARC Region switch plan per pair {primary, secondary k}, deployed through Cloud Control and rehearsed by "
+        "`make gameday ENGINE=arc`; AWS bills a fixed monthly fee per plan",
+        as_bool,
+        ByEnvironment(True, False),
+    )
+    manual_approval: bool = setting(
+        "a manual approval step (the approver: the DR operations role) before each activation", as_bool, ByEnvironment(True, False)
+    )
+    triggers: bool = setting(
+        "let the primary's writer-healthy alarm start the first secondary's activation (off: an operator starts every execution)",
+        as_bool,
+        False,
+    )
+    eks_workloads: tuple[str, ...] = setting(
+        "`<namespace>/<deployment>` the plan scales up in the activated region's EKS cluster (needs `app_clusters.enabled`)",
+        as_list(K8S_WORKLOAD, max_items=20),
+        (),
+    )
+
+
 # --------------------------------------------------------------------------- the environment
 
 
@@ -416,6 +446,7 @@ class EnvironmentConfig:
     backup: BackupSettings = section("AWS Backup: vaults, plans, cross-region copies, vault lock")
     fault_injection: FaultInjectionSettings = section("the real-AWS game day's experiment (AWS FIS)")
     app_clusters: AppClusterSettings = section("EKS per region")
+    region_switch: RegionSwitchSettings = section("ARC Region switch plans")
 
     @property
     def names(self) -> Names:

@@ -1,4 +1,4 @@
-"""``python -m drkit_lab.gameday [--scenario NAME]`` (``make gameday [SCENARIO=NAME]``): rehearse outages locally.
+"""``python -m drkit_lab.gameday [--scenario NAME] [--engine runbook|arc]`` (``make gameday [SCENARIO=NAME] [ENGINE=arc]``): rehearse outages locally.
 
 Runs against the local deployment (the one ``make deploy-local`` leaves running; it is deployed
 first when none is), on a simulated clock, as the DR role. Prints each scenario's checks and figures
@@ -21,8 +21,9 @@ from drkit_lab.gameday.scenarios import SCENARIOS
 CLOCK_FILE = "gameday-clock.json"  # where the last game day's simulated clock stopped
 
 
-def run_scenarios(deployment: Any, names: list[str]) -> list[Any]:
-    """Every scenario in ``names`` against the running ``deployment``; each report is written and printed."""
+def run_scenarios(deployment: Any, names: list[str], engine: str = "runbook") -> list[Any]:
+    """Every scenario in ``names`` against the running ``deployment``; each report is written and printed.
+    ``engine``: what moves the writer, drkit's runbook or the environment's ARC plan (``drkit_lab.gameday.arc``)."""
     from drkit_lab import drill
     from drkit_lab.deploy_local import plan_no_changes, terraform_outputs
     from drkit_lab.gameday.report import summary, write
@@ -34,7 +35,7 @@ def run_scenarios(deployment: Any, names: list[str]) -> list[Any]:
     operator = drill.operator_credentials(deployment, outputs["dr_operations_role_arn"], operations.external_id, dict(operations.principal_tags))
     saved = Path(deployment.state_dir) / CLOCK_FILE
     last = datetime.fromisoformat(json.loads(saved.read_text(encoding="utf-8"))["clock"]) if saved.is_file() else None
-    gd = GameDay(deployment, outputs, operator, clock=resume(last), plan=lambda name: plan_no_changes(deployment, f"{name}.log"))
+    gd = GameDay(deployment, outputs, operator, clock=resume(last), plan=lambda name: plan_no_changes(deployment, f"{name}.log"), engine=engine)
     outcomes = []
     try:
         with gd.pager():
@@ -53,6 +54,7 @@ def run_scenarios(deployment: Any, names: list[str]) -> list[Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m drkit_lab.gameday", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenario", default="all", choices=["all", *SCENARIOS], help="one scenario, or all of them in order")
+    parser.add_argument("--engine", default="runbook", choices=["runbook", "arc"], help="what moves the writer: drkit's runbook or the ARC plan")
     args = parser.parse_args(argv)
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
     from drkit_lab.deploy_local import Deployment, StepFailed, attach, deploy, run
@@ -61,8 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         if not attach(deployment):
             deployment.say("drkit: no local deployment is running: deploying it first (the main job)")
             deploy(deployment)
-        with deployment.step("gameday", f"scenarios: {', '.join(names)} (simulated clock, as the DR role)"):
-            failed = [o.scenario for o in run_scenarios(deployment, names) if not o.passed]
+        mover = "the ARC plan" if args.engine == "arc" else "the runbook"
+        with deployment.step("gameday", f"scenarios: {', '.join(names)} (simulated clock, as the DR role, through {mover})"):
+            failed = [o.scenario for o in run_scenarios(deployment, names, args.engine) if not o.passed]
             if failed:
                 raise StepFailed("gameday", f"scenario(s) failed: {', '.join(failed)} (reports in .drkit/gameday/)")
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from drkit_lab.dataplane.exercise import lag_of
 from drkit_lab.emulator.evaluation import ALARM, OK, post_control
+from drkit_lab.gameday.arc import actor, describe, move_writer, note
 from drkit_lab.gameday.world import GameDay
 
 SPIKE_LAG_MS = 8000.0
@@ -74,7 +75,7 @@ def primary_region_outage(gd: GameDay) -> Outcome:
             page = page or next((e for e in gd.alerts() if e.region != lost and f"the writer ({lost}) cannot be reached" in e.detail), None)
             if code is None and page is not None:
                 gd.publish_lag_now()
-                code, _, called = gd.runbook("failover", "--to", target)
+                code, _, called = move_writer(gd, out, "failover", target)
             if code is not None and gd.names_answer(target):
                 break
         if workload is not None and code == 0:
@@ -106,8 +107,8 @@ def primary_region_outage(gd: GameDay) -> Outcome:
             fired is not None and gd.t(fired) <= budget.detection_seconds,
             f"ALARM at {_t(gd, fired)} s" if fired else f"never ({gd.alarm(alarm_region, alarm_name)})",
         )
-    out.check(f"the runbook's failover (allowing data loss) to {target} succeeds", code == 0, f"exit {code}")
-    out.check(f"the runbook calls nothing in {lost}", code is not None and lost not in called, f"regions called: {', '.join(called) or 'none'}")
+    out.check(f"{describe(gd, 'failover')} to {target} succeeds", code == 0, f"exit {code}")
+    out.check(f"{actor(gd)} calls nothing in {lost}", code is not None and lost not in called, f"regions called: {', '.join(called) or 'none'}")
     moved = gd.first("writer", f"the writer is in {target}")
     out.check(f"the writer is in {target}", gd.writer == target, f"writer in {gd.writer} at {_t(gd, moved)} s")
     answered = [gd.first("dns", f"{name} answers {target}") for name in gd.client_names()]
@@ -141,6 +142,7 @@ def primary_region_outage(gd: GameDay) -> Outcome:
         "promotion is instant in the emulator; the budget's promotion allowance (AWS documents about a minute) is added to the observation",
         f"while {lost} is down, the emulator's Aurora model lets the lag of every secondary grow with the outage",
     ]
+    note(gd, out)
     return out
 
 
@@ -195,7 +197,7 @@ def region_returns(gd: GameDay) -> Outcome:
         f"the runbook's status, read in {lost}, shows it as a secondary", code == 0 and "secondary" in output, "; ".join(output.splitlines()[1:4])
     )
     gd.publish_lag_now()
-    code, output, _ = gd.runbook("switchover", "--to", lost)
+    code, output, _ = move_writer(gd, out, "switchover", lost)
     out.check(f"the operator switches the writer back to {lost} (planned, no data loss)", code == 0, f"exit {code}")
     for _ in range(8):
         gd.tick()
@@ -311,7 +313,7 @@ def planned_switchover(gd: GameDay) -> Outcome:
         since = time.monotonic()
         gd.fault(f"planned switchover {origin} -> {target}")
         gd.publish_lag_now()
-        code, _, _ = gd.runbook("switchover", "--to", target)
+        code, _, _ = move_writer(gd, out, "switchover", target)
         if workload is not None and code == 0:
             figures = gd.data_figures(workload, since, None)
             out.measured.update(figures)
@@ -341,13 +343,14 @@ def planned_switchover(gd: GameDay) -> Outcome:
     )
     out.check("no alarm is left paging after a planned switchover", not paging, ", ".join(paging) or "none in ALARM")
     gd.publish_lag_now()
-    code, _, _ = gd.runbook("switchover", "--to", origin)
+    code, _, _ = move_writer(gd, out, "switchover", origin)
     for _ in range(8):
         gd.tick()
         if gd.names_answer(origin):
             break
     out.check(f"and back to {origin}", code == 0 and gd.names_answer(origin), f"exit {code}; {gd.answers}")
     out.measured.update(writer_name_seconds=_t(gd, writer_dns), database_name_seconds=_t(gd, dns))
+    note(gd, out)
     return out
 
 

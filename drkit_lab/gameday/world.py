@@ -79,6 +79,7 @@ class GameDay:
     writer: str | None = None  # the writer's region, as last observed
     wall_seconds: float = 0.0
     plan: Callable[[str], None] = lambda name: None  # terraform plan that must show no changes
+    engine: str = "runbook"  # what moves the writer: the runbook, or the ARC plan (drkit_lab.gameday.arc)
     scenario: str = ""
     _real_data: bool | None = None
 

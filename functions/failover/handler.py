@@ -1,7 +1,8 @@
 """Lambda entry point of the runbook.
 
 Payload: ``{"operation": "switchover"|"failover"|"status", "target_region": ..., "dry_run": bool,
-"requested_at": "<ISO 8601 with time zone>", "expected_writer_region": optional}``. A request older
+"requested_at": "<ISO 8601 with time zone>", "expected_writer_region": optional}``, or ARC Region
+switch's execution metadata for a plan's custom-action step (``arc``). A request older
 than ``MAX_REQUEST_AGE_SECONDS`` never acts (the function's event invoke config also discards
 asynchronous events after that age and never retries them).
 """
@@ -17,6 +18,7 @@ import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
 
+from . import arc
 from .contract import MAX_REQUEST_AGE_SECONDS, SERVICE, Request
 from .logic import Operation, render_status, request_age_refusal
 from .runner import execute, read_state
@@ -40,6 +42,8 @@ def now() -> datetime:
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     if not isinstance(event, dict):
         return {"result": "rejected", "reason": "the event must be an object"}
+    if arc.is_region_switch_invocation(event):  # a step of an ARC Region switch plan (functions/failover/arc.py)
+        return arc.handle(event, SETTINGS, client, logger.info)
     operation = str(event.get(Request.OPERATION, ""))
     if operation == "status":
         return {"result": "status", "status": render_status(read_state(client, SETTINGS))}

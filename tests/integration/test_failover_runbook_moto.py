@@ -257,3 +257,34 @@ def test_a_switch_back_waits_until_the_returning_region_has_resynchronized(world
     assert "drkit-t-us-east-1 (us-east-1: pending-resync) is not connected" in refused["reason"]
     time.sleep(1.1)
     assert execute(Operation.SWITCHOVER, "us-east-1", False, settings(world, "us-west-2"), client, said.append)["result"] == "completed"
+def test_an_arc_region_switch_step_runs_the_lag_preflight_and_fails_the_step_when_refused(world: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """ARC invokes the runbook with its execution metadata only (InvokedBy, PlanArn, ExecutionId, StepName) in the
+    activating region; the lag preflight passes quietly, or raises so that ARC fails the step."""
+    import importlib
+
+    from functions.failover import arc
+
+    for key, value in {
+        "DRKIT_ENVIRONMENT": "test", "GLOBAL_CLUSTER_ID": "drkit-t", "ALERT_TOPIC_ARN": world["topic"], "AWS_REGION": "us-west-2",
+        "SWITCHOVER_MAX_LAG_SECONDS": "5", "POWERTOOLS_SERVICE_NAME": "failover-runbook",
+    }.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    from functions.failover import handler
+
+    handler = importlib.reload(handler)
+    event = {
+        "InvokedBy": "ARC Region switch",
+        "PlanArn": "arn:aws:arc-region-switch::123456789012:plan/drkit-t-use1-usw2:abc123",
+        "ExecutionId": "us-west-2/0123456789abcdef",
+        "StepName": arc.LAG_PREFLIGHT,
+    }
+    assert arc.is_region_switch_invocation(event) and not arc.is_region_switch_invocation({**event, "StepName": ""})
+    lag("us-west-2", "drkit-t-us-west-2", 400.0)
+    passed = handler.lambda_handler(event, Context())
+    assert passed["result"] == "ok" and passed["region"] == "us-west-2" and passed["lag_seconds"] == pytest.approx(0.4)
+    lag("us-west-2", "drkit-t-us-west-2", 9000.0)
+    with pytest.raises(arc.StepRefused, match=r"replication lag of drkit-t-us-west-2 is 9\.0 s, above 5 s"):
+        handler.lambda_handler(event, Context())
+    with pytest.raises(arc.StepRefused, match="implements only lag-preflight"):
+        handler.lambda_handler({**event, "StepName": "drop-the-database"}, Context())
+    assert read_state(client, settings(world, "us-east-1")).writer.region == "us-east-1"  # type: ignore[union-attr]  # a check never moves it

@@ -151,6 +151,19 @@ def test_game_day_every_scenario_passes_on_three_regions(cycle: Cycle) -> None:
     assert reports and "```mermaid" in reports[-1].read_text(encoding="utf-8")
 
 
+def test_the_region_switch_plans_are_applied_and_a_lost_primary_is_recovered_through_one(cycle: Cycle) -> None:
+    """One plan per pair {primary, secondary} applied through Cloud Control (re-planned with no changes above, destroyed
+    and checked for leftovers below), and primary-region-outage with the ARC engine: the same checks as the runbook's."""
+    plans = cycle.outputs["region_switch_plan_arns"]
+    assert sorted(plans) == ["drkit-three-use1-euw1", "drkit-three-use1-usw2"]
+    listed = cycle.deployment.client("arc-region-switch", "us-west-2").list_plans_in_region()["plans"]
+    assert sorted(p["arn"] for p in listed) == sorted(plans.values())
+    (outcome,) = run_scenarios(cycle.deployment, ["primary-region-outage"], engine="arc")
+    assert outcome.passed, [f"{c.expected}: {c.observed}" for c in outcome.checks if not c.passed]
+    assert any(c.expected.startswith("the ARC plan's ungraceful activation") for c in outcome.checks)
+    assert outcome.measured["arc_recorded_recovery_seconds"] is not None and outcome.measured["rto_seconds"] is not None
+
+
 def test_game_day_fails_when_dns_failover_is_judged_inside_the_failed_region(cycle: Cycle) -> None:
     """Issue #13's defect 4, put back for one run: the database name's health check reads an alarm in the
     primary region. In an outage that alarm cannot be read, the check keeps its last (healthy) status, and

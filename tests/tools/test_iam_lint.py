@@ -58,12 +58,16 @@ def test_a_resource_no_action_of_its_statement_takes_fails() -> None:
 
 def test_the_shipped_dr_role_lints_clean(stacks: dict[str, Any]) -> None:
     operator = [d for d in documents("dr-prod", stacks["prod"]) if "dr_operations_" in d.address]
-    assert len(operator) == 4 and lint(operator) == []
+    assert len(operator) == 4
+    unexplained = [f for f in lint(operator) if matching(f) is None]
+    assert unexplained == []
 
 
 def test_suppressions_are_narrow_and_explained() -> None:
     for suppression in SUPPRESSIONS:
-        assert len(suppression.reason) > 60 and suppression.documents.startswith("data.aws_iam_policy_document.") and "*_key_policy_*" in suppression.documents
+        assert len(suppression.reason) > 60 and suppression.documents.startswith("data.aws_iam_policy_document.")
+        # the key policies' AWS-documented forms, or the one service parliament's data does not know yet
+        assert "*_key_policy_*" in suppression.documents or (suppression.issue == "UNKNOWN_PREFIX" and suppression.detail == "Unknown prefix arc-region-switch")
     key = "data.aws_iam_policy_document.primary_key_policy_DDD99111"
     assert matching(Finding("s", key, "RESOURCE_STAR", "LOW", "[...]")) is not None
     assert matching(Finding("s", "data.aws_iam_policy_document.dr_operations_operator_permissions_X", "RESOURCE_STAR", "LOW", "[]")) is None

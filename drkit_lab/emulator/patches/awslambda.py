@@ -123,3 +123,24 @@ def lambda_permission_statement_ids_are_unique() -> None:
         return original(self, raw, qualifier)
 
     lambda_policy.Policy.add_statement = add_statement  # type: ignore[method-assign]
+
+
+@patch
+def dry_run_invocations_run_nothing() -> None:
+    """AWS: ``Invoke`` with ``InvocationType=DryRun`` validates the parameters and "verif[ies] that the user
+    or role has permission to invoke the function", runs nothing and answers 204 (Lambda API reference,
+    Invoke). ARC's custom-action block is rehearsed with it: the permission is checked as the plan's
+    execution role, the code then runs as the function's own role (``drkit_lab/emulator/arc_execution.py``).
+
+    moto runs the function for a dry run too (it needs a Docker daemon here)."""
+    original = lambda_models.LambdaBackend.invoke
+
+    def invoke(
+        self: lambda_models.LambdaBackend, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+    ) -> str | bytes | None:
+        if str(headers.get("X-Amz-Invocation-Type", "")) == "DryRun":
+            self.get_function(function_name, qualifier)  # ResourceNotFound as for any invoke
+            return b""
+        return original(self, function_name, qualifier, body, headers, response_headers)
+
+    lambda_models.LambdaBackend.invoke = invoke  # type: ignore[method-assign]

@@ -145,6 +145,7 @@ RESOURCE_MODEL: dict[tuple[str, str], tuple[str, ResourceModel]] = {
         lambda r: [f"arn:aws:route53:::healthcheck/{_path_tail(r, 'healthcheck')}"],
     ),
     ("lambda", "Invoke"): ("lambda:InvokeFunction", _lambda_function),
+    ("lambda", "GetFunction"): ("lambda:GetFunction", _lambda_function),  # ARC's custom-action block reads the function first
     ("eks", "DescribeCluster"): (
         "eks:DescribeCluster",
         lambda r: [f"arn:aws:eks:{r.region}:{r.current_account}:cluster/{_path_tail(r, 'clusters')}"],
@@ -321,6 +322,47 @@ def _kms_resources(request: Request, topic_arn: str) -> list[str]:
     except Exception:
         return [key_id]
     return [key.arn]
+
+
+def issued_caller(headers: dict[str, str], account_id: str) -> Any | None:
+    """The identity behind a request signed with credentials the emulator issued (None: the deployer)."""
+    match = re.search(r"Credential=([^/]+)/", headers.get("Authorization", ""))
+    if not match:
+        return None
+    try:
+        return access_control.create_access_key(account_id=account_id, partition="aws", access_key_id=match.group(1), headers=headers)
+    except access_control.CreateAccessKeyFailure:
+        return None
+
+
+def authorize_emulated(headers: dict[str, str], account_id: str, action: str | None, resources: list[str]) -> str | None:
+    """IAM for the services the emulator serves itself (``drkit_lab/emulator/services.py``), as for moto's: only
+    credentials it issued are checked, every resource must be allowed, and an action with no resource
+    model (``action`` None) is denied. None when allowed, else the AccessDenied message."""
+    caller = issued_caller(headers, account_id)
+    if caller is None:
+        return None
+    if action is None:
+        return f"User: {caller.arn} is not authorized: the drkit emulator has no resource model for this action"
+    documents = _documents(caller.collect_policies())
+    for resource in resources:
+        verdict = decide(documents, action, resource)
+        if verdict != "allow":
+            why = "no identity-based policy allows it" if verdict == "implicit-deny" else "explicitly denied"
+            return f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource} because {why}"
+    return None
+
+
+def trusts_service(trust_policy: dict[str, Any], service_principal: str) -> bool:
+    """Whether a role's trust policy lets an AWS service (``arc-region-switch.amazonaws.com``) assume it. A
+    condition is not understood here, so a statement with one does not count (strict)."""
+    for statement in _statements(trust_policy):
+        if statement.get("Effect") != "Allow" or not _matches(_listed(statement.get("Action")), "sts:AssumeRole") or statement.get("Condition"):
+            continue
+        principal = statement.get("Principal")
+        if isinstance(principal, dict) and service_principal in _listed(principal.get("Service")):
+            return True
+    return False
 
 
 @patch
