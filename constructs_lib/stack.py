@@ -40,6 +40,7 @@ class DrStack(TerraformStack):
     def __init__(self, scope: Construct, env: EnvironmentConfig) -> None:
         super().__init__(scope, env.stack_name)
         self.env = env
+        self.warnings: list[str] = []  # soft risks of this configuration, printed in the synth summary
         names = env.names
         self.regions: list[RegionContext] = region_providers(self, env)
         self.primary = self.regions[0]
