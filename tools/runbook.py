@@ -5,6 +5,7 @@
   python -m tools.runbook failover --env production --to us-west-2
   python -m tools.runbook restore --env production --to-time 2026-11-29T14:05:00Z [--execute]
   python -m tools.runbook discard --env production --restored <restored cluster id>
+  python -m tools.runbook rearm --env production
 
 Assume the DR operations role first (with its ExternalId); the CLI needs exactly that role's
 permissions and nothing of Terraform: names come from the configuration, the account from
@@ -52,7 +53,7 @@ def runbook_settings(env: Any, home_region: str, client: Callable[[str, str], An
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.runbook", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("operation", choices=["switchover", "failover", "status", "restore", "discard"])
+    parser.add_argument("operation", choices=["switchover", "failover", "status", "restore", "discard", "rearm"])
     parser.add_argument("--env", required=True, help="environment name from cdktf.json (or $DR_CONFIG)")
     parser.add_argument("--to", dest="target", help="target region (switchover/failover)")
     parser.add_argument("--region", help="region to read the global cluster in (default: the target, else the primary)")
@@ -94,6 +95,18 @@ def main(argv: list[str] | None = None) -> int:
         return boto3.client(service, region_name=region, config=retries)
 
     home = args.region or args.target or env.primary_region
+    if args.operation == "rearm":  # the failover automation may act again (functions/failover/automation.py)
+        import time
+
+        from functions.failover.automation import rearm
+
+        try:
+            removed = rearm(client, env.names.automation_latch_parameter, env.regions, print, pause=time.sleep)
+        except (BotoCoreError, ClientError) as error:
+            print(f"drkit: AWS call failed: {error}", file=sys.stderr)
+            return 1
+        print(f"re-armed: {len(removed)} latch(es) removed" if removed else "nothing to re-arm: no region holds a latch")
+        return 0
     if args.operation in ("restore", "discard"):
         try:
             return data_operation(args, env, home, client)
