@@ -224,12 +224,12 @@ BAD_INPUTS = [
     ),
     pytest.param(
         {"failover": {"operator_response_seconds": 600}},
-        "dev.rto_target_seconds: 300 is less than the recovery budget: RTO 710 s (manual) = detection 30 s",
+        "dev.rto_target_seconds: 300 is less than the recovery budget: RTO 715 s (manual) = detection 30 s",
         id="budget-over-target",
     ),
     pytest.param(
         {"failover": {"mode": "automatic"}, "rto_target_seconds": 100},
-        "dev.rto_target_seconds: 100 is less than the recovery budget: RTO 110 s (automatic) = detection 30 s",
+        "dev.rto_target_seconds: 100 is less than the recovery budget: RTO 115 s (automatic) = detection 30 s",
         id="automatic-budget-over-target",
     ),
     pytest.param(

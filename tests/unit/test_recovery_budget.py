@@ -18,19 +18,19 @@ def test_automatic_defaults_fit_two_minutes() -> None:
     budget = parse_one(minimal_environment(failover={"mode": "automatic"})).recovery_budget
     assert budget.mode is FailoverMode.AUTOMATIC
     assert budget.writer_detection_seconds == 30  # 10 s x 3 probes in a row
-    assert budget.decision_seconds == 15
+    assert budget.decision_seconds == 20
     assert budget.operator_seconds == 0
-    assert budget.rto_seconds == 30 + 15 + 60 + 5 == 110
+    assert budget.rto_seconds == 30 + 20 + 60 + 5 == 115
     assert budget.rto_seconds <= 120
 
 
 def test_manual_shows_the_operator_share() -> None:
     budget = parse_one(minimal_environment()).recovery_budget
     assert budget.mode is FailoverMode.MANUAL and budget.operator_seconds == 180
-    assert budget.rto_seconds == 30 + 15 + 180 + 60 + 5 == 290
+    assert budget.rto_seconds == 30 + 20 + 180 + 60 + 5 == 295
     line = budget.explain()
     assert "operator 180 s (failover.operator_response_seconds: an assumption, from the page to the command)" in line
-    assert "one failover spends 112% of the 99.99% monthly budget (259.2 s)" in line
+    assert "one failover spends 114% of the 99.99% monthly budget (259.2 s)" in line
 
 
 def test_production_defaults_in_automatic_fit_120_seconds() -> None:
@@ -44,16 +44,16 @@ def test_production_defaults_in_automatic_fit_120_seconds() -> None:
 @pytest.mark.parametrize(
     ("regions", "mode", "expected"),
     [
-        (["us-west-2"], "manual", "RTO 290 s (manual) = detection 30 s (probe every 10 s x 3 failed in a row, both paths, from 1 other region)"),
+        (["us-west-2"], "manual", "RTO 295 s (manual) = detection 30 s (probe every 10 s x 3 failed in a row, both paths, from 1 other region)"),
         (
             ["us-west-2"],
             "automatic",
-            "RTO 110 s (automatic) = detection 30 s (probe every 10 s x 3 failed in a row, both paths, from 1 other region)",
+            "RTO 115 s (automatic) = detection 30 s (probe every 10 s x 3 failed in a row, both paths, from 1 other region)",
         ),
         (
             ["us-west-2", "eu-west-1"],
             "automatic",
-            "RTO 110 s (automatic) = detection 30 s (probe every 10 s x 3 failed in a row, both paths, from 2 other regions)",
+            "RTO 115 s (automatic) = detection 30 s (probe every 10 s x 3 failed in a row, both paths, from 2 other regions)",
         ),
     ],
 )
@@ -66,7 +66,7 @@ def test_the_database_name_keeps_its_own_slower_chain() -> None:
     automatic = parse_one(minimal_environment(failover={"mode": "automatic"})).recovery_budget
     manual = parse_one(minimal_environment()).recovery_budget
     assert automatic.database_name_seconds == 180 + 30 + 30  # its detection and health check come after the promotion
-    assert manual.database_name_seconds == 290 - 5 + 30  # the promotion (after the operator) comes last, then its TTL
+    assert manual.database_name_seconds == 295 - 5 + 30  # the promotion (after the operator) comes last, then its TTL
     assert "Route 53 health checks cannot read high-resolution alarms" in automatic.explain_database_name()
 
 
