@@ -265,7 +265,7 @@ def decide(situation: Situation) -> Decision:
         )
         return Decision(action, reason, writer, target, q, command)
     if s.mode is FailoverMode.AUTOMATIC and s.latches:
-        found = "; ".join(latch.describe() for latch in s.latches)
+        found = "; ".join(dict.fromkeys(latch.describe() for latch in s.latches))  # one copy per region: each once
         reason = f"latched: {found}. No second automatic failover until an operator re-arms ({rearm_command(s.config_name)})"
         return Decision(Action.REFUSE, reason, writer, target, q, command)
     if target is None:

@@ -101,6 +101,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             if wait > 0:
                 sleep(wait)
             results.append(probe_once(now()))
+            if results[-1] is None and _last_writer is not None and _last_writer.region == SETTINGS.region:
+                break  # this region holds the writer: nothing to judge until the next run (a minute of billed sleep saved)
         latch_from = latch.result()
     judged = [r for r in results if r is not None]
     return {

@@ -125,6 +125,8 @@ def test_the_writers_own_region_judges_nothing(
     probe = load(monkeypatch, "us-east-1", postgres_like)
     assert probe.probe_once(datetime.now(UTC)) is None
     assert documents(capsys.readouterr().out) == []
+    summary = probe.lambda_handler({"source": "aws.events"}, Context())
+    assert summary["probes"] == 1 and summary["judged"] is None  # it returns at once instead of sleeping through the minute
 
 
 def test_both_paths_down_is_lost_one_path_down_is_not(aws: None, postgres_like: int, monkeypatch: pytest.MonkeyPatch) -> None:
