@@ -85,9 +85,11 @@ class FastDetection:
     _credentials: dict[str, str] | None = None
     _endpoints: tuple[datetime, dict[str, Any]] | None = None
     _stand_in: StandIn | None = None
+    invoked: bool = False  # the automation has run in this game day: a latch may exist
 
     def __post_init__(self) -> None:
         self.interval = self.read_interval()
+        self.invoked = self.interval is not None and bool(self.latches())  # a latch left by an earlier game day
 
     # ---------------------------------------------------------------- what is deployed
 
@@ -188,13 +190,21 @@ class FastDetection:
         return self.containers[region]
 
     def probe_all(self, now: datetime, minute: bool) -> None:
-        """EventBridge runs each region's probe every minute; within it the probe runs every interval."""
+        """EventBridge runs each region's probe every minute; within it the probe runs every interval. Outside
+        ``fine`` steps (scenarios that do not exercise detection) the probes are not run: a minute's step could
+        not fill three 10 s periods anyway. Their runs are still counted (Invocations), and once the automation
+        has been invoked each region's run still keeps the latch (``keep_latch``)."""
         if self.interval is None:
             return
         for region in self.world.regions:
             if region in self.world.down:
                 continue
-            self.probe(region, now, minute)
+            if self.world.fine:
+                self.probe(region, now, minute)
+            elif minute:
+                if self.invoked:
+                    self.keep_latch(region)
+                self.lambda_metrics(region, self.world.names.probe_function, now, 0)
 
     def probe(self, region: str, now: datetime, minute: bool) -> None:
         module = self.container(region)
@@ -205,9 +215,7 @@ class FastDetection:
             try:
                 result = module.probe_once(now)
                 if minute:
-                    copied = module.keep_latch()
-                    if copied:
-                        self.world.record("note", f"the probe in {region} copied the automation's latch from {copied}", region=region)
+                    self.keep_latch(region)
             except Exception as error:
                 errors, result = 1, None
                 self.world.record("note", f"writer probe in {region} failed", repr(error)[:300], region)
@@ -216,11 +224,21 @@ class FastDetection:
             paths = f"data path {'up' if result.data_path_up else 'DOWN'}, API {'up' if result.api_up else 'DOWN'}"
             self.world.record("probe", f"probe from {region}: writer in {result.writer_region}: {paths}", "lost" if result.lost else "", region)
         self.last_seen[region] = seen
-        cloudwatch = self.world.client("cloudwatch", region)
+        by_namespace: dict[str, list[dict[str, Any]]] = {}
         for namespace, datum in emf_metrics(printed.getvalue(), timestamps=True):
-            cloudwatch.put_metric_data(Namespace=namespace, MetricData=[datum])
+            by_namespace.setdefault(namespace, []).append(datum)
+        for namespace, data in by_namespace.items():
+            self.world.client("cloudwatch", region).put_metric_data(Namespace=namespace, MetricData=data)
         if minute:
             self.lambda_metrics(region, self.world.names.probe_function, now, errors)
+
+    def keep_latch(self, region: str) -> None:
+        """The run's latch keeping (the handler's ``keep_latch``, in this region's container)."""
+        module = self.container(region)
+        with contextlib.redirect_stdout(io.StringIO()):
+            copied = module.keep_latch()
+        if copied:
+            self.world.record("note", f"the probe in {region} copied the automation's latch from {copied}", region=region)
 
     def lambda_metrics(self, region: str, function: str, now: datetime, errors: int) -> None:
         stamp = now + timedelta(seconds=RUN_SECONDS)
@@ -251,6 +269,7 @@ class FastDetection:
         """Run the function an alarm invoked, in-process; its result and the regions it called."""
         from tools.gameday.world import LambdaContext, patched_environ
 
+        self.invoked = True
         arn = change.subject
         region, name = arn.split(":")[3], arn.rsplit(":", 1)[-1]
         environ = {
