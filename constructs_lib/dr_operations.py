@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import LambdaF
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+from constructs_lib.failover_automation import RunbookAutomation
 from constructs_lib.iam import XRAY_WRITE_POLICY, service_trust
 from constructs_lib.lambda_function import function_log_group, hardened_function
 from constructs_lib.lambda_package import LambdaPackage
@@ -89,6 +90,7 @@ class DrOperationsProps:
         metadata={DOC: "the runbook functions' description"},
     )
     region_switch_plan_arns: tuple[str, ...] = ()  # ARC Region switch plans the operators start, follow, approve, cancel
+    automation: RunbookAutomation | None = None  # the alarm-invoked path (constructs_lib/failover_automation.py)
 
     def __post_init__(self) -> None:
         if not self.external_id:
@@ -175,6 +177,7 @@ class DrOperationsConstruct(Construct):
                     env.RECORD_NAMES: ",".join(props.record_names),
                     env.SWITCHOVER_MAX_LAG_SECONDS: f"{props.switchover_max_lag_seconds:g}",
                     env.POWERTOOLS_SERVICE_NAME: contract.SERVICE,
+                    **(props.automation.variables() if props.automation else {}),
                 },
             )
             # A throttled asynchronous request is retried by Lambda for up to 6 hours by default
@@ -311,6 +314,8 @@ class DrOperationsConstruct(Construct):
                 sid="EncryptedTopics", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[r.kms_key_arn for r in props.regions]
             ),
         ]
+        if props.automation is not None:
+            statements.extend(props.automation.operator_statements() if operator else props.automation.runbook_statements())
         if operator:
             statements.append(
                 # The CLI finds the zone by its configured name; ListHostedZonesByName has no

@@ -16,6 +16,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunctionDeadLetterConfig,
     LambdaFunctionEnvironment,
     LambdaFunctionTracingConfig,
+    LambdaFunctionVpcConfig,
 )
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
@@ -56,6 +57,7 @@ def hardened_function(
     log_group: CloudwatchLogGroup,
     variables: dict[str, str],
     layers: list[str] | None = None,
+    vpc_config: LambdaFunctionVpcConfig | None = None,
 ) -> LambdaFunction:
     """Constructs ``<prefix>package`` and ``<prefix>function`` in ``scope``."""
     asset = TerraformAsset(scope, f"{id_prefix}package", path=str(package.path), type=AssetType.FILE)
@@ -78,5 +80,6 @@ def hardened_function(
         tracing_config=LambdaFunctionTracingConfig(mode="Active"),
         dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=dead_letter_topic_arn) if dead_letter_topic_arn else None,
         environment=LambdaFunctionEnvironment(variables=variables),
+        vpc_config=vpc_config,
         depends_on=[log_group],
     )

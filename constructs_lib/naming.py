@@ -132,6 +132,40 @@ class Names:
     def dr_operations_role_arn(self, account_id: str) -> str:
         return f"arn:aws:iam::{account_id}:role/{self.dr_operations_role}"
 
+    # -- fast detection and the failover automation (issue #24)
+    @property
+    def probe_function(self) -> str:
+        return f"{self.prefix}-writer-probe"
+
+    def probe_role(self, region: str) -> str:
+        return f"{self.prefix}-{region}-writer-probe"
+
+    def probe_security_group(self, region: str) -> str:
+        return f"{self.regional(region)}-writer-probe"
+
+    def writer_lost_alarm(self, writer_region: str, observer_region: str) -> str:
+        """The high-resolution alarm, in ``observer_region``, that says the writer in ``writer_region`` is lost
+        as seen from there (both paths failed ``lost_after_probes`` times in a row). ``{writer}`` and
+        ``{observer}`` as arguments give the template the runbook function reads."""
+        return f"{self.prefix}-writer-lost-in-{writer_region}-seen-from-{observer_region}"
+
+    @property
+    def writer_lost_alarm_template(self) -> str:
+        return self.writer_lost_alarm("{writer}", "{observer}")
+
+    def writer_unreachable_alarm(self, writer_region: str, observer_region: str) -> str:
+        """The page, in ``observer_region``, when no probe reached the writer's server for a minute (a peering
+        partition does only this; a lost region does this and more)."""
+        return f"{self.prefix}-writer-unreachable-in-{writer_region}-from-{observer_region}"
+
+    @property
+    def automation_latch_parameter(self) -> str:
+        """The SSM parameter that latches one automatic failover until an operator re-arms (in every region)."""
+        return f"/{PROJECT_NAME}/{self.environment_name}/failover/automation-latch"
+
+    def automation_latch_arn(self, account_id: str, region: str) -> str:
+        return f"arn:aws:ssm:{region}:{account_id}:parameter{self.automation_latch_parameter}"
+
     @property
     def default_zone_name(self) -> str:
         return f"{self.environment_name}.{PROJECT_NAME}.internal"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from cdktf import TerraformOutput, TerraformStack, TerraformVariable, TerraformVariableValidationConfig
+from cdktf import Annotations, TerraformOutput, TerraformStack, TerraformVariable, TerraformVariableValidationConfig
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
@@ -21,9 +21,10 @@ from constructs_lib.app_cluster import AppClusterConstruct, AppClusterProps
 from constructs_lib.aurora_global import AuroraGlobalConstruct, AuroraGlobalProps, RegionalDatabaseInput
 from constructs_lib.backup import BackupConstruct, BackupProps, BackupRegion
 from constructs_lib.config import EnvironmentConfig
-from constructs_lib.config.model import LAMBDA_UNRESERVED_MINIMUM, RUNBOOK_RESERVED_CONCURRENCY
+from constructs_lib.config.model import LAMBDA_UNRESERVED_MINIMUM, PROBE_RESERVED_CONCURRENCY, RUNBOOK_RESERVED_CONCURRENCY
 from constructs_lib.dashboard import DashboardConstruct, DashboardProps
 from constructs_lib.dr_operations import DrOperationsConstruct, DrOperationsProps, RestoreScope, RunbookRegion
+from constructs_lib.failover_automation import RunbookAutomation
 from constructs_lib.failover_dns import DnsMember, FailoverDnsConstruct, FailoverDnsProps, ZoneVpc
 from constructs_lib.fault_injection import FaultInjectionConstruct, FaultInjectionProps
 from constructs_lib.kms import RegionalKeyConstruct, RegionalKeyProps
@@ -53,12 +54,15 @@ from constructs_lib.region_switch_spec import (
 )
 from constructs_lib.subnet_plan import SubnetPlan, Tier
 from constructs_lib.topology import observer_of
+from constructs_lib.writer_probe import WatchedWriter, WriterProbeConstruct, WriterProbeProps
+from functions.failover.contract import FailoverMode
 
 
 class DrStack(TerraformStack):
     def __init__(self, scope: Construct, env: EnvironmentConfig) -> None:
         super().__init__(scope, env.stack_name)
         self.env = env
+        self.warnings: list[str] = []  # soft risks of this configuration, printed in the synth summary
         names = env.names
         self.regions: list[RegionContext] = region_providers(self, env)
         self.primary = self.regions[0]
@@ -152,6 +156,7 @@ class DrStack(TerraformStack):
             ),
         )
         self.dr_operations = self._dr_operations()
+        self.writer_probes = self._writer_probes()
         self.app_clusters = self._app_clusters()
         self.fault_injection = self._fault_injection()
         self.control_plane_providers: list[AwsProvider] = []  # providers beyond the regions' own (see _region_switch_plans)
@@ -438,6 +443,7 @@ class DrStack(TerraformStack):
                 package=build_package("failover"),
                 role_description=naming.DR_ROLE_DESCRIPTION,
                 function_description=naming.RUNBOOK_DESCRIPTION,
+                automation=self._automation(),
                 regions=tuple(
                     RunbookRegion(
                         provider=ctx.provider,
@@ -449,6 +455,82 @@ class DrStack(TerraformStack):
                 ),
             ),
         )
+
+    def _automation(self) -> RunbookAutomation:
+        env = self.env
+        failover = env.failover
+        return RunbookAutomation(
+            names=env.names,
+            account_id=self.account_id,
+            member_regions=env.regions,
+            mode=failover.mode,
+            dry_run=failover.automation_dry_run,
+            max_lag_seconds=env.rpo_budget_seconds,
+            probe_interval_seconds=failover.probe_interval_seconds,
+            lost_after_probes=failover.lost_after_probes,
+        )
+
+    def _writer_probes(self) -> dict[str, WriterProbeConstruct]:
+        """A probe per region judging the other regions' writers, and the quorum's alarms (issue #24)."""
+        env = self.env
+        names = env.names
+        failover = env.failover
+        if failover.mode is FailoverMode.AUTOMATIC and len(env.regions) == 2:
+            warning = (
+                "failover.mode automatic with two regions: the single observer decides alone; if it loses every path to the writer's "
+                "region (peering and the region's public API endpoint) it cannot tell that from an outage. Three regions are recommended."
+            )
+            Annotations.of(self).add_warning(warning)
+            self.warnings.append(warning)
+        package = build_package("writer_probe", shared=("replication_monitor/logic.py",))
+        endpoints = {ctx.region: cluster.writer_endpoint for ctx, cluster in zip(self.regions, self.database.clusters, strict=True)}
+        latch_arns = tuple(names.automation_latch_arn(self.account_id, region) for region in env.regions)
+        runbooks = dict(zip(env.regions, self.dr_operations.functions, strict=True))
+        peer_cidrs = tuple(str(self.networks[region].vpc_cidr) for region in env.regions)
+        probes = {}
+        for ctx in self.regions:
+            network = self.networks[ctx.region]
+            probes[ctx.region] = WriterProbeConstruct(
+                self,
+                f"{ctx.alias}_writer_probe",
+                WriterProbeProps(
+                    provider=ctx.provider,
+                    region=ctx.region,
+                    environment=env.environment,
+                    account_id=self.account_id,
+                    function_name=names.probe_function,
+                    role_name=names.probe_role(ctx.region),
+                    security_group_name=names.probe_security_group(ctx.region),
+                    global_cluster_id=names.global_cluster_id,
+                    global_cluster_arn=names.global_cluster_arn(self.account_id),
+                    member_endpoints=endpoints,
+                    member_cluster_arns=tuple(names.cluster_arn(self.account_id, region) for region in env.regions),
+                    vpc_id=network.vpc_id,
+                    app_subnet_ids=tuple(network.app_subnet_ids),
+                    peer_cidrs=peer_cidrs,
+                    probe_interval_seconds=failover.probe_interval_seconds,
+                    lost_after_probes=failover.lost_after_probes,
+                    kms_key_arn=self.keys[ctx.region].key_arn,
+                    alert_topic_arn=self.alert_topics[ctx.region].topic_arn,
+                    runbook_function_arn=runbooks[ctx.region].arn,
+                    latch_parameter_name=names.automation_latch_parameter,
+                    latch_parameter_arns=latch_arns,
+                    own_latch_parameter_arn=names.automation_latch_arn(self.account_id, ctx.region),
+                    reserved_concurrency=PROBE_RESERVED_CONCURRENCY,
+                    log_retention_days=env.log_retention_days,
+                    package=package,
+                    watched=tuple(
+                        WatchedWriter(
+                            region=region,
+                            lost_alarm_name=names.writer_lost_alarm(region, ctx.region),
+                            unreachable_alarm_name=names.writer_unreachable_alarm(region, ctx.region),
+                        )
+                        for region in env.regions
+                        if region != ctx.region
+                    ),
+                ),
+            )
+        return probes
 
     def _app_clusters(self) -> dict[str, AppClusterConstruct]:
         env = self.env

@@ -34,6 +34,7 @@ def synthesize(settings: Settings, outdir: Path) -> str:
             except ValueError as error:  # props validation inside constructs
                 raise ConfigError(f"{env.name}: {error}") from None
             warnings.extend(f"  {env.stack_name}: warning {finding}" for finding in stack.policy.findings)
+            warnings.extend(f"  {env.stack_name}: warning {warning}" for warning in stack.warnings)
         try:
             app.synth()
         except Exception as error:  # jsii surfaces validation failures as generic errors
@@ -86,4 +87,5 @@ def summarize(outdir: Path, settings: Settings) -> str:
             f"{'protected (production)' if env.is_production else 'destroyable'}"
         )
         lines.append(f"    recovery budget: {env.recovery_budget.explain()}")
+        lines.append(f"    database name: {env.recovery_budget.explain_database_name()}")
     return "\n".join(lines)

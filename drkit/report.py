@@ -15,7 +15,7 @@ from typing import Any
 
 from constructs_lib.rto import RecoveryBudget
 
-CHART_KINDS = ("fault", "alarm", "health-check", "dns", "runbook", "writer", "alert")
+CHART_KINDS = ("fault", "alarm", "health-check", "dns", "runbook", "writer", "alert", "automation")
 
 
 def commit(directory: Path | None = None) -> str:
@@ -32,14 +32,22 @@ def commit(directory: Path | None = None) -> str:
 def budget_document(budget: RecoveryBudget) -> dict[str, Any]:
     """The recovery budget synth prints, as the report records it (phases, totals, the sentence)."""
     return {
-        "detection_seconds": budget.detection_seconds,
-        "health_check_seconds": budget.health_check_seconds,
+        "mode": budget.mode.value,
+        "writer_detection_seconds": budget.writer_detection_seconds,
+        "decision_seconds": budget.decision_seconds,
+        "operator_seconds": budget.operator_seconds,
         "promotion_seconds": budget.promotion_seconds,
-        "dns_ttl_seconds": budget.dns_ttl_seconds,
+        "writer_dns_ttl_seconds": budget.writer_dns_ttl_seconds,
         "rto_seconds": budget.rto_seconds,
         "rto_target_seconds": budget.rto_target_seconds,
+        "monthly_budget_share": round(budget.monthly_budget_share, 3),
         "rpo_seconds": budget.rpo_seconds,
+        "detection_seconds": budget.detection_seconds,  # the db.<zone> path
+        "health_check_seconds": budget.health_check_seconds,
+        "dns_ttl_seconds": budget.dns_ttl_seconds,
+        "database_name_seconds": budget.database_name_seconds,
         "explained": budget.explain(),
+        "explained_database_name": budget.explain_database_name(),
     }
 
 
@@ -53,6 +61,8 @@ def markdown(doc: dict[str, Any]) -> str:
         f"{doc['simulated_clock']['wall_seconds']} s of wall time.",
         "",
         f"Budget (from synth): {doc['budget']['explained']}",
+        "",
+        f"Database name (from synth): {doc['budget'].get('explained_database_name', '')}",
         "",
         "| expected | observed | |",
         "| --- | --- | --- |",
@@ -78,11 +88,14 @@ def chart(doc: dict[str, Any]) -> list[str]:
     start = 0
     lines.append("    section budget")
     for label, key in (
-        ("detection", "detection_seconds"),
-        ("health check", "health_check_seconds"),
+        ("detection", "writer_detection_seconds"),
+        ("decision", "decision_seconds"),
+        ("operator", "operator_seconds"),
         ("promotion", "promotion_seconds"),
-        ("DNS TTL", "dns_ttl_seconds"),
+        ("DNS TTL", "writer_dns_ttl_seconds"),
     ):
+        if not budget.get(key):
+            continue
         end = start + int(budget[key])
         lines.append(f"    {label} {budget[key]} s : {start}, {end}")
         start = end

@@ -5,6 +5,7 @@
   drkit runbook failover --env production --to us-west-2
   drkit runbook restore --env production --to-time 2026-11-29T14:05:00Z [--execute]
   drkit runbook discard --env production --restored <restored cluster id>
+  drkit runbook rearm --env production
   drkit runbook arc-start --env production --activate us-west-2 [--ungraceful] [--dry-run]
   drkit runbook arc-status|arc-approve|arc-cancel --env production --execution <region>/<id>
 
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return region_switch.main(argv)
     parser = argparse.ArgumentParser(prog="drkit runbook", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("operation", choices=["switchover", "failover", "status", "restore", "discard"])
+    parser.add_argument("operation", choices=["switchover", "failover", "status", "restore", "discard", "rearm"])
     parser.add_argument("--env", required=True, help="environment name from ./cdktf.json (or $DR_CONFIG)")
     parser.add_argument("--to", dest="target", help="target region (switchover/failover)")
     parser.add_argument("--region", help="region to read the global cluster in (default: the target, else the primary)")
@@ -104,6 +105,18 @@ def main(argv: list[str] | None = None) -> int:
         return boto3.client(service, region_name=region, config=retries)
 
     home = args.region or args.target or env.primary_region
+    if args.operation == "rearm":  # the failover automation may act again (functions/failover/automation.py)
+        import time
+
+        from functions.failover.automation import rearm
+
+        try:
+            removed = rearm(client, env.names.automation_latch_parameter, env.regions, print, pause=time.sleep)
+        except (BotoCoreError, ClientError) as error:
+            print(f"drkit: AWS call failed: {error}", file=sys.stderr)
+            return 1
+        print(f"re-armed: {len(removed)} latch(es) removed" if removed else "nothing to re-arm: no region holds a latch")
+        return 0
     if args.operation in ("restore", "discard"):
         from drkit.restore import RestoreStuck, session_expired
 

@@ -57,4 +57,9 @@ SUPPRESSIONS: tuple[Suppression, ...] = (
         "resource.*_monitor_function_*",
         "scheduled (asynchronous) runs report failures through one on-failure destination to the alert topic; a DLQ as well paged twice",
     ),
+    Suppression(
+        "CKV_AWS_116",
+        "resource.*_writer_probe_function_*",
+        "scheduled (asynchronous) runs report failures through one on-failure destination to the alert topic; a DLQ as well paged twice",
+    ),
 )

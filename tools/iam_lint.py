@@ -52,6 +52,8 @@ REFERENCE_FORMATS: dict[tuple[str, str], str] = {
     ("aws_route53_zone", "zone_id"): "Z0123456789ABCDEFGHIJ",
     ("aws_route53_health_check", "id"): "abcdef12-3456-7890-abcd-ef1234567890",
     ("aws_caller_identity", "account_id"): "{account}",
+    ("aws_subnet", "id"): "subnet-0123456789abcdef0",
+    ("aws_security_group", "id"): "sg-0123456789abcdef0",
 }
 
 

@@ -20,6 +20,7 @@ from constructs_lib.config.model import (
     ENGINE_KEYS,
     LAMBDA_UNRESERVED_MINIMUM,
     LOCAL_ENVIRONMENT,
+    PROBE_RESERVED_CONCURRENCY,
     REQUIRED,
     RESERVED_TAGS,
     RUNBOOK_RESERVED_CONCURRENCY,
@@ -206,10 +207,11 @@ def _check_rules(env: EnvironmentConfig, raw: Section) -> None:
                 f"{raw.child('deploy_role_arn')}: {env.deploy_role_arn!r} is not a role of account_id {env.account_id!r} "
                 "(set account_id to its account)"
             )
-    reserved = env.monitor_reserved_concurrency + RUNBOOK_RESERVED_CONCURRENCY
+    reserved = env.monitor_reserved_concurrency + RUNBOOK_RESERVED_CONCURRENCY + PROBE_RESERVED_CONCURRENCY
     if env.lambda_concurrency_quota - reserved < LAMBDA_UNRESERVED_MINIMUM:
         raise ConfigError(
-            f"{raw.child('monitor_reserved_concurrency')}: {env.monitor_reserved_concurrency} (+ {RUNBOOK_RESERVED_CONCURRENCY} for the runbook) "
+            f"{raw.child('monitor_reserved_concurrency')}: {env.monitor_reserved_concurrency} (+ {RUNBOOK_RESERVED_CONCURRENCY} for the runbook, "
+            f"+ {PROBE_RESERVED_CONCURRENCY} for the writer probe) "
             f"leaves {env.lambda_concurrency_quota - reserved} of lambda_concurrency_quota {env.lambda_concurrency_quota} unreserved per region; "
             f"Lambda keeps at least {LAMBDA_UNRESERVED_MINIMUM} unreserved"
         )

@@ -48,6 +48,8 @@ from constructs_lib.config.readers import (
 from constructs_lib.engine_catalog import version_key
 from constructs_lib.naming import Names
 from constructs_lib.rto import RecoveryBudget
+from functions.failover.contract import FailoverMode
+from functions.writer_probe.contract import PROBE_INTERVALS
 
 PRODUCTION_ENVIRONMENTS = frozenset({"production", "prod"})
 LOCAL_ENVIRONMENT = "local"
@@ -61,6 +63,9 @@ RUNBOOK_RESERVED_CONCURRENCY = 1  # one DR operation at a time per region
 # conflict with the preferred maintenance window"); AWS Backup's default schedule starts after both (policy DRK010).
 AURORA_BACKUP_WINDOW = "03:00-04:00"
 AURORA_MAINTENANCE_WINDOW = "sun:05:00-sun:06:00"
+# The writer probe: one run a minute is the schedule; a second lets a late run overlap the next one
+# instead of being throttled (a throttled probe is a missing datapoint, which decides nothing).
+PROBE_RESERVED_CONCURRENCY = 2
 
 
 def is_production(environment: str) -> bool:
@@ -277,6 +282,33 @@ class FailoverSettings:
         "the runbook refuses a switchover while the target's replication lag is above this", as_positive_number(3600), 5.0
     )
     detection_periods: int = setting("one-minute periods a writer must look dead from another region before DNS fails over", as_int(1, 10), 2)
+    mode: FailoverMode = setting(
+        "`manual`: a lost writer pages with the exact failover command; `automatic`: the runbook function in a surviving region "
+        "fails over when the quorum of other regions says the writer is lost (safety rules: one per incident, never back, "
+        "least-lag target within the RPO; three regions recommended)",
+        as_enum(FailoverMode),
+        FailoverMode.MANUAL,
+    )
+    probe_interval_seconds: int = setting(
+        "seconds between two writer probes from each other region (10, 20 or 30: CloudWatch's high-resolution alarm periods)", as_int(10, 30), 10
+    )
+    lost_after_probes: int = setting(
+        "probes in a row that must fail on both paths (data and control) before an observer says the writer is lost (2–10)", as_int(2, 10), 3
+    )
+    operator_response_seconds: int = setting(
+        "`manual`: the operator's share of the recovery budget, from the page to the command (an assumption: measure it in drills)",
+        as_int(0, 3600),
+        180,
+    )
+    automation_dry_run: bool = setting("`automatic`: only record and page what the automation would have done", as_bool, False)
+
+    def __post_init__(self) -> None:
+        if self.probe_interval_seconds not in PROBE_INTERVALS:
+            raise SettingError(
+                "probe_interval_seconds",
+                f"must be one of {', '.join(map(str, PROBE_INTERVALS))} (the periods CloudWatch allows for high-resolution alarms), "
+                f"got {self.probe_interval_seconds}",
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -429,7 +461,9 @@ class EnvironmentConfig:
         Derived(lambda c: c.regions[1], "the first secondary region"),
     )
     tags: Mapping[str, str] = setting("extra tags; `Environment`, `Project`, `DR-Role`, `ManagedBy` are drkit's", None, Derived(lambda c: {}, "`{}`"))
-    rto_target_seconds: int = setting("recovery-time objective; synth fails when the recovery budget exceeds it", as_int(60, 86400), 300)
+    rto_target_seconds: int = setting(
+        "recovery-time objective of the write path (`writer.<zone>`); synth fails when the recovery budget exceeds it", as_int(60, 86400), 300
+    )
     aws_endpoint_url: str | None = setting("emulator endpoint; allowed only when `environment` is `local`", URL, None)
     account_id: str | None = setting(
         "the AWS account of the environment: the providers and the state backend refuse any other (required in production)", ACCOUNT_ID, None
@@ -473,13 +507,25 @@ class EnvironmentConfig:
         return self.names.state_key(self.environment)
 
     @property
+    def rpo_budget_seconds(self) -> float:
+        """The RPO: Aurora's enforced ``rds.global_db_rpo`` when set, else the lag alarm threshold. The
+        automation refuses a target whose last known lag is above it."""
+        return float(self.database.global_db_rpo_seconds or self.lag_alarm_threshold_seconds)
+
+    @property
     def recovery_budget(self) -> RecoveryBudget:
+        failover = self.failover
         return RecoveryBudget(
-            detection_periods=self.failover.detection_periods,
+            detection_periods=failover.detection_periods,
             dns_ttl_seconds=self.dns_ttl_seconds,
-            rpo_seconds=self.database.global_db_rpo_seconds or self.lag_alarm_threshold_seconds,
+            rpo_seconds=self.rpo_budget_seconds,
             rpo_source="rds.global_db_rpo, enforced by Aurora" if self.database.global_db_rpo_seconds else "lag alarm threshold",
             rto_target_seconds=self.rto_target_seconds,
+            mode=failover.mode,
+            observers=len(self.regions) - 1,
+            probe_interval_seconds=failover.probe_interval_seconds,
+            lost_after_probes=failover.lost_after_probes,
+            operator_response_seconds=failover.operator_response_seconds,
         )
 
 

@@ -11,7 +11,13 @@ day needs them to behave as AWS does, so this module evaluates, at a given (simu
   ``ignore`` are left out, and when every period is missing the state is INSUFFICIENT_DATA for
   ``missing`` and unchanged for ``ignore``). A state change runs the alarm's actions: the SNS
   topics of ``AlarmActions``/``OKActions``/``InsufficientDataActions`` receive CloudWatch's
-  notification. Alarms of a region that is down are not evaluated (its CloudWatch is down).
+  notification; a Lambda function ARN is an asynchronous invocation with CloudWatch's alarm event,
+  made only when the function's resource policy allows ``lambda.alarms.cloudwatch.amazonaws.com``
+  for that alarm (CloudWatch User Guide, "Invoke a Lambda function from an alarm": no invocation
+  "When CloudWatch is not authorized to invoke the Lambda function"); the caller runs it (the game
+  day). Alarms of a region that is down are not evaluated (its CloudWatch is down). An alarm is
+  evaluated once per period of its own (a 10 s high-resolution alarm at every 10 s, a one-minute
+  alarm once a minute), whatever the caller's step.
 * **Route 53 health checks** (Route 53 Developer Guide, "Monitoring a CloudWatch alarm" and
   "Calculated health checks"): a ``CLOUDWATCH_METRIC`` check is healthy while its alarm is OK,
   unhealthy while it is in ALARM, and follows ``InsufficientDataHealthStatus`` (Healthy, Unhealthy
@@ -77,6 +83,53 @@ def alarm_state(
     return ALARM if breaching >= needed else OK
 
 
+ALARM_INVOKER = "lambda.alarms.cloudwatch.amazonaws.com"
+
+
+def alarm_may_invoke(policy: Mapping[str, Any] | None, alarm_arn: str, account: str) -> bool:
+    """Does a function's resource policy let CloudWatch invoke it for this alarm (Allow, the alarms'
+    service principal, ``lambda:InvokeFunction``, and a ``AWS:SourceArn`` condition matching the alarm when
+    there is one, a ``AWS:SourceAccount`` one matching the account)?"""
+    import fnmatch
+
+    for statement in (policy or {}).get("Statement", []):
+        principal = statement.get("Principal") or {}
+        services = principal.get("Service") if isinstance(principal, dict) else None
+        services = [services] if isinstance(services, str) else list(services or [])
+        actions = statement.get("Action")
+        actions = [actions] if isinstance(actions, str) else list(actions or [])
+        if statement.get("Effect") != "Allow" or ALARM_INVOKER not in services or not {"lambda:InvokeFunction", "lambda:*", "*"} & set(actions):
+            continue
+        condition = statement.get("Condition") or {}
+        source = {**condition.get("ArnLike", {}), **condition.get("ArnEquals", {})}.get("AWS:SourceArn")
+        if source is not None and not fnmatch.fnmatchcase(alarm_arn, str(source)):
+            continue
+        source_account = condition.get("StringEquals", {}).get("AWS:SourceAccount")
+        if source_account is not None and str(source_account) != account:
+            continue
+        return True
+    return False
+
+
+def alarm_event(alarm: Mapping[str, Any], region: str, account: str, old: str, new: str, reason: str, now: datetime) -> dict[str, Any]:
+    """The event CloudWatch sends a Lambda alarm action (CloudWatch User Guide, "Invoke a Lambda function
+    from an alarm": ``source``, ``alarmArn``, ``accountId``, ``time``, ``region``, ``alarmData``)."""
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+    return {
+        "source": "aws.cloudwatch",
+        "alarmArn": alarm.get("AlarmArn") or f"arn:aws:cloudwatch:{region}:{account}:alarm:{alarm['AlarmName']}",
+        "accountId": account,
+        "time": stamp,
+        "region": region,
+        "alarmData": {
+            "alarmName": alarm["AlarmName"],
+            "state": {"value": new, "reason": reason, "timestamp": stamp},
+            "previousState": {"value": old},
+            "configuration": {"description": alarm.get("AlarmDescription")},
+        },
+    }
+
+
 def check_status(alarm: str | None, insufficient: str | None, last: bool | None) -> bool:
     """A CLOUDWATCH_METRIC health check's verdict; ``alarm`` None means its region cannot be read."""
     if alarm == OK:
@@ -138,12 +191,13 @@ class Change:
     """One thing the evaluation saw change, at a simulated time."""
 
     at: datetime
-    kind: str  # alarm | health-check | alert
-    subject: str
+    kind: str  # alarm | health-check | alert | invoke
+    subject: str  # (invoke: the function's ARN)
     region: str
     old: str
     new: str
     detail: str = ""
+    event: dict[str, Any] | None = None  # invoke: the alarm event the function receives
 
 
 @dataclass
@@ -157,6 +211,8 @@ class Evaluator:
     states: dict[tuple[str, str], str] = field(default_factory=dict)  # (region, alarm) -> state
     paging: set[tuple[str, str]] = field(default_factory=set)  # alarms whose ALARM state notifies someone
     health: dict[str, bool] = field(default_factory=dict)  # health check id -> healthy
+    account: str = "123456789012"  # the emulator's account
+    evaluated: dict[tuple[str, str], int] = field(default_factory=dict)  # (region, alarm) -> end of the last period evaluated
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def client(self, service: str, region: str = "us-east-1") -> Any:
@@ -177,6 +233,10 @@ class Evaluator:
                 key = (region, alarm["AlarmName"])
                 if alarm.get("ActionsEnabled", True) and alarm.get("AlarmActions"):
                     self.paging.add(key)
+                period_end = math.floor(now.timestamp() / int(alarm["Period"])) * int(alarm["Period"])
+                if self.evaluated.get(key) == period_end:
+                    continue  # no new period of this alarm has ended since it was last evaluated
+                self.evaluated[key] = period_end
                 current = self.states.get(key, alarm["StateValue"])
                 values = self.period_values(cloudwatch, alarm, now)
                 new = alarm_state(
@@ -200,10 +260,14 @@ class Evaluator:
     def period_values(cloudwatch: Any, alarm: Mapping[str, Any], now: datetime) -> list[float | None]:
         """The alarm's statistic for each of its last N complete periods (oldest first), periods aligned
         to multiples of their length. One query per period, so each answer is exactly one period (moto
-        aligns its buckets to the first datum it finds, not to the period)."""
+        aligns its buckets to the first datum it finds, not to the period). A sub-minute (high-resolution)
+        alarm reads its whole window in one query at one-second buckets (its data is stored to the second)
+        and groups them into its periods."""
         period = int(alarm["Period"])
         end = math.floor(now.timestamp() / period) * period
         statistic = alarm["Statistic"]
+        if period < 60:
+            return _high_resolution_values(cloudwatch, alarm, end, period, statistic)
         values: list[float | None] = []
         for index in range(int(alarm["EvaluationPeriods"]), 0, -1):
             start = end - index * period
@@ -223,6 +287,9 @@ class Evaluator:
         actions = {ALARM: "AlarmActions", OK: "OKActions", INSUFFICIENT: "InsufficientDataActions"}[new]
         sent = []
         for arn in alarm.get(actions, []) if alarm.get("ActionsEnabled", True) else []:
+            if arn.startswith("arn:aws:lambda:"):
+                sent.append(self.lambda_action(arn, alarm, region, old, new, reason, now))
+                continue
             if not arn.startswith("arn:aws:sns:"):
                 continue
             message = {
@@ -237,6 +304,19 @@ class Evaluator:
             self.client("sns", arn.split(":")[3]).publish(TopicArn=arn, Subject=f"{new}: {alarm['AlarmName']}"[:100], Message=json.dumps(message))
             sent.append(Change(now, "alert", alarm["AlarmName"], region, old, new, f"CloudWatch -> {arn.rsplit(':', 1)[-1]}"))
         return sent
+
+    def lambda_action(self, arn: str, alarm: Mapping[str, Any], region: str, old: str, new: str, reason: str, now: datetime) -> Change:
+        """An alarm's Lambda action: the invocation to make (the caller runs the function), or a note that
+        CloudWatch is not authorized to make it."""
+        function_region = arn.split(":")[3]
+        try:
+            policy = json.loads(self.client("lambda", function_region).get_policy(FunctionName=arn)["Policy"])
+        except Exception:
+            policy = None
+        event = alarm_event(alarm, region, self.account, old, new, reason, now)
+        if not alarm_may_invoke(policy, event["alarmArn"], self.account):
+            return Change(now, "alert", alarm["AlarmName"], region, old, new, f"CloudWatch is NOT authorized to invoke {arn}: no invocation")
+        return Change(now, "invoke", arn, region, old, new, f"CloudWatch -> {arn.rsplit(':', 1)[-1]} ({alarm['AlarmName']})", event)
 
     def alarm_of(self, region: str, name: str) -> str | None:
         """An alarm's state as another service reads it; None when its region cannot be read."""
@@ -313,6 +393,26 @@ def writer_endpoint(evaluator: Evaluator, global_cluster_id: str) -> str | None:
         clusters = evaluator.client("rds", writer_region).describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"]
         return str(clusters[0]["Endpoint"]) if clusters else None
     return None
+
+
+def _high_resolution_values(cloudwatch: Any, alarm: Mapping[str, Any], end: int, period: int, statistic: str) -> list[float | None]:
+    count = int(alarm["EvaluationPeriods"])
+    start = end - count * period
+    points = cloudwatch.get_metric_statistics(
+        Namespace=alarm["Namespace"],
+        MetricName=alarm["MetricName"],
+        Dimensions=alarm.get("Dimensions", []),
+        StartTime=datetime.fromtimestamp(start, UTC),
+        EndTime=datetime.fromtimestamp(end, UTC),
+        Period=1,
+        Statistics=[statistic],
+    )["Datapoints"]
+    buckets: list[list[float]] = [[] for _ in range(count)]
+    for point in points:
+        index = int((point["Timestamp"].timestamp() - start) // period)
+        if 0 <= index < count:
+            buckets[index].append(float(point[statistic]))
+    return [_combine(statistic, bucket) if bucket else None for bucket in buckets]
 
 
 def _combine(statistic: str, values: list[float]) -> float:

@@ -16,6 +16,13 @@ Every simulated minute (:meth:`GameDay.tick`):
 4. The **answers** of every name clients use are resolved, and the on-call **pager** (an SQS queue
    subscribed to each region's alert topic) is read.
 
+Fast detection (``drkit_lab.gameday.detection``): the writer probe of every region that is up runs too,
+once a minute; in ``fine`` mode (scenarios that exercise detection) the minute is stepped at the
+probes' interval (10 s): probes, the high-resolution alarms, their actions (the runbook function's
+automation, run in-process under its own role) and what clients and on-call see, at every step. With
+``pace`` each step also takes its length in wall time, so the ledger, which writes in real time, sees
+the real detection and decision delay (the RTO measurement of ``primary-region-outage``).
+
 Everything that changed is an :class:`Event` on the timeline, in seconds from the fault.
 """
 
@@ -39,6 +46,7 @@ from drkit_lab.dataplane.ledger import Workload, verify
 from drkit_lab.emf import emf_metrics
 from drkit_lab.emulator.evaluation import ALARM, Evaluator, get_control, post_control
 from drkit_lab.gameday.clock import SimulatedClock
+from drkit_lab.gameday.detection import FastDetection
 from drkit_lab.smoke import region_of, stack_regions
 
 BASELINE_LAG_MS = 400.0
@@ -50,7 +58,7 @@ ACCOUNT = "123456789012"  # the emulator's account
 @dataclass(frozen=True)
 class Event:
     at: datetime  # simulated time
-    kind: str  # fault | metric-missing | alarm | health-check | dns | alert | runbook | writer | note
+    kind: str  # fault | metric-missing | alarm | health-check | dns | alert | runbook | writer | note | probe | automation
     subject: str
     detail: str = ""
     region: str = ""
@@ -81,7 +89,12 @@ class GameDay:
     plan: Callable[[str], None] = lambda name: None  # terraform plan that must show no changes
     engine: str = "runbook"  # what moves the writer: the runbook, or the ARC plan (drkit_lab.gameday.arc)
     scenario: str = ""
+    fine: bool = False  # step each minute at the probes' interval (detection scenarios)
+    pace: bool = False  # each step takes its length in wall time (the ledger's RTO)
+    partitioned: set[tuple[str, str]] = field(default_factory=set)  # (observer, region): the observer cannot reach that region
     _real_data: bool | None = None
+    _wall_mark: float = 0.0  # pacing: the wall time of the simulated now
+    minutes_run: int = 0  # simulated minutes this game day has run (alarms with 5-minute periods settle after 7)
 
     def __post_init__(self) -> None:
         self.env = self.deployment.environment()
@@ -93,6 +106,7 @@ class GameDay:
         self.queues: dict[str, str] = {}
         self.subscriptions: list[tuple[str, str]] = []
         self.schedule_seconds = self.check_schedules()
+        self.detection = FastDetection(self)
 
     # ---------------------------------------------------------------- set-up and tear-down
 
@@ -162,12 +176,17 @@ class GameDay:
         self.scenario = scenario
         self.events = []
         self.clock.fault_at = None
+        self.fine = self.pace = False
+        self.partitioned.clear()
         if not keep_state:
             if self.down:
                 self.set_down(set())
             self.silenced.clear()
             self.clear_lag_override()
             self.restore_writer()
+            cleared = self.detection.clear_latches()
+            if cleared:
+                self.record("note", "set-up: the failover automation re-armed", f"latch removed in {', '.join(cleared)}")
 
     def restore_writer(self) -> None:
         """Every scenario starts from the configured topology: the writer in the first region."""
@@ -197,25 +216,64 @@ class GameDay:
     # ---------------------------------------------------------------- one simulated minute
 
     def tick(self) -> None:
+        """Up to the next minute boundary (a whole minute when on one): one step, or in ``fine`` mode steps of
+        the probes' interval."""
+        remaining = self.schedule_seconds - int(self.clock.now.timestamp()) % self.schedule_seconds
+        step = self.detection.interval if self.fine and self.detection.interval else remaining
+        while remaining > 0:
+            self.step(min(step, remaining))
+            remaining -= min(step, remaining)
+
+    def start_pacing(self) -> None:
+        """From now on each step takes its length in wall time, its work done at its end (a probe stamped 10 s
+        after the fault runs 10 s after it): the ledger, writing in real time, sees the real delays."""
+        self.pace = True
+        self._wall_mark = time.monotonic()
+
+    def automation_mode(self) -> str:
+        """``manual`` or ``automatic``: as the runbook functions are deployed (read in a region that is up)."""
+        region = next(r for r in self.regions if r not in self.down)
+        return self.detection.variables(region, self.names.runbook_function).get("FAILOVER_MODE", "manual")
+
+    def steps(self, count: int) -> None:
+        """``count`` steps of the probes' interval (``fine`` mode; a minute boundary runs the minute's work)."""
+        for _ in range(count):
+            self.step(self.detection.interval or self.schedule_seconds)
+
+    def step(self, seconds: int) -> None:
         started = time.monotonic()
-        now = self.clock.advance(self.schedule_seconds)
-        self.aurora(now)
-        for region in self.regions:
-            if region in self.down:
-                if self.clock.fault_at is not None and 0 < self.clock.since_fault() <= self.schedule_seconds:
-                    self.record("metric-missing", f"{region}: no monitor run, no metrics", "the region is down", region)
-                continue
-            if region in self.silenced:
-                continue
-            self.run_monitor(region, now)
-        for change in self.evaluator.evaluate_alarms(now):
+        if self.pace:
+            self._wall_mark += seconds
+            time.sleep(max(0.0, self._wall_mark - time.monotonic()))
+        now = self.clock.advance(seconds)
+        minute = int(now.timestamp()) % self.schedule_seconds == 0
+        if minute:
+            self.minutes_run += 1
+            self.aurora(now)
+            for region in self.regions:
+                if region in self.down:
+                    if self.clock.fault_at is not None and 0 < self.clock.since_fault() <= self.schedule_seconds:
+                        self.record("metric-missing", f"{region}: no monitor run, no metrics", "the region is down", region)
+                    continue
+                if region in self.silenced:
+                    continue
+                self.run_monitor(region, now)
+        self.detection.probe_all(now, minute)
+        changes = self.evaluator.evaluate_alarms(now)
+        for change in changes:
             if change.kind == "alarm":  # what alarm actions sent is recorded as on-call receives it (the pager)
                 self.record(change.kind, change.subject, f"{change.old} -> {change.new}: {change.detail}", change.region)
-        for change in self.evaluator.evaluate_health_checks(now):
-            self.record("health-check", self.check_label(change.subject), f"{change.old} -> {change.new}")
-        self.observe_writer()
-        self.observe_answers()
-        self.read_pager()
+            elif change.kind == "alert" and "NOT authorized" in change.detail:
+                self.record("note", change.detail, change.subject, change.region)
+        for change in changes:
+            if change.kind == "invoke":  # CloudWatch's asynchronous invocation of an alarm action
+                self.detection.invoke(change)
+        if minute or changes:
+            for change in self.evaluator.evaluate_health_checks(now):
+                self.record("health-check", self.check_label(change.subject), f"{change.old} -> {change.new}")
+            self.observe_writer()
+            self.observe_answers()
+            self.read_pager()
         self.wall_seconds += time.monotonic() - started
 
     def ticks(self, minutes: int) -> None:
@@ -343,6 +401,8 @@ class GameDay:
 
             module = importlib.reload(handler)  # a cold start: settings from this function's environment
             module.__dict__["now"] = lambda: scheduled  # the schedule fires at simulated time
+            if any(observer == region for observer, _ in self.partitioned):  # its calls to a partitioned region fail
+                module.__dict__["client"] = partition_aware(region, module.client, self.partitioned)
             try:
                 module.lambda_handler({}, LambdaContext(function["FunctionName"], function["FunctionArn"]))
             except Exception as error:  # a failed run is an Errors datum, as Lambda would count it
@@ -460,6 +520,15 @@ class GameDay:
 
     def writer_alarm_fired(self, region: str) -> bool:
         return self.alarm(*self.observer_alarm(region)) == ALARM
+
+
+def partition_aware(observer: str, client: Callable[[str, str], Any], partitioned: set[tuple[str, str]]) -> Callable[[str, str], Any]:
+    from drkit_lab.gameday.detection import Unreachable
+
+    def factory(service: str, region: str) -> Any:
+        return Unreachable(observer, region) if (observer, region) in partitioned else client(service, region)
+
+    return factory
 
 
 def endpoint_region(endpoint: str) -> str | None:

@@ -5,6 +5,10 @@ Payload: ``{"operation": "switchover"|"failover"|"status", "target_region": ...,
 switch's execution metadata for a plan's custom-action step (``arc``). A request older
 than ``MAX_REQUEST_AGE_SECONDS`` never acts (the function's event invoke config also discards
 asynchronous events after that age and never retries them).
+
+A CloudWatch alarm action (an observer's "writer lost" alarm) is handled by the automation
+(``automation.on_alarm``): in ``manual`` mode it pages with the exact command, in ``automatic`` mode it
+fails over under the safety rules of ``automation_logic``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from aws_lambda_powertools import Logger
 from botocore.config import Config
 
 from . import arc
+from .automation import AutomationSettings, on_alarm
+from .automation_logic import is_alarm_event
 from .contract import MAX_REQUEST_AGE_SECONDS, SERVICE, Request
 from .logic import Operation, render_status, request_age_refusal
 from .runner import execute, read_state
@@ -26,6 +32,7 @@ from .settings import from_env
 
 logger = Logger(service=SERVICE)
 SETTINGS = from_env(os.environ)  # cold start: a missing variable fails loudly, by name
+AUTOMATION = AutomationSettings.from_env(os.environ)
 RETRIES = Config(retries={"max_attempts": 5, "mode": "adaptive"}, connect_timeout=5, read_timeout=20)
 
 
@@ -44,6 +51,8 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         return {"result": "rejected", "reason": "the event must be an object"}
     if arc.is_region_switch_invocation(event):  # a step of an ARC Region switch plan (functions/failover/arc.py)
         return arc.handle(event, SETTINGS, client, logger.info)
+    if is_alarm_event(event):
+        return on_alarm(event, SETTINGS, AUTOMATION, client, now(), logger.info)
     operation = str(event.get(Request.OPERATION, ""))
     if operation == "status":
         return {"result": "status", "status": render_status(read_state(client, SETTINGS))}

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import pytest
 
 from drkit_lab.emf import emf_metrics
-from drkit_lab.emulator.evaluation import ALARM, INSUFFICIENT, OK, Record, alarm_state, calculated_status, check_status, resolve
+from drkit_lab.emulator.evaluation import (
+    ALARM,
+    INSUFFICIENT,
+    OK,
+    Evaluator,
+    Record,
+    alarm_event,
+    alarm_may_invoke,
+    alarm_state,
+    calculated_status,
+    check_status,
+    resolve,
+)
 from drkit_lab.gameday.world import endpoint_region
 
 LESS = "LessThanThreshold"
@@ -106,3 +121,58 @@ def test_embedded_metric_format_becomes_metrics() -> None:
     [(namespace, datum)] = emf_metrics("a log line\n" + line)
     assert namespace == "drkit" and datum["Value"] == 0.0 and datum["Unit"] == "Count"
     assert {d["Name"] for d in datum["Dimensions"]} == {"Environment", "WriterRegion", "service"}
+
+
+ALARM_ARN = "arn:aws:cloudwatch:us-west-2:123456789012:alarm:lost"
+
+
+@pytest.mark.parametrize(
+    ("statement", "allowed"),
+    [
+        (
+            {"Principal": {"Service": "lambda.alarms.cloudwatch.amazonaws.com"}, "Condition": {"ArnLike": {"AWS:SourceArn": ALARM_ARN}, "StringEquals": {"AWS:SourceAccount": "123456789012"}}},
+            True,
+        ),
+        ({"Principal": {"Service": "lambda.alarms.cloudwatch.amazonaws.com"}, "Condition": {"ArnLike": {"AWS:SourceArn": ALARM_ARN + "-other"}}}, False),
+        ({"Principal": {"Service": "events.amazonaws.com"}}, False),  # the schedule's permission is not the alarms'
+        ({"Principal": {"Service": "lambda.alarms.cloudwatch.amazonaws.com"}, "Condition": {"StringEquals": {"AWS:SourceAccount": "999999999999"}}}, False),
+    ],
+)  # fmt: skip
+def test_an_alarm_invokes_a_function_only_with_its_permission(statement: dict[str, Any], allowed: bool) -> None:
+    policy = {"Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", **statement}]}
+    assert alarm_may_invoke(policy, ALARM_ARN, "123456789012") is allowed
+    assert alarm_may_invoke(None, ALARM_ARN, "123456789012") is False
+
+
+def test_the_alarm_event_is_what_cloudwatch_sends_a_function() -> None:
+    from functions.failover.automation_logic import is_alarm_event, parse_alarm_event, parse_time
+
+    now = datetime(2026, 12, 1, 12, 0, 40, tzinfo=UTC)
+    event = alarm_event({"AlarmName": "lost", "AlarmArn": ALARM_ARN}, "us-west-2", "123456789012", OK, ALARM, "3 of 3", now)
+    assert is_alarm_event(event)
+    parsed = parse_alarm_event(event)
+    assert parsed.alarm_name == "lost" and parsed.state == ALARM and parse_time(parsed.state_timestamp) == now
+
+
+def test_a_high_resolution_alarm_is_evaluated_every_ten_seconds_from_its_own_periods(aws: Any) -> None:
+    """Probes every 10 s, three lost in a row: ALARM at the first evaluation after the third period ends; and
+    a one-minute alarm is not re-evaluated within its minute."""
+    cloudwatch = aws("cloudwatch", "us-west-2")
+    dims = [{"Name": "WriterRegion", "Value": "us-east-1"}]
+    cloudwatch.put_metric_alarm(
+        AlarmName="drkit-t-lost", Namespace="drkit", MetricName="WriterLost", Dimensions=dims, Statistic="Minimum", Period=10,
+        EvaluationPeriods=3, DatapointsToAlarm=3, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="missing",
+    )  # fmt: skip
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    evaluator = Evaluator("http://unused", ("us-west-2",), down=set, alarm_prefix="drkit-t")
+    evaluator._clients[("cloudwatch", "us-west-2")] = cloudwatch
+    states = []
+    for step, lost in enumerate([0, 1, 1, 1, 1]):
+        at = start + timedelta(seconds=10 * step)
+        cloudwatch.put_metric_data(
+            Namespace="drkit", MetricData=[{"MetricName": "WriterLost", "Dimensions": dims, "Value": lost, "Timestamp": at, "StorageResolution": 1}]
+        )
+        evaluator.evaluate_alarms(at + timedelta(seconds=10))
+        states.append(evaluator.states[("us-west-2", "drkit-t-lost")])
+    assert states == [OK, OK, OK, ALARM, ALARM]  # the lost probes at 10, 20, 30 s: ALARM when the third period ends (40 s)
+    assert evaluator.evaluate_alarms(start + timedelta(seconds=55)) == []  # no new 10 s period ended

@@ -172,3 +172,44 @@ def test_the_emulator_refuses_an_assume_role_that_misses_the_trust_conditions(aw
     else:
         with pytest.raises(ClientError, match=r"AccessDenied.*trust policy does not trust the caller"):
             sts.assume_role(RoleArn=ROLE, RoleSessionName="s1", ExternalId="e1")
+
+
+def test_the_automations_reads_and_latch_are_checked_against_their_arns(aws: Any) -> None:
+    """DescribeAlarms by alarm ARN, the latch parameter by parameter ARN: what the runbook role and rearm use."""
+    iam = aws("iam")
+    trust = policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}})
+    iam.create_role(RoleName="auto", AssumeRolePolicyDocument=json.dumps(trust))
+    alarm = f"arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:lost-in-us-east-1"
+    latch = f"arn:aws:ssm:us-west-2:{ACCOUNT}:parameter/drkit/t/failover/automation-latch"
+    iam.put_role_policy(
+        RoleName="auto",
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            policy(
+                {"Effect": "Allow", "Action": "cloudwatch:DescribeAlarms", "Resource": alarm},
+                {"Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"], "Resource": latch},
+            )
+        ),
+    )
+    credentials = aws("sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/auto", RoleSessionName="s1")["Credentials"]
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            region_name="us-west-2",
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+
+    assert client("cloudwatch").describe_alarms(AlarmNames=["lost-in-us-east-1"])["MetricAlarms"] == []
+    with pytest.raises(ClientError, match=r"AccessDenied.*cloudwatch:DescribeAlarms on resource: arn:aws:cloudwatch:us-west-2:\d+:alarm:other"):
+        client("cloudwatch").describe_alarms(AlarmNames=["other"])
+    with pytest.raises(ClientError, match=r"AccessDenied.*cloudwatch:DescribeAlarms on resource: \*"):
+        client("cloudwatch").describe_alarms()
+    ssm = client("ssm")
+    ssm.put_parameter(Name="/drkit/t/failover/automation-latch", Value="{}", Type="String", Overwrite=False)
+    assert ssm.get_parameter(Name="/drkit/t/failover/automation-latch")["Parameter"]["Value"] == "{}"
+    ssm.delete_parameter(Name="/drkit/t/failover/automation-latch")
+    with pytest.raises(ClientError, match=r"AccessDenied.*ssm:PutParameter on resource: arn:aws:ssm:us-west-2:\d+:parameter/drkit/t/other"):
+        ssm.put_parameter(Name="/drkit/t/other", Value="x", Type="String")

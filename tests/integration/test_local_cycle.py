@@ -14,6 +14,7 @@ import sys
 import urllib.parse
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -139,14 +140,17 @@ def test_any_number_of_role_changes_leaves_the_plan_empty(cycle: Cycle) -> None:
 
 
 def test_game_day_every_scenario_passes_on_three_regions(cycle: Cycle) -> None:
-    """Outage, return, lag spike, silent monitor, planned switchover: alarms, health checks and DNS evaluated as AWS does."""
+    """Outage, return, lag spike, silent monitor, planned switchover, and in automatic mode the latch, an observer's
+    partition, a flap and a lag too high to automate: alarms, health checks, DNS and alarm actions evaluated as AWS does."""
     outcomes = run_scenarios(cycle.deployment, list(SCENARIOS))
     failed = {o.scenario: [f"{c.expected}: {c.observed}" for c in o.checks if not c.passed] for o in outcomes if not o.passed}
     assert failed == {}
     assert [o.scenario for o in outcomes] == list(SCENARIOS)
     outage = next(o for o in outcomes if o.scenario == "primary-region-outage").measured
     budget = cycle.deployment.environment().recovery_budget
+    assert budget.mode.value == "automatic" and budget.rto_seconds <= budget.rto_target_seconds == 120
     assert outage["rto_seconds"] <= budget.rto_seconds and outage["rpo_seconds"] <= budget.rpo_seconds
+    assert outage["ledger_write_gap_seconds"] > budget.writer_detection_seconds  # paced: the clients really waited for detection
     reports = sorted((cycle.deployment.state_dir.parent / "gameday").glob("*-primary-region-outage.md"))
     assert reports and "```mermaid" in reports[-1].read_text(encoding="utf-8")
 
@@ -187,7 +191,8 @@ def test_game_day_fails_when_dns_failover_is_judged_inside_the_failed_region(cyc
     upsert = {"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {**original, "HealthCheckId": inside}}]}
     route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch=upsert)
     try:
-        (outcome,) = run_scenarios(deployment, ["primary-region-outage"])
+        with failover_mode(deployment, "manual", rto_target_seconds=300):  # and the manual path of the outage runs here
+            (outcome,) = run_scenarios(deployment, ["primary-region-outage"])
     finally:
         route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": original}]})
         route53.delete_health_check(HealthCheckId=inside)
@@ -195,6 +200,8 @@ def test_game_day_fails_when_dns_failover_is_judged_inside_the_failed_region(cyc
     assert not outcome.passed
     assert any(f.startswith("every name clients use answers us-west-2") for f in failed), failed
     assert not any(f.startswith("on-call is paged") for f in failed)  # detection itself still worked
+    operator = [c for c in outcome.checks if c.expected.startswith("the runbook's failover (allowing data loss) to us-west-2")]
+    assert operator and operator[0].passed  # manual: the page named the command, the operator ran it
     plan_no_changes(deployment, "plan-after-defect-probe.log")  # the probe left nothing behind
 
 
@@ -289,6 +296,29 @@ def test_zz_destroy_leaves_nothing_and_stops_the_emulator(cycle: Cycle) -> None:
     assert emulator_process.running(deployment.state_dir) is None
     assert emulator_process.emulators_of(deployment.state_dir) == []
     assert not Path(deployment.config_path).exists()
+
+
+@contextmanager
+def failover_mode(deployment: Deployment, mode: str, *, rto_target_seconds: int) -> Iterator[None]:
+    """The deployment as if applied with another ``failover.mode``: the mode reaches AWS only as the runbook
+    functions' FAILOVER_MODE, so the configuration and those variables change together, and are restored."""
+    config = deployment.config_path.read_text(encoding="utf-8")
+    document = json.loads(config)
+    document[ENV]["failover"] = {**document[ENV].get("failover", {}), "mode": mode}
+    document[ENV]["rto_target_seconds"] = rto_target_seconds
+    name = deployment.environment().names.runbook_function
+    saved = {}
+    for region in REGIONS:
+        functions = deployment.client("lambda", region)
+        saved[region] = dict(functions.get_function_configuration(FunctionName=name)["Environment"]["Variables"])
+        functions.update_function_configuration(FunctionName=name, Environment={"Variables": {**saved[region], "FAILOVER_MODE": mode}})
+    deployment.config_path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    try:
+        yield
+    finally:
+        deployment.config_path.write_text(config, encoding="utf-8")
+        for region, variables in saved.items():
+            deployment.client("lambda", region).update_function_configuration(FunctionName=name, Environment={"Variables": variables})
 
 
 def terraform_state_list(deployment: Deployment) -> list[str]:

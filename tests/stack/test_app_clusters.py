@@ -56,7 +56,7 @@ def test_oidc_provider_and_roles_with_managed_policies_only(stacks: dict[str, An
     attachments = sorted(a["policy_arn"].rsplit("/", maxsplit=1)[-1] for a in resources(stack, "aws_iam_role_policy_attachment").values())
     assert attachments == sorted(
         ["AmazonRDSEnhancedMonitoringRole"]
-        + ["AWSXRayDaemonWriteAccess"] * 3  # monitor role per region, runbook role
+        + ["AWSXRayDaemonWriteAccess"] * 5  # monitor and writer-probe roles per region, runbook role
         + ["AmazonEKSClusterPolicy"] * 2
         + ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"] * 2
         + ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]  # the backup role

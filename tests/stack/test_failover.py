@@ -153,6 +153,7 @@ def test_dr_role_permissions_are_exactly_the_runbook_and_the_cli(stacks: dict[st
         "DiscardRestores",
         "RestoreEncrypted",
         "RestoreKeys",
+        "RearmAutomation",  # read and remove the failover automation's latch (tests/stack/test_writer_probe.py)
     }
     # what it may create or delete is only ever a restore (``<cluster>-restore-*``), never a member
     for sid in ("RestoredInstances", "TagRestores", "ReadRestores", "DiscardRestoredInstances", "DiscardRestores"):

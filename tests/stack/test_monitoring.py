@@ -53,10 +53,10 @@ def test_reserved_concurrency_and_threshold_come_from_config(tmp_path: Any) -> N
 
 def test_schedule_every_minute_with_target_and_permission(stacks: dict[str, Any]) -> None:
     stack = stacks["dev"]
-    rules = resources(stack, "aws_cloudwatch_event_rule")
+    rules = {n: r for n, r in resources(stack, "aws_cloudwatch_event_rule").items() if "_monitor_" in n}
     assert sorted(r["schedule_expression"] for r in rules.values()) == ["rate(1 minute)"] * 2
-    assert len(resources(stack, "aws_cloudwatch_event_target")) == 2
-    for permission in resources(stack, "aws_lambda_permission").values():
+    assert len([n for n in resources(stack, "aws_cloudwatch_event_target") if "_monitor_" in n]) == 2
+    for permission in [p for n, p in resources(stack, "aws_lambda_permission").items() if "_monitor_" in n]:
         assert permission["principal"] == "events.amazonaws.com"
         assert permission["source_arn"].startswith("${aws_cloudwatch_event_rule.")
 
@@ -103,7 +103,11 @@ def test_writer_health_is_judged_by_alarms_in_another_region(stacks: dict[str, A
 
 
 def test_monitor_health_alarms(stacks: dict[str, Any]) -> None:
-    alarms = [a for a in resources(stacks["dev"], "aws_cloudwatch_metric_alarm").values() if a["namespace"] == "AWS/Lambda"]
+    alarms = [
+        a
+        for a in resources(stacks["dev"], "aws_cloudwatch_metric_alarm").values()
+        if a["namespace"] == "AWS/Lambda" and a["dimensions"]["FunctionName"].endswith("replication-monitor")
+    ]
     assert sorted((a["provider"], a["metric_name"]) for a in alarms) == sorted(
         (p, m) for p in ("aws.primary", "aws.secondary") for m in ("Errors", "Throttles", "Invocations")
     )
@@ -135,7 +139,7 @@ def test_monitor_role_is_limited_to_its_calls(stacks: dict[str, Any]) -> None:
 
 def test_log_groups_encrypted_with_retention(stacks: dict[str, Any]) -> None:
     groups = [g for g in resources(stacks["dev"], "aws_cloudwatch_log_group").values() if g["name"].startswith("/aws/lambda/")]
-    assert len(groups) == 4  # monitor and runbook, in each region
+    assert len(groups) == 6  # monitor, runbook and writer probe, in each region
     assert all(g["retention_in_days"] == 30 and g["kms_key_id"] for g in groups)
 
 

@@ -215,20 +215,34 @@ BAD_INPUTS = [
     ),
     pytest.param(
         {"monitor_reserved_concurrency": 950},
-        "dev.monitor_reserved_concurrency: 950 (+ 1 for the runbook) leaves 49 of lambda_concurrency_quota 1000 unreserved per region; "
-        "Lambda keeps at least 100 unreserved",
+        "dev.monitor_reserved_concurrency: 950 (+ 1 for the runbook, + 2 for the writer probe) leaves 47 of lambda_concurrency_quota 1000 "
+        "unreserved per region; Lambda keeps at least 100 unreserved",
         id="concurrency-over-quota",
     ),
     pytest.param(
         {"monitor_reserved_concurrency": 5, "lambda_concurrency_quota": 100},
-        "dev.monitor_reserved_concurrency: 5 (+ 1 for the runbook) leaves 94 of lambda_concurrency_quota 100 unreserved",
+        "dev.monitor_reserved_concurrency: 5 (+ 1 for the runbook, + 2 for the writer probe) leaves 92 of lambda_concurrency_quota 100 unreserved",
         id="small-account-quota",
     ),
     pytest.param(
-        {"dns_ttl_seconds": 60},
-        "dev.rto_target_seconds: 300 is less than the recovery budget: RTO 330 s = detection 180 s",
+        {"failover": {"operator_response_seconds": 600}},
+        "dev.rto_target_seconds: 300 is less than the recovery budget: RTO 715 s (manual) = detection 30 s",
         id="budget-over-target",
     ),
+    pytest.param(
+        {"failover": {"mode": "automatic"}, "rto_target_seconds": 100},
+        "dev.rto_target_seconds: 100 is less than the recovery budget: RTO 115 s (automatic) = detection 30 s",
+        id="automatic-budget-over-target",
+    ),
+    pytest.param(
+        {"failover": {"probe_interval_seconds": 15}},
+        "dev.failover.probe_interval_seconds: must be one of 10, 20, 30 (the periods CloudWatch allows for high-resolution alarms), got 15",
+        id="probe-interval-not-an-alarm-period",
+    ),
+    pytest.param(
+        {"failover": {"lost_after_probes": 1}}, "dev.failover.lost_after_probes: must be between 2 and 10, got 1", id="one-probe-is-no-verdict"
+    ),
+    pytest.param({"failover": {"mode": "auto"}}, "dev.failover.mode: expected one of manual, automatic, got 'auto'", id="unknown-failover-mode"),
     pytest.param(
         {"failover": {"detection_periods": 0}},
         "dev.failover.detection_periods: must be between 1 and 10, got 0",

@@ -125,6 +125,25 @@ def _final_snapshot(request: Request) -> list[str]:
     return _rds_arn(request, "cluster-snapshot", "FinalDBSnapshotIdentifier")
 
 
+def _alarms(request: Request) -> list[str]:
+    """DescribeAlarms by name: each alarm's ARN (scoping to ARNs is allowed for metric alarms: "You can't
+    return information about composite alarms if your cloudwatch:DescribeAlarms permission has a narrower
+    scope", CloudWatch API Reference); without names, every alarm."""
+    names = request._get_param("AlarmNames") or []
+    if isinstance(names, str):
+        names = [names]
+    if not names:
+        return ["*"]
+    return [f"arn:aws:cloudwatch:{request.region}:{request.current_account}:alarm:{name}" for name in names]
+
+
+def _ssm_parameter(request: Request) -> list[str]:
+    """An SSM parameter's ARN: ``parameter`` followed by its name (a name starting with '/' keeps it)."""
+    name = _param(request, "Name")
+    path = name if name.startswith("/") else f"/{name}"
+    return [f"arn:aws:ssm:{request.region}:{request.current_account}:parameter{path}"]
+
+
 # (service, API action) -> (IAM action, the resources the request touches). Sources: AWS Service
 # Authorization Reference, "Actions defined by" Amazon RDS, CloudWatch, SNS, Route 53, Lambda,
 # STS, EKS (resource types marked required).
@@ -159,6 +178,11 @@ RESOURCE_MODEL: dict[tuple[str, str], tuple[str, ResourceModel]] = {
     ("rds", "DescribeDBInstances"): ("rds:DescribeDBInstances", lambda r: _rds_arn(r, "db", "DBInstanceIdentifier") or ["*"]),
     ("rds", "DeleteDBInstance"): ("rds:DeleteDBInstance", lambda r: _rds_arn(r, "db", "DBInstanceIdentifier")),
     ("rds", "DeleteDBCluster"): ("rds:DeleteDBCluster", lambda r: [*_rds_arn(r, "cluster", "DBClusterIdentifier"), *_final_snapshot(r)]),
+    # the failover automation (runbook function) and rearm (DR role): CloudWatch alarm, SSM parameter*
+    ("monitoring", "DescribeAlarms"): ("cloudwatch:DescribeAlarms", _alarms),
+    ("ssm", "GetParameter"): ("ssm:GetParameter", _ssm_parameter),
+    ("ssm", "PutParameter"): ("ssm:PutParameter", _ssm_parameter),
+    ("ssm", "DeleteParameter"): ("ssm:DeleteParameter", _ssm_parameter),
 }
 # Actions a request needs besides its own: tags given on a create need rds:AddTagsToResource on the new
 # resource; an encrypted restore with a customer key needs kms:CreateGrant and kms:DescribeKey on it

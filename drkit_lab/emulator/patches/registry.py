@@ -7,7 +7,9 @@ from collections.abc import Callable
 
 PATCHES: list[Callable[[], None]] = []
 _APPLIED: list[str] = []
-SERVICE_MODULES = ("rds", "awslambda", "route53", "eks", "ec2", "iam", "backup", "fis", "servicequotas", "arc_region_switch", "cloudcontrol")
+SERVICE_MODULES = (
+    "rds", "awslambda", "route53", "eks", "ec2", "iam", "backup", "fis", "servicequotas", "arc_region_switch", "cloudcontrol", "cloudwatch",
+)  # fmt: skip
 
 
 def patch(function: Callable[[], None]) -> Callable[[], None]:

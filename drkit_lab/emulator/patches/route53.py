@@ -97,3 +97,34 @@ def health_check_status() -> None:
         return result
 
     route53_responses.Route53.get_health_check_status = status  # type: ignore[method-assign]
+
+
+@patch
+def cloudwatch_metric_health_checks_read_standard_resolution_alarms() -> None:
+    """AWS: a CLOUDWATCH_METRIC health check's alarm — "Route 53 supports CloudWatch alarms with the
+    following features: Standard-resolution metrics. High-resolution metrics aren't supported" (Route 53 API
+    Reference, ``AlarmIdentifier``).
+
+    moto accepts any alarm. The emulator refuses a health check over an alarm with a sub-minute period
+    (InvalidInput; what AWS does with one is not documented, so the emulator fails loudly rather than
+    evaluate a check AWS does not support): the writer probe's 10 s alarms cannot steer DNS.
+    """
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.route53.exceptions import InvalidInput
+
+    original = route53_responses.Route53.create_health_check
+
+    def create(self: route53_responses.Route53) -> Any:
+        config = self._get_param("HealthCheckConfig") or {}
+        alarm = config.get("AlarmIdentifier") or {}
+        if config.get("Type") == "CLOUDWATCH_METRIC" and alarm.get("Name") and alarm.get("Region"):
+            backend = cloudwatch_backends[self.current_account][alarm["Region"]]
+            found = backend.alarms.get(alarm["Name"])
+            if found is not None and found.period is not None and int(found.period) < 60:
+                raise InvalidInput(
+                    f"CloudWatch alarm {alarm['Name']} has a {found.period} s period (a high-resolution alarm): "
+                    "Route 53 health checks support standard-resolution metrics only"
+                )
+        return original(self)
+
+    route53_responses.Route53.create_health_check = create  # type: ignore[method-assign]
