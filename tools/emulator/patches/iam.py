@@ -136,6 +136,10 @@ RESOURCE_MODEL: dict[tuple[str, str], tuple[str, ResourceModel]] = {
 # the grant RDS uses).
 DEPENDENT_TAGGING = frozenset({"rds:RestoreDBClusterToPointInTime", "rds:CreateDBInstance"})
 ALWAYS_ALLOWED = frozenset({("sts", "GetCallerIdentity")})  # "always allowed, even with an explicit Deny"
+# Further checks an IAM action brings, with the request context each is evaluated in: IAM action ->
+# functions of the request returning (action, resource, context) (registered by ``iam_recovery``).
+Dependency = Callable[[Request], list[tuple[str, str, dict[str, str]]]]
+DEPENDENCIES: dict[str, list[Dependency]] = {}
 
 
 def _documents(policies: list[Any]) -> list[dict[str, Any]]:
@@ -162,7 +166,10 @@ def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _matches(patterns: list[str], value: str) -> bool:
-    return any(fnmatch.fnmatchcase(value, pattern.replace("?", "[?]")) for pattern in patterns)
+    """IAM's wildcards: "You can use wildcard characters (* and ?) within any ARN segment" (IAM User Guide,
+    "IAM JSON policy elements: Resource"): ``?`` is one character (Secrets Manager ARNs end in six random
+    ones, ``-??????``); ``[`` has no special meaning."""
+    return any(fnmatch.fnmatchcase(value, pattern.replace("[", "[[]")) for pattern in patterns)
 
 
 def satisfied(condition: dict[str, Any], context: dict[str, str]) -> bool:
@@ -289,11 +296,17 @@ def enforce_issued_credentials() -> None:
             checks.append(("rds:AddTagsToResource", checks[0][1]))
         if iam_action == "rds:RestoreDBClusterToPointInTime" and _param(self, "KmsKeyId"):
             checks += [(kms_action, _param(self, "KmsKeyId")) for kms_action in ("kms:CreateGrant", "kms:DescribeKey")]
+        contexts: dict[tuple[str, str], dict[str, str]] = {}
+        for dependency in DEPENDENCIES.get(iam_action, []):
+            for action, target, context in dependency(self):
+                checks.append((action, target))
+                contexts[(action, target)] = context
         for action, target in checks:
             # The grant RDS asks for on the caller's behalf is for an AWS resource (AWS KMS developer
             # guide, condition keys: "kms:GrantIsForAWSResource ... true when an integrated AWS service
             # calls CreateGrant on the user's behalf").
             context = {"kms:GrantIsForAWSResource": "true"} if action == "kms:CreateGrant" and iam_action != "kms:CreateGrant" else {}
+            context = contexts.get((action, target), context)
             verdict = decide(documents, action, target, context)
             if verdict != "allow":
                 _deny(caller.arn, action, target, "no identity-based policy allows it" if verdict == "implicit-deny" else "explicitly denied")
@@ -312,5 +325,18 @@ def enforce_issued_credentials() -> None:
 
         raise AccessDeniedError(user_arn=caller_arn, action=f"{action} on resource: {resource} because {why}")
 
-    authorization.ActionAuthenticatorMixin._authenticate_and_authorize_action = authorize  # type: ignore[method-assign]
+    def authorize_in_the_protocol(self: Request, iam_request_cls: type, resource: str = "*") -> None:
+        """A denial in the request's protocol: services of the AWS JSON protocols (``X-Amz-Target``: SSM,
+        Secrets Manager, KMS ...) answer ``{"__type": "AccessDeniedException", "message": ...}``, which SDKs
+        parse; moto answers them in XML, which an SDK reports as a bare HTTP 403 without the message."""
+        from moto.core.exceptions import AccessDeniedError, JsonRESTError
+
+        try:
+            authorize(self, iam_request_cls, resource)
+        except AccessDeniedError as error:
+            if not self.headers.get("X-Amz-Target"):
+                raise
+            raise JsonRESTError("AccessDeniedException", error.message) from None
+
+    authorization.ActionAuthenticatorMixin._authenticate_and_authorize_action = authorize_in_the_protocol  # type: ignore[method-assign]
     _ = original

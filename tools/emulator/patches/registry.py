@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 PATCHES: list[Callable[[], None]] = []
 _APPLIED: list[str] = []
-SERVICE_MODULES = ("rds", "awslambda", "route53", "eks", "ec2", "iam", "backup", "fis")
+SERVICE_MODULES = ("rds", "awslambda", "route53", "eks", "ec2", "iam", "backup", "fis", "rds_snapshots", "iam_recovery", "iam_quotas")
 
 
 def patch(function: Callable[[], None]) -> Callable[[], None]:
