@@ -17,6 +17,7 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
@@ -25,9 +26,10 @@ from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import LambdaF
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
-from constructs_lib.iam import XRAY_WRITE_POLICY, service_trust
+from constructs_lib.iam import XRAY_WRITE_POLICY, grant_statements, service_trust
 from constructs_lib.lambda_function import function_log_group, hardened_function
 from constructs_lib.lambda_package import LambdaPackage
+from constructs_lib.point_of_failure import Grant, managed_policies
 from constructs_lib.regions import powertools_layer_arn
 from functions.failover import contract
 
@@ -79,6 +81,12 @@ class DrOperationsProps:
     log_retention_days: int
     package: LambdaPackage
     regions: tuple[RunbookRegion, ...]
+    # After a failover that allowed data loss (constructs_lib.point_of_failure): the runbook records it (both roles);
+    # the DR role preserves, restores and reconciles the point-of-failure snapshot.
+    lossy_failover_parameter: str | None = None
+    record_grants: tuple[Grant, ...] = ()
+    reconcile_grants: tuple[Grant, ...] = ()  # in managed policies of their own: the role's inline policies hold 10,240 characters
+    reconcile_policy_prefix: str = ""
 
     def __post_init__(self) -> None:
         if not self.external_id:
@@ -125,6 +133,7 @@ class DrOperationsConstruct(Construct):
             max_session_duration=3600,
         )
         IamRolePolicy(self, "operator_policy", provider=props.iam_provider, role=self.role.id, policy=operator_permissions.json)
+        self._reconcile_policies(props)
 
         lambda_trust = service_trust(self, "runbook_trust", props.iam_provider, "lambda.amazonaws.com")
         runbook_role = IamRole(self, "runbook_role", provider=props.iam_provider, name=function_name, assume_role_policy=lambda_trust.json)
@@ -167,6 +176,7 @@ class DrOperationsConstruct(Construct):
                     env.RECORD_NAMES: ",".join(props.record_names),
                     env.SWITCHOVER_MAX_LAG_SECONDS: f"{props.switchover_max_lag_seconds:g}",
                     env.POWERTOOLS_SERVICE_NAME: contract.SERVICE,
+                    **({env.LOSSY_FAILOVER_PARAMETER: props.lossy_failover_parameter} if props.lossy_failover_parameter else {}),
                 },
             )
             # A throttled asynchronous request is retried by Lambda for up to 6 hours by default
@@ -228,6 +238,24 @@ class DrOperationsConstruct(Construct):
             DataAwsIamPolicyDocumentStatement(sid="RestoreKeys", actions=["kms:DescribeKey"], resources=[s.kms_key_arn for s in scopes]),
         ]
 
+    def _reconcile_policies(self, props: DrOperationsProps) -> None:
+        """``python -m tools.runbook reconcile`` (``constructs_lib.point_of_failure.reconcile_grants``) in customer managed
+        policies attached to the role: its inline policies share one 10,240-character quota (IAM and AWS STS quotas,
+        "Role policy size"), which the runbook's own statements already use much of with three regions."""
+        for index, grants in enumerate(managed_policies(props.reconcile_grants)):
+            document = DataAwsIamPolicyDocument(
+                self, f"reconcile_permissions_{index}", provider=props.iam_provider, statement=grant_statements(grants)
+            )
+            policy = IamPolicy(
+                self,
+                f"reconcile_policy_{index}",
+                provider=props.iam_provider,
+                name=f"{props.reconcile_policy_prefix}{index + 1}",
+                description="After a lossy failover: preserve, restore and reconcile the point-of-failure snapshot (drkit)",
+                policy=document.json,
+            )
+            IamRolePolicyAttachment(self, f"reconcile_attachment_{index}", provider=props.iam_provider, role=self.role.name, policy_arn=policy.arn)
+
     def _default_groups(self) -> list[str]:
         account = self._props.account_id
         regions = [scope.region for scope in self._props.restore]
@@ -280,4 +308,5 @@ class DrOperationsConstruct(Construct):
                     ],
                 )
             )
+        statements.extend(grant_statements(props.record_grants))
         return DataAwsIamPolicyDocument(self, construct_id, provider=props.iam_provider, statement=statements)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from functions.replication_monitor.contract import POINT_OF_FAILURE_PREFIX, PRESERVED_MARK, PRESERVED_STAMP_FORMAT
+
 PROJECT_NAME = "drkit"
 STACK_PREFIX = "dr-"
 
@@ -127,6 +129,11 @@ class Names:
     def dr_operations_role(self) -> str:
         return f"{self.prefix}-dr-operations"
 
+    @property
+    def dr_reconcile_policy_prefix(self) -> str:
+        """The DR role's managed policies for ``reconcile`` are this and 1, 2, ... (``constructs_lib.point_of_failure``)."""
+        return f"{self.dr_operations_role}-reconcile-"
+
     def dr_operations_role_arn(self, account_id: str) -> str:
         return f"arn:aws:iam::{account_id}:role/{self.dr_operations_role}"
 
@@ -134,9 +141,35 @@ class Names:
     def default_zone_name(self) -> str:
         return f"{self.environment_name}.{PROJECT_NAME}.internal"
 
+    # -- after an unplanned failover: the point-of-failure snapshot, its preserved copy, the failover's marker
+    def master_secret(self, region: str) -> str:
+        """The Secrets Manager secret with the master credentials, in ``region`` (``aurora_global``)."""
+        return f"{self.cluster_id(region)}/master-credentials"
+
+    def master_secret_arns(self, account_id: str, region: str) -> str:
+        """Its ARN pattern (Secrets Manager appends six random characters to a secret's name)."""
+        return f"arn:aws:secretsmanager:{region}:{account_id}:secret:{self.master_secret(region)}-??????"
+
+    def point_of_failure_snapshot_prefix(self, region: str) -> str:
+        """What Aurora names the snapshot of the old primary's volume (the timestamp after it is not documented)."""
+        return f"{POINT_OF_FAILURE_PREFIX}{self.cluster_id(region)}-"
+
+    def preserved_snapshot_prefix(self, region: str) -> str:
+        """``<cluster>-pof-``: a preserved copy is this and its source's creation time (``PRESERVED_STAMP_FORMAT``),
+        shorter than a restore's name, so every environment whose restores fit has copies that fit."""
+        return f"{self.cluster_id(region)}{PRESERVED_MARK}"
+
+    @property
+    def lossy_failover_parameter(self) -> str:
+        """SSM parameter in every region: the runbook records each failover that allowed data loss in the target's."""
+        return f"/{PROJECT_NAME}/{self.environment_name}/lossy-failovers"
+
+    def lossy_failover_parameter_arn(self, account_id: str, region: str) -> str:
+        return f"arn:aws:ssm:{region}:{account_id}:parameter{self.lossy_failover_parameter}"
+
 
 RESTORE_MARK = "-restore-"  # restored clusters are named <cluster>-restore-<time> (tools/restore.py)
-RESTORE_STAMP_FORMAT = "%Y%m%d%H%M%S"  # the <time> of a restored cluster's name
+RESTORE_STAMP_FORMAT = PRESERVED_STAMP_FORMAT  # the <time> of a restored cluster's name
 RESTORE_STAMP_LENGTH = 14
 RDS_IDENTIFIER_MAX = 63  # DB cluster and instance identifiers: 1-63 characters (RDS API reference)
 
@@ -159,3 +192,8 @@ def chain_record(zone_name: str, region: str) -> str:
 def failover_record_names(zone_name: str, regions: tuple[str, ...]) -> tuple[str, ...]:
     """Every name of the failover chain, ``db.<zone>`` first: one per member but the last."""
     return (database_record(zone_name), *(chain_record(zone_name, region) for region in regions[:-2]))
+
+
+def reconcile_command(environment_name: str) -> str:
+    """What on-call runs after a lossy failover (quoted in the monitor's pages; ``tools/reconcile``)."""
+    return f"python -m tools.runbook reconcile --env {environment_name}"

@@ -39,6 +39,7 @@ SERVICE_OF_TYPE: Mapping[str, str | None] = {
     "aws_fis_": "fis",
     "aws_flow_log": "ec2",
     "aws_iam_openid_connect_provider": "iam",
+    "aws_iam_policy": "iam",
     "aws_iam_policy_document": None,
     "aws_iam_role": "iam",
     "aws_internet_gateway": "ec2",

@@ -26,10 +26,11 @@ from constructs_lib.failover_dns import DnsMember, FailoverDnsConstruct, Failove
 from constructs_lib.fault_injection import FaultInjectionConstruct, FaultInjectionProps
 from constructs_lib.kms import RegionalKeyConstruct, RegionalKeyProps
 from constructs_lib.lambda_package import build_package
-from constructs_lib.monitoring import ReplicationMonitorConstruct, ReplicationMonitorProps, WatchedRegion
-from constructs_lib.naming import RESTORE_MARK
+from constructs_lib.monitoring import MonitorPreservation, ReplicationMonitorConstruct, ReplicationMonitorProps, WatchedRegion
+from constructs_lib.naming import RESTORE_MARK, reconcile_command
 from constructs_lib.network import NetworkConstruct, NetworkProps
 from constructs_lib.peering import PeeringConstruct, PeeringProps, PeerSide
+from constructs_lib.point_of_failure import RegionScope, monitor_grants, reconcile_grants, record_grants
 from constructs_lib.policy.aspect import PolicyAspect
 from constructs_lib.providers import RegionContext, point_at_emulator, region_providers, services_used, state_backend
 from constructs_lib.subnet_plan import SubnetPlan, Tier
@@ -314,9 +315,18 @@ class DrStack(TerraformStack):
                     local_cluster_identifier=names.cluster_id(ctx.region),
                     lag_alarm_name=names.lag_alarm(ctx.region),
                     watched=watched,
+                    preservation=MonitorPreservation(
+                        lossy_failover_parameter_name=names.lossy_failover_parameter,
+                        snapshot_wait_seconds=env.reconcile.snapshot_wait_minutes * 60,
+                        reconcile_command=reconcile_command(env.name),
+                        grants=monitor_grants(names, self.account_id, self._region_scope(ctx.region)),
+                    ),
                 ),
             )
         return monitors
+
+    def _region_scope(self, region: str) -> RegionScope:
+        return RegionScope(region=region, kms_key_arn=self.keys[region].key_arn)
 
     def _dns(self) -> FailoverDnsConstruct:
         env = self.env
@@ -395,6 +405,10 @@ class DrStack(TerraformStack):
                     )
                     for ctx in self.regions
                 ),
+                lossy_failover_parameter=names.lossy_failover_parameter,
+                record_grants=record_grants(names, self.account_id),
+                reconcile_policy_prefix=names.dr_reconcile_policy_prefix,
+                reconcile_grants=reconcile_grants(names, self.account_id, tuple(self._region_scope(region) for region in env.regions)),
             ),
         )
 

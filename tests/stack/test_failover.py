@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from constructs_lib.naming import Names
+from constructs_lib.point_of_failure import MANAGED_POLICY_MAX, Grant, policy_size, reconcile_grants
 from functions.failover import contract
 from tests.helpers import data_sources, only, resources
 
@@ -147,7 +149,17 @@ def test_dr_role_permissions_are_exactly_the_runbook_and_the_cli(stacks: dict[st
         "DiscardRestores",
         "RestoreEncrypted",
         "RestoreKeys",
+        "RecordLossyFailover",
     }
+    reconcile = {
+        s["sid"]
+        for key, d in data_sources(stacks["dev"], "aws_iam_policy_document").items()
+        if key.startswith("dr_operations_reconcile_permissions")
+        for s in d["statement"]
+    }
+    assert reconcile == {
+        g.sid for g in reconcile_grants(Names("dev"), "1", ())
+    }  # constructs_lib.point_of_failure, each shown needed in tests/emulator
     # what it may create or delete is only ever a restore (``<cluster>-restore-*``), never a member
     for sid in ("RestoredInstances", "TagRestores", "ReadRestores", "DiscardRestoredInstances", "DiscardRestores"):
         creatable = [r for r in operator[sid]["resources"] if ":pg:default." not in r and ":og:default:" not in r]  # the engine's default groups
@@ -163,6 +175,7 @@ def test_dr_role_permissions_are_exactly_the_runbook_and_the_cli(stacks: dict[st
         assert not any(a.startswith(("sns:List", "rds:Modify")) for a in statement["actions"]), sid
     runbook = {s["sid"] for s in documents(stacks["dev"], "dr_operations_runbook_permissions")["statement"]}
     assert "InvokeRunbook" not in runbook and "FindZone" not in runbook and "Logs" in runbook
+    assert "RecordLossyFailover" in runbook and not any(sid.startswith("Reconcile") for sid in runbook)
 
 
 def test_runbook_per_region_never_retries_a_stale_request(stacks: dict[str, Any]) -> None:
@@ -192,3 +205,26 @@ def test_every_chain_name_reaches_the_runbook(stacks: dict[str, Any]) -> None:
     assert {f["environment"]["variables"][contract.Env.RECORD_NAMES] for f in functions} == {
         "db.three.drkit.internal,db-after-us-east-1.three.drkit.internal"
     }
+
+
+def rendered_size(document: dict[str, Any]) -> int:
+    """The size IAM counts of a synthesized policy document (references resolved as ``point_of_failure.policy_size`` does)."""
+    grants = tuple(
+        Grant(
+            sid=st.get("sid", ""), actions=tuple(st["actions"]), resources=tuple(st["resources"]),
+            condition=tuple((c["test"], c["variable"], tuple(c["values"])) for c in st.get("condition", [])),
+        )
+        for st in document["statement"]
+    )  # fmt: skip
+    return policy_size(grants)
+
+
+@pytest.mark.parametrize("name", ["dev", "prod", "three"])
+def test_the_dr_role_s_policies_fit_iam_s_size_quotas(stacks: dict[str, Any], name: str) -> None:
+    """Inline policies of a role: 10,240 characters together; a managed policy: 6,144 (IAM and AWS STS quotas). The emulator
+    refuses more too (``policy_size_quotas``)."""
+    assert rendered_size(documents(stacks[name], "dr_operations_operator_permissions")) <= 10_240
+    managed = [d for key, d in data_sources(stacks[name], "aws_iam_policy_document").items() if key.startswith("dr_operations_reconcile_permissions")]
+    assert managed and all(rendered_size(d) <= MANAGED_POLICY_MAX for d in managed)
+    attached = [a for a in resources(stacks[name], "aws_iam_role_policy_attachment").values() if "reconcile_policy" in str(a["policy_arn"])]
+    assert len(attached) == len(managed)
