@@ -5,6 +5,7 @@
   python -m tools.runbook failover --env production --to us-west-2
   python -m tools.runbook restore --env production --to-time 2026-11-29T14:05:00Z [--execute]
   python -m tools.runbook discard --env production --restored <restored cluster id>
+  python -m tools.runbook reconcile --env production [--execute] [--report-dir DIR] [--ca-bundle PEM]
 
 Assume the DR operations role first (with its ExternalId); the CLI needs exactly that role's
 permissions and nothing of Terraform: names come from the configuration, the account from
@@ -13,6 +14,8 @@ the target region (or ``--region``), so a failover never waits on the lost regio
 ``AWS_ENDPOINT_URL`` set, every call goes to that endpoint (the local emulator).
 
 Exit codes: 0 done, no-op, dry run or status; 3 refused; 1 failed; 2 bad usage or configuration.
+``reconcile``: 0 every lost transaction accounted for, 3 the old primary's region has not returned yet,
+4 accounted for with conflicts a person must decide, 5 unaccounted (``tools.reconcile.evidence.Exit``).
 """
 
 from __future__ import annotations
@@ -47,12 +50,13 @@ def runbook_settings(env: Any, home_region: str, client: Callable[[str, str], An
         zone_name=env.dns.zone_name,
         record_names=failover_record_names(env.dns.zone_name, env.regions),
         switchover_max_lag_seconds=env.failover.switchover_max_lag_seconds,
+        lossy_failover_parameter=names.lossy_failover_parameter,
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.runbook", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("operation", choices=["switchover", "failover", "status", "restore", "discard"])
+    parser.add_argument("operation", choices=["switchover", "failover", "status", "restore", "discard", "reconcile"])
     parser.add_argument("--env", required=True, help="environment name from cdktf.json (or $DR_CONFIG)")
     parser.add_argument("--to", dest="target", help="target region (switchover/failover)")
     parser.add_argument("--region", help="region to read the global cluster in (default: the target, else the primary)")
@@ -60,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--to-time", help="restore: the point in time, ISO 8601 with a zone (2026-11-29T14:05:00Z)")
     parser.add_argument("--execute", action="store_true", help="restore: do it (the default is a dry run)")
     parser.add_argument("--restored", help="discard: the restored cluster to delete")
+    parser.add_argument("--report-dir", help="reconcile: where the evidence report goes (default .drkit/reconcile)")
+    parser.add_argument("--ca-bundle", help="reconcile: the RDS CA bundle (PEM) for verify-full connections (default $PGSSLROOTCERT)")
+    parser.add_argument("--since", help="reconcile: the divergence point, when the runbook did not record the failover (ISO 8601 with a zone)")
     args = parser.parse_args(argv)
 
     import boto3
@@ -94,6 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         return boto3.client(service, region_name=region, config=retries)
 
     home = args.region or args.target or env.primary_region
+    if args.operation == "reconcile":  # after a lossy failover: every acknowledged transaction accounted for (tools/reconcile)
+        from tools.reconcile import cli
+
+        try:
+            return cli.main(args, env, client, PROJECT_DIR)
+        except (BotoCoreError, ClientError, ValueError) as error:
+            print(f"drkit: reconcile failed: {error}", file=sys.stderr)
+            return 1
     if args.operation in ("restore", "discard"):
         try:
             return data_operation(args, env, home, client)
