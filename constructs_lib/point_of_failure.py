@@ -13,8 +13,7 @@ switchover or failover in Amazon Aurora Global Database"). Three principals act 
 
 Each grant is an action and the resource types the Service Authorization Reference lists for it
 (required ones marked ``*`` there): rds:DescribeDBClusterSnapshots (``cluster``, ``cluster-snapshot``,
-neither required: without a DBClusterIdentifier the request is authorized against ``*``; a read-only
-list, kept unscoped so the snapshot is found whatever cluster AWS reports for it);
+neither required: called with the DBClusterIdentifier of a member, so scoped to the members);
 rds:CopyDBClusterSnapshot (``cluster-snapshot*``: the source and the copy); rds:RestoreDBClusterFromSnapshot
 (``cluster*``, ``cluster-pg*``, ``og*``, ``subgrp*``, and the snapshot); rds:CreateDBInstance (``db*``,
 ``cluster``, ``og``, ``pg``); rds:AddTagsToResource on what is created with tags; KMS for an encrypted
@@ -85,13 +84,18 @@ def record_grants(names: Names, account: str) -> tuple[Grant, ...]:
     return (Grant(sid="RecordLossyFailover", actions=("ssm:GetParameter", "ssm:PutParameter"), resources=(_records_everywhere(names, account),)),)
 
 
-def monitor_grants(names: Names, account: str, scope: RegionScope) -> tuple[Grant, ...]:
-    """The monitor of ``scope.region``: copy that region's point-of-failure snapshots, read the failover records.
+def monitor_grants(names: Names, account: str, scope: RegionScope, regions: tuple[str, ...]) -> tuple[Grant, ...]:
+    """The monitor of ``scope.region``: copy that region's point-of-failure snapshots, read the failover records,
+    look for the snapshot of any member that was the writer (``regions``: every member).
 
     (It reads the old primary's cluster with the DescribeDBClusters it already has on every member.)"""
     region, key = scope.region, scope.kms_key_arn
     return (
-        Grant(sid="FindPointOfFailureSnapshots", actions=("rds:DescribeDBClusterSnapshots",), resources=("*",)),
+        Grant(
+            sid="FindPointOfFailureSnapshots",
+            actions=("rds:DescribeDBClusterSnapshots",),
+            resources=tuple(names.cluster_arn(account, r) for r in regions),
+        ),
         Grant(
             sid="PreservePointOfFailureSnapshot",
             actions=("rds:CopyDBClusterSnapshot",),
@@ -126,9 +130,12 @@ def reconcile_grants(names: Names, account: str, scopes: tuple[RegionScope, ...]
         f"arn:aws:rds:*:{account}:pg:default.aurora-postgresql*",
     )
     return (
-        Grant(sid="ReconcileFindSnapshots", actions=("rds:DescribeDBClusterSnapshots",), resources=("*",)),
         Grant(sid="ReconcileReadTopology", actions=("rds:DescribeGlobalClusters",), resources=(names.global_cluster_arn(account),)),
-        Grant(sid="ReconcileReadMembers", actions=("rds:DescribeDBClusters",), resources=tuple(names.cluster_arn(account, r) for r in regions)),
+        Grant(
+            sid="ReconcileReadMembers",
+            actions=("rds:DescribeDBClusters", "rds:DescribeDBClusterSnapshots"),
+            resources=tuple(names.cluster_arn(account, r) for r in regions),
+        ),
         Grant(
             sid="ReconcilePreserveRestoreDiscard",
             actions=(

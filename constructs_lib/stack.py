@@ -319,7 +319,7 @@ class DrStack(TerraformStack):
                         lossy_failover_parameter_name=names.lossy_failover_parameter,
                         snapshot_wait_seconds=env.reconcile.snapshot_wait_minutes * 60,
                         reconcile_command=reconcile_command(env.name),
-                        grants=monitor_grants(names, self.account_id, self._region_scope(ctx.region)),
+                        grants=monitor_grants(names, self.account_id, self._region_scope(ctx.region), env.regions),
                     ),
                 ),
             )

@@ -11,9 +11,10 @@ after the last replicated one still exist.
 
 Every monitor run (every minute, every region) does two things here:
 
-* **preserve** (:func:`preserve`): list this region's cluster snapshots (``DescribeDBClusterSnapshots``
-  without a SnapshotType: "If you don't specify a SnapshotType value, then both automated and manual DB
-  cluster snapshots are returned"; AWS does not say which type this one has), pick the ones named
+* **preserve** (:func:`preserve`): list the snapshots of this region's member cluster
+  (``DescribeDBClusterSnapshots`` with its DBClusterIdentifier, the cluster whose volume it is, and without
+  a SnapshotType: "If you don't specify a SnapshotType value, then both automated and manual DB cluster
+  snapshots are returned"; AWS does not say which type this one has), pick the ones named
   ``rds:unplanned-global-failover-<this region's member cluster>-`` (the timestamp's format is not
   documented: it is not parsed), and copy each one not yet preserved to a manual snapshot
   ``<cluster>-pof-<its creation time>`` in the same region, with the region's key, its tags and two of
@@ -241,12 +242,15 @@ def unrecoverable_page(environment: str, failover: LossyFailover, waited_seconds
 # ----------------------------------------------------------------------------------------- AWS calls
 
 
-def list_snapshots(rds: Any) -> list[Snapshot]:
-    """Every cluster snapshot of the region, automated and manual, across pages."""
+def list_snapshots(rds: Any, cluster: str) -> list[Snapshot]:
+    """Every snapshot of ``cluster`` (in the region of ``rds``), automated and manual (drkit's copies too), across pages.
+
+    Filtered by the cluster, so IAM can scope the call to the members' ARNs (DescribeDBClusterSnapshots:
+    resource types ``cluster``, ``cluster-snapshot``; Service Authorization Reference)."""
     found: list[Snapshot] = []
     marker: str | None = None
     while True:
-        response = rds.describe_db_cluster_snapshots(MaxRecords=100, **({"Marker": marker} if marker else {}))
+        response = rds.describe_db_cluster_snapshots(DBClusterIdentifier=cluster, MaxRecords=100, **({"Marker": marker} if marker else {}))
         found += [parse_snapshot(row) for row in response.get("DBClusterSnapshots", [])]
         marker = response.get("Marker")
         if not marker:
@@ -273,7 +277,7 @@ def preserve(client: ClientFactory, region: str, cluster: str, key_id: str | Non
     """Copy every point-of-failure snapshot of ``cluster`` (in ``region``) that has no copy yet; what was done."""
     rds = client("rds", region)
     done = []
-    for plan in plan_copies(list_snapshots(rds), cluster, copy_prefix(cluster)):
+    for plan in plan_copies(list_snapshots(rds, cluster), cluster, copy_prefix(cluster)):
         failover = failover_of(markers(), cluster, plan.source.created)
         request: dict[str, Any] = {
             "SourceDBClusterSnapshotIdentifier": plan.source.identifier,  # same region: the identifier (RDS API reference)
@@ -307,7 +311,7 @@ def cluster_answers(client: ClientFactory, cluster_arn: str) -> bool:
 
 def snapshot_exists(client: ClientFactory, failover: LossyFailover) -> bool:
     """A point-of-failure snapshot of the old primary, or a preserved copy, made after the failover."""
-    snapshots = list_snapshots(client("rds", failover.old_region))
+    snapshots = list_snapshots(client("rds", failover.old_region), failover.old_cluster)
     taken = [s for s in points_of_failure(snapshots, failover.old_cluster) if s.created >= failover.failed_over_at]
     kept = [s for s in preserved_copies(snapshots, copy_prefix(failover.old_cluster)) if s.created >= failover.failed_over_at]
     return bool(taken or kept)

@@ -365,7 +365,7 @@ def monitor_step(world: dict[str, Any], grants: tuple[Grant, ...]) -> preserve.S
     return preserve.step(settings, client, datetime.now(UTC), {})
 
 
-MONITOR_GRANTS = monitor_grants(NAMES, ACCOUNT, RegionScope(region=EAST, kms_key_arn="KEY-us-east-1"))
+MONITOR_GRANTS = monitor_grants(NAMES, ACCOUNT, RegionScope(region=EAST, kms_key_arn="KEY-us-east-1"), (EAST, WEST))
 
 
 def test_the_monitor_preserves_with_exactly_its_grants(granted: dict[str, Any]) -> None:

@@ -80,7 +80,7 @@ def find_source(client: ClientFactory, region: str, cluster: str, after: datetim
         return Source(region, cluster, None, None, unreachable=str(error).splitlines()[0][:500])
     for done in preserve.preserve(client, region, cluster, old.get("KmsKeyId"), lambda: markers):
         say(f"preserved {done.plan.source.identifier} as {done.plan.target}" if done.created else f"{done.plan.target} was just made by another run")
-    snapshots = preserve.list_snapshots(client("rds", region))
+    snapshots = preserve.list_snapshots(client("rds", region), cluster)
     since = after or datetime.min.replace(tzinfo=UTC)
     taken = [s for s in preserve.points_of_failure(snapshots, cluster) if s.created >= since]
     copies = [s for s in preserve.preserved_copies(snapshots, preserve.copy_prefix(cluster)) if s.created >= since]
