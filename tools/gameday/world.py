@@ -39,6 +39,7 @@ from tools.dataplane.ledger import Workload, verify
 from tools.emf import emf_metrics
 from tools.emulator.evaluation import ALARM, Evaluator, get_control, post_control
 from tools.gameday.clock import SimulatedClock
+from tools.gameday.lossy import LostWrites
 from tools.smoke import region_of, stack_regions
 
 BASELINE_LAG_MS = 400.0
@@ -80,6 +81,7 @@ class GameDay:
     wall_seconds: float = 0.0
     plan: Callable[[str], None] = lambda name: None  # terraform plan that must show no changes
     scenario: str = ""
+    lost: LostWrites | None = None  # what primary-region-outage lost on purpose, for region-returns to reconcile (``lossy``)
     _real_data: bool | None = None
 
     def __post_init__(self) -> None:
