@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import preserve
 from .logic import (
     WRITER_KEY,
     LagSample,
@@ -37,6 +38,7 @@ class RunResult:
     verdict: LagVerdict
     changes: list[Transition]
     writer_healthy: dict[str, int]  # per other member region, see logic.writer_health
+    preservation: preserve.StepResult | None = None  # the point-of-failure snapshot (``preserve``)
 
 
 def end_of_period(now: datetime) -> datetime:
@@ -109,8 +111,12 @@ def run(settings: MonitorSettings, client: ClientFactory, now: datetime | None =
     if changes:
         subject, message = render_alert(settings.environment, settings.region, changes, verdict)
         client("sns", settings.region).publish(TopicArn=settings.alert_topic_arn, Subject=subject, Message=message)
+    preservation = preserve.step(settings.preservation, client, now, previous) if settings.preservation else None
+    for subject, message in preservation.alerts if preservation else []:
+        client("sns", settings.region).publish(TopicArn=settings.alert_topic_arn, Subject=subject, Message=message)
     state = verdict.state()
     state[WRITER_KEY] = writer_status(verdict, answers).value
+    state.update(preservation.state if preservation else {})
     if state != previous:  # steady state costs no write
         save_state(client, settings, state)
-    return RunResult(verdict=verdict, changes=changes, writer_healthy=healthy)
+    return RunResult(verdict=verdict, changes=changes, writer_healthy=healthy, preservation=preservation)
