@@ -15,8 +15,9 @@ Blocks (the ones drkit's plans use; any other fails its step, saying it is not e
 * **CustomActionLambda**: skipped when ungraceful ("In ungraceful execution mode, Region switch skips the
   Lambda execution block step", custom-action-lambda-block). Otherwise the function of the region to run
   in is read (``lambda:GetFunction``) and its invocation authorized (``Invoke`` DryRun) as the execution role;
-  the function then runs as its own role (``lambda_runner``) with ARC's metadata as the event. A function
-  error fails the step (ARC reruns it every retry interval until the timeout; the emulator does not wait).
+  the function then runs as its own role (``lambda_runner``) with ARC's metadata as the event: exactly the
+  documented keys (:func:`metadata_event`). A function error fails the step (ARC reruns it every retry
+  interval until the timeout; the emulator does not wait).
 * **AuroraGlobalDatabase**: the cluster of the activating region from ``DatabaseClusterArns``; graceful with
   ``switchoverOnly`` calls SwitchoverGlobalCluster, ``failover`` (or ungraceful) FailoverGlobalCluster with
   AllowDataLoss (API reference, GlobalAuroraConfiguration). Switchover goes to the current writer's region,
@@ -157,6 +158,20 @@ def _session(credentials: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def metadata_event(execution: Execution, step: StepRun) -> dict[str, str]:
+    """The event of a custom action without a payload: "Region switch invokes the function with only the execution
+    metadata", whose keys are "InvokedBy, PlanArn, ExecutionId, StepName" (API reference, ``Lambdas.payload``).
+    Those keys at the top level are the emulator's reading of the first sentence (the shape without a payload is
+    not documented). ``InvokedBy``'s value is not documented either: the emulator sends a new opaque one per
+    execution, so code that compares it fails here before it meets AWS's value."""
+    return {
+        "InvokedBy": f"drkit-emulator-undocumented-{secrets.token_hex(4)}",
+        "PlanArn": execution.plan_arn,
+        "ExecutionId": execution.execution_id,
+        "StepName": step.name,
+    }
+
+
 def _first_line(error: Exception) -> str:
     return str(error).splitlines()[0][:500] if str(error) else type(error).__name__
 
@@ -287,7 +302,7 @@ class Runner:
 
         configuration = self.aws.client("lambda", where, internal=True).get_function_configuration(FunctionName=function)
         runtime = self.assume(configuration["Role"], LAMBDA_PRINCIPAL, where, configuration["FunctionName"])
-        event = {"InvokedBy": SERVICE_PRINCIPAL, "PlanArn": execution.plan_arn, "ExecutionId": execution.execution_id, "StepName": step.name}
+        event = metadata_event(execution, step)
         environment = {"AWS_ACCESS_KEY_ID": runtime["aws_access_key_id"], "AWS_SECRET_ACCESS_KEY": runtime["aws_secret_access_key"]}
         environment["AWS_SESSION_TOKEN"] = runtime["aws_session_token"]
         done = invoke(configuration, where, self.aws.endpoint, environment, event, execution.execution_id)
