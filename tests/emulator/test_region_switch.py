@@ -336,17 +336,35 @@ def test_the_plan_is_found_in_the_region_being_activated_and_a_dry_run_starts_no
     assert code == 3 and "eu-west-1 is not a region of arc" in output
 
 
-def test_the_preflight_refuses_while_the_lag_is_high_and_the_execution_pauses_until_cancelled(
+def test_the_preflight_refuses_while_the_lag_is_high_and_the_dr_role_cancels_retries_or_skips_it(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Last of the module: CloudWatch keeps the 9 s sample, and the preflight reads the newest minute's maximum."""
+    """Last of the module: CloudWatch keeps the 9 s sample, and the preflight reads the newest minute's maximum.
+
+    A refused preflight pauses the execution; the DR role may then cancel it, retry the step (UpdatePlanExecution
+    resume: refused again while the lag stays high) or skip it (UpdatePlanExecutionStep skip: the switchover itself
+    waits for the secondary to catch up). IAM is enforced: the DR role's statements are the stack's."""
     world.lag("us-west-2", 9000.0)
     code, output = runbook("arc-start", "--activate", "us-west-2", capsys=capsys)
     assert code == 1, output
     assert "replication lag of drkit-arc-us-west-2 is 9.0 s, above 5 s" in output and "paused on failed step lag-preflight" in output
+    assert "arc-retry" in output and "arc-skip" in output and "console" not in output  # what the DR role can do, from here
     assert world.writer() == "us-east-1"
     identifier = next(line.split()[2] for line in output.splitlines() if line.startswith("started: execution"))
     code, output = runbook("arc-start", "--activate", "us-west-2", capsys=capsys)
     assert code == 3 and "has an active execution" in output  # one execution of a plan at a time
     code, output = runbook("arc-cancel", "--execution", identifier, capsys=capsys)
     assert code == 1 and f"canceled: execution {identifier}" in output and "ended canceled" in output
+
+    code, output = runbook("arc-start", "--activate", "us-west-2", capsys=capsys)
+    assert code == 1 and "paused on failed step lag-preflight" in output, output
+    identifier = next(line.split()[2] for line in output.splitlines() if line.startswith("started: execution"))
+    code, output = runbook("arc-retry", "--execution", identifier, capsys=capsys)
+    assert code == 1 and f"resumed: execution {identifier}" in output and "paused on failed step lag-preflight" in output, output
+    assert "stepStarted lag-preflight" in output  # the step ran again, and was refused again
+    code, output = runbook("arc-skip", "--execution", identifier, capsys=capsys)
+    assert code == 0, output
+    assert f"skipped: step lag-preflight of execution {identifier}" in output and "stepSkipped lag-preflight" in output
+    assert "SwitchoverGlobalCluster in us-east-1" in output and world.writer() == "us-west-2"
+    code, output = runbook("arc-skip", "--execution", identifier, capsys=capsys)
+    assert code == 3 and "no failed step to skip" in output

