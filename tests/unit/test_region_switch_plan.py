@@ -142,13 +142,17 @@ def test_the_execution_role_gets_exactly_what_arcs_documentation_lists_for_the_b
             {f"arn:aws:arc-region-switch::{ACCOUNT}:plan/drkit-dev-use1-usw2:*"},
         ),
         "RunbookCustomAction": ({"lambda:GetFunction", "lambda:InvokeFunction"}, functions),
-        "ReadGlobalDatabase": ({"rds:DescribeGlobalClusters"}, {global_arn}),
-        "ReadMembers": ({"rds:DescribeDBClusters"}, clusters),
+        # The Aurora block's sample policy (security_iam_region_switch_aurora) grants the two describes on "*": both
+        # may be called without an identifier (SAR: resource type optional), as plan evaluation may call them.
+        "ReadGlobalDatabase": ({"rds:DescribeGlobalClusters"}, {"*"}),
+        "ReadMembers": ({"rds:DescribeDBClusters"}, {"*"}),
         "MoveTheWriter": ({"rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"}, {global_arn, *clusters}),
     }  # the approval block does not assume the execution role: nothing for it here
 
 
-def test_blocks_add_their_own_permissions_and_nothing_is_granted_on_every_resource() -> None:
+def test_blocks_add_their_own_permissions_and_only_reads_that_can_name_no_resource_are_granted_on_every_resource() -> None:
+    from constructs_lib.policy.no_wildcard_iam import is_write
+
     alarm = f"arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:a"
     configured = props(
         primary=region("us-east-1", eks=True),
@@ -159,9 +163,13 @@ def test_blocks_add_their_own_permissions_and_nothing_is_granted_on_every_resour
     permissions = execution_permissions(configured, ROLE)
     by_sid = {p.sid: p for p in permissions}
     assert by_sid["ReadTriggerAlarm"].resources == (alarm,)
+    # The managed execution policy's CloudWatch statement has GetMetricStatistics, which has no resource type (SAR).
+    assert by_sid["ReadTriggerMetrics"].actions == ("cloudwatch:GetMetricStatistics",)
     assert set(by_sid["ReadAppClusters"].resources) == {f"arn:aws:eks:{r}:{ACCOUNT}:cluster/drkit-dev-{r}" for r in ("us-east-1", "us-west-2")}
     assert all(r.endswith("/*") and ":access-entry/" in r for r in by_sid["ReadScalingAccess"].resources)
-    assert all(resource != "*" for p in permissions for resource in p.resources)
+    everywhere = {a for p in permissions if "*" in p.resources for a in p.actions}
+    assert everywhere == {"rds:DescribeGlobalClusters", "rds:DescribeDBClusters", "cloudwatch:GetMetricStatistics"}
+    assert not any(is_write(a) for a in everywhere) and all(p.resources == ("*",) for p in permissions if "*" in p.resources)
     assert len(by_sid) == len(permissions)  # each statement once, though both workflows use the blocks
 
 
