@@ -154,7 +154,7 @@ class RegionSwitchPlanProps:
     primary: PlanRegion  # the deploy-time primary
     secondary: PlanRegion
     rto_target_seconds: int
-    approval_role_arn: str | None = None  # a manual approval before each activation (production)
+    approval_role_arn: str | None = None  # a manual approval before each activation (production), approved by this role
     trigger: TriggerAlarm | None = None
     eks_workloads: tuple[EksWorkload, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -198,11 +198,12 @@ def activation_steps(props: RegionSwitchPlanProps, activating: PlanRegion) -> tu
         steps.append(
             StepSpec(
                 name="approval",
-                description=f"an operator with the DR operations role approves activating {activating.region}",
+                description=f"a session of the approval role approves activating {activating.region}",
                 block_type=BlockType.MANUAL_APPROVAL,
                 configuration={"ExecutionApprovalConfig": {"ApprovalRole": props.approval_role_arn, "TimeoutMinutes": APPROVAL_TIMEOUT_MINUTES}},
                 # The approval block does not assume the execution role (ARC developer guide, trust policy page):
-                # the approver's own role needs arc-region-switch:ApprovePlanExecutionStep (dr_operations.py).
+                # the approver's own role needs arc-region-switch:ApprovePlanExecutionStep (dr_operations.py for the
+                # DR role; a configured region_switch.approval_role_arn is the organisation's, docs/region-switch.md).
             )
         )
     functions = tuple(r.runbook_function_arn for r in regions)

@@ -527,7 +527,8 @@ class DrStack(TerraformStack):
                         primary=self._plan_region(self.primary),
                         secondary=self._plan_region(ctx),
                         rto_target_seconds=env.rto_target_seconds,
-                        approval_role_arn=self.dr_operations.role_arn if settings.manual_approval else None,
+                        # The approver: a configured role, else the DR role (which also starts: DRK011 warns in production).
+                        approval_role_arn=(settings.approval_role_arn or self.dr_operations.role_arn) if settings.manual_approval else None,
                         trigger=trigger,
                         eks_workloads=workloads,
                         tags={**env.tags, "Environment": env.environment, "Project": PROJECT_NAME, "ManagedBy": MANAGED_BY},

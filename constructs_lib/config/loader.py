@@ -238,6 +238,12 @@ def _check_region_switch(env: EnvironmentConfig, raw: Section) -> None:
     path = raw.child("region_switch")
     if settings.eks_workloads and not (settings.enabled and env.app_clusters.enabled):
         raise ConfigError(f"{child_path(path, 'eks_workloads')}: needs region_switch.enabled and app_clusters.enabled (the plan scales them in EKS)")
+    approver = settings.approval_role_arn
+    if approver is not None and not (settings.enabled and settings.manual_approval):
+        raise ConfigError(f"{child_path(path, 'approval_role_arn')}: needs region_switch.manual_approval (and enabled): it names that step's role")
+    if approver is not None and env.account_id is not None and approver.split(":")[4] != env.account_id:
+        # "The IAM role must be within the account that is the owner of the plan" (ARC developer guide, manual-approval-block).
+        raise ConfigError(f"{child_path(path, 'approval_role_arn')}: the role must be in the plan's account {env.account_id}, got {approver}")
     if not settings.enabled:
         return
     longest = max((env.names.region_switch_plan(env.primary_region, s) for s in env.secondary_regions), key=len)

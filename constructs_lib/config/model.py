@@ -387,6 +387,13 @@ class RegionSwitchSettings:
         as_list(K8S_WORKLOAD, max_items=20),
         (),
     )
+    approval_role_arn: str | None = setting(
+        "the IAM role whose sessions approve the manual approval step, in `account_id` (ARC: anyone with access to that role "
+        "approves); unset: the DR operations role, which also starts executions, so the approval is a pause for "
+        "confirmation and not a second person (production synth warns, DRK011)",
+        IAM_ROLE,
+        None,
+    )
 
 
 # --------------------------------------------------------------------------- the environment

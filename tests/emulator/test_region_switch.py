@@ -213,6 +213,57 @@ def test_only_a_session_of_the_approval_role_approves(world: World) -> None:
         arc.approve_plan_execution_step(planArn=world.plan_arn, executionId=started["executionId"], stepName="approval", approval="approve")
 
 
+def test_a_separate_approval_role_approves_with_the_permissions_the_docs_list_and_the_dr_role_cannot(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """region_switch.approval_role_arn: the DR role starts, a session of the approval role approves (docs/region-switch.md,
+    *Who approves*: ApprovePlanExecutionStep, GetPlanExecution, ListPlanExecutionEvents on the plans, ListPlansInRegion)."""
+    import boto3
+
+    iam = world.admin("iam")
+    plans = world.names.region_switch_plan_arns(ACCOUNT, world.plan_name)
+    root = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+    approver_arn = iam.create_role(RoleName="dr-approver", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [root]}))[
+        "Role"
+    ]["Arn"]
+    actions = ["arc-region-switch:ApprovePlanExecutionStep", "arc-region-switch:GetPlanExecution", "arc-region-switch:ListPlanExecutionEvents"]
+    statements = [
+        {"Effect": "Allow", "Action": actions, "Resource": plans},
+        {"Effect": "Allow", "Action": "arc-region-switch:ListPlansInRegion", "Resource": "*"},
+    ]
+    iam.put_role_policy(RoleName="dr-approver", PolicyName="approve", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    iam.create_user(UserName="approver")
+    assume = {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": approver_arn}
+    iam.put_user_policy(UserName="approver", PolicyName="assume", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [assume]}))
+    key = iam.create_access_key(UserName="approver")["AccessKey"]
+    sts = boto3.client(
+        "sts",
+        region_name="us-east-1",
+        endpoint_url=world.emulator.url,
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+    )
+    session = sts.assume_role(RoleArn=approver_arn, RoleSessionName="second-person")["Credentials"]
+    approval = {
+        "Name": "approval",
+        "ExecutionBlockType": "ManualApproval",
+        "ExecutionBlockConfiguration": {"ExecutionApprovalConfig": {"ApprovalRole": approver_arn, "TimeoutMinutes": 60}},
+    }
+    assert world.patch_plan([{"op": "add", "path": "/Workflows/0/Steps/0", "value": approval}])["OperationStatus"] == "SUCCESS"
+    world.lag("us-west-2", 400.0)
+    code, output = runbook("arc-start", "--activate", "us-west-2", capsys=capsys)
+    assert code == region_switch.EXIT_WAITING_FOR_APPROVAL, output
+    identifier = next(line.split()[2] for line in output.splitlines() if line.startswith("started: execution"))
+    code, output = runbook("arc-approve", "--execution", identifier, capsys=capsys)
+    assert code == 1 and "is not a session of the approval role" in output and world.writer() == "us-east-1"  # the starter cannot
+    for name, value in (("AWS_ACCESS_KEY_ID", "AccessKeyId"), ("AWS_SECRET_ACCESS_KEY", "SecretAccessKey"), ("AWS_SESSION_TOKEN", "SessionToken")):
+        monkeypatch.setenv(name, session[value])
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # boto3's default session keeps the credentials it first found
+    code, output = runbook("arc-approve", "--execution", identifier, capsys=capsys)
+    assert code == 0, output
+    assert "approved: step approval" in output and world.writer() == "us-west-2"
+
+
 def test_the_dr_role_may_run_only_its_environments_plans(world: World) -> None:
     import boto3
 

@@ -86,6 +86,43 @@ def test_production_asks_the_dr_role_to_approve_and_the_execution_role_trusts_on
     assert body["depends_on"] and body["depends_on"][0].startswith("aws_iam_role_policy.")
 
 
+def test_production_warns_that_approval_by_the_role_that_starts_is_no_separation_of_duties(stacks: dict[str, Any]) -> None:
+    """DRK011: the default approver (the DR role) also starts executions; a role the starters cannot assume is quiet."""
+    import copy
+
+    from constructs_lib.policy import Level, evaluate
+
+    (warning,) = [f for f in evaluate(stacks["prod"]) if f.rule_id == "DRK011"]
+    assert warning.level is Level.WARNING and warning.address.startswith("aws_cloudcontrolapi_resource.")
+    assert "drkit-prod-dr-operations" in warning.message and "region_switch.approval_role_arn" in warning.message
+    separate = copy.deepcopy(stacks["prod"])
+    for body in plans(separate).values():
+        body["desired_state"] = re.sub(
+            r"\$\{aws_iam_role\.dr_operations_operator_role_[^}]*\.arn\}", "arn:aws:iam::111122223333:role/approver", body["desired_state"]
+        )
+    assert [f for f in evaluate(separate) if f.rule_id == "DRK011"] == []
+    assert [f for f in evaluate(stacks["local"]) if f.rule_id == "DRK011"] == []  # not production
+
+
+def test_a_configured_approval_role_is_the_plans_approver(tmp_path: Path) -> None:
+    from constructs_lib.config import parse_environments
+    from constructs_lib.synth import stack_json, synthesize
+
+    approver = f"arn:aws:iam::{ACCOUNT}:role/dr-approver"
+    env = {
+        "environment": "production",
+        "dr_operations": {"external_id": "drkit-test-ap", "trusted_principals": [f"arn:aws:iam::{ACCOUNT}:role/oncall"]},
+        "region_switch": {"approval_role_arn": approver},
+        "app_clusters": {"enabled": False},
+        "account_id": ACCOUNT,
+    }
+    synthesize(parse_environments({"ap": env}, source="test"), tmp_path / "out")
+    stack = stack_json(tmp_path / "out", "dr-ap")
+    (body,) = plans(stack).values()
+    for workflow in json.loads(body["desired_state"])["Workflows"]:
+        assert workflow["Steps"][0]["ExecutionBlockConfiguration"]["ExecutionApprovalConfig"]["ApprovalRole"] == approver
+
+
 def test_the_dr_role_may_find_start_follow_approve_retry_skip_and_cancel_exactly_these_plans(stacks: dict[str, Any]) -> None:
     stack = stacks["three"]
     documents = stack["data"]["aws_iam_policy_document"]

@@ -274,6 +274,24 @@ def test_region_switch_settings_defaults_and_rules() -> None:
         parse_one(minimal_environment(region_switch={"enabled": True, "eks_workloads": ["Payments"]}))
 
 
+def test_the_approval_role_is_a_setting_of_the_plans_account_and_needs_the_approval_step() -> None:
+    """``region_switch.approval_role_arn``: who approves (ARC: "Anyone who has access to the role defined in the execution
+    block can approve or decline"; "The IAM role must be within the account that is the owner of the plan",
+    manual-approval-block). Unset: the DR operations role, which also starts executions."""
+    operations = {"external_id": "test-external-id", "trusted_principals": ["arn:aws:iam::111111111111:role/oncall"]}
+    production = {"environment": "production", "account_id": "111111111111", "dr_operations": operations}
+    assert parse_one(minimal_environment(**production), "prod").region_switch.approval_role_arn is None
+    approver = "arn:aws:iam::111111111111:role/dr-approver"
+    configured = parse_one(minimal_environment(**production, region_switch={"approval_role_arn": approver}), "prod")
+    assert configured.region_switch.approval_role_arn == approver
+    with pytest.raises(ConfigError, match=r"prod\.region_switch\.approval_role_arn: the role must be in the plan's account 111111111111"):
+        parse_one(minimal_environment(**production, region_switch={"approval_role_arn": "arn:aws:iam::222222222222:role/dr-approver"}), "prod")
+    with pytest.raises(ConfigError, match=r"prod\.region_switch\.approval_role_arn: needs region_switch\.manual_approval"):
+        parse_one(minimal_environment(**production, region_switch={"approval_role_arn": approver, "manual_approval": False}), "prod")
+    with pytest.raises(ConfigError, match=r"prod\.region_switch\.approval_role_arn: expected an IAM role ARN"):
+        parse_one(minimal_environment(**production, region_switch={"approval_role_arn": "dr-approver"}), "prod")
+
+
 def test_the_shipped_schema_is_the_registry_schema_of_the_type_with_its_source() -> None:
     shipped = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     source = json.loads(SCHEMA_PATH.with_name("AWS_ARCRegionSwitch_Plan.source.json").read_text(encoding="utf-8"))
