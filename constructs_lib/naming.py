@@ -114,6 +114,11 @@ class Names:
         """The alarm (in another region) that says the writer in ``region`` is alive and replicating."""
         return f"{self.prefix}-writer-healthy-in-{region}"
 
+    def writer_lost_alarm(self, region: str) -> str:
+        """The alarm (in another region) that says the writer is in ``region`` and ``region`` does not answer for it:
+        the trigger of an ARC plan (``region_switch.triggers``)."""
+        return f"{self.prefix}-writer-lost-in-{region}"
+
     def lag_alarm(self, region: str) -> str:
         return f"{self.cluster_id(region)}-rpo-lag"
 

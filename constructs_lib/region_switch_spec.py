@@ -119,7 +119,9 @@ class PlanRegion:
 
 @dataclass(frozen=True, kw_only=True)
 class TriggerAlarm:
-    """An alarm whose red state starts an activation of ``activates`` (off unless configured)."""
+    """An alarm whose red state starts an activation of ``activates`` (off unless configured). It must mean "the region
+    to leave is lost", not "the writer is not there": red after a planned switchover, it would start activations again
+    and again (drkit's is the writer-lost alarm, ``constructs_lib/monitoring.py``)."""
 
     key: str  # the name of the alarm in the plan (AssociatedAlarms key)
     alarm_arn: str
@@ -343,7 +345,7 @@ def plan_document(props: RegionSwitchPlanProps, execution_role_arn: str) -> dict
         document["AssociatedAlarms"] = {trigger.key: {"AlarmType": "trigger", "ResourceIdentifier": trigger.alarm_arn}}
         document["Triggers"] = [
             {
-                "Description": f"the writer-healthy alarm {trigger.key} is red: activate {trigger.activates}",
+                "Description": f"the writer's region is lost (alarm {trigger.key}): activate {trigger.activates}",
                 "Action": "activate",
                 "TargetRegion": trigger.activates,
                 "Conditions": [{"AssociatedAlarmName": trigger.key, "Condition": "red"}],

@@ -378,7 +378,8 @@ class RegionSwitchSettings:
         "a manual approval step (the approver: the DR operations role) before each activation", as_bool, ByEnvironment(True, False)
     )
     triggers: bool = setting(
-        "let the primary's writer-healthy alarm start the first secondary's activation (off: an operator starts every execution)",
+        "let the primary's writer-lost alarm (the writer is there and the region does not answer) start the first secondary's "
+        "activation (off: an operator starts every execution)",
         as_bool,
         False,
     )

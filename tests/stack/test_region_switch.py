@@ -104,6 +104,42 @@ def test_production_warns_that_approval_by_the_role_that_starts_is_no_separation
     assert [f for f in evaluate(stacks["local"]) if f.rule_id == "DRK011"] == []  # not production
 
 
+def test_a_trigger_starts_an_activation_only_when_the_primary_is_lost_not_when_the_writer_has_left_it(tmp_path: Path) -> None:
+    """region_switch.triggers: the trigger's alarm is the observer's writer-lost alarm (WriterUnreachable of the primary: the
+    writer is there and its region does not answer), not the writer-healthy alarm, which is red after every switchover."""
+    from constructs_lib.config import parse_environments
+    from constructs_lib.synth import stack_json, synthesize
+    from functions.replication_monitor import contract
+
+    env = {
+        "dr_operations": {"external_id": "drkit-test-tr"},
+        "region_switch": {"enabled": True, "triggers": True},
+        "app_clusters": {"enabled": False},
+        "account_id": ACCOUNT,
+    }
+    synthesize(parse_environments({"tr": env}, source="test"), tmp_path / "out")
+    stack = stack_json(tmp_path / "out", "dr-tr")
+    (body,) = plans(stack).values()
+    document = desired(stack, body)
+    assert schema_problems(document) == []
+    lost = "drkit-tr-writer-lost-in-us-east-1"
+    assert document["AssociatedAlarms"] == {
+        lost: {"AlarmType": "trigger", "ResourceIdentifier": f"arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:{lost}"}
+    }
+    (trigger,) = document["Triggers"]
+    assert trigger["Conditions"] == [{"AssociatedAlarmName": lost, "Condition": "red"}] and trigger["TargetRegion"] == "us-west-2"
+    (alarm,) = [a for a in resources(stack, "aws_cloudwatch_metric_alarm").values() if a["alarm_name"] == lost]
+    assert alarm["provider"] == "aws.secondary"  # the observer of the primary: a regional outage cannot silence its own verdict
+    assert (alarm["metric_name"], alarm["dimensions"]) == (contract.Metric.WRITER_UNREACHABLE, contract.writer_healthy_dimensions("tr", "us-east-1"))
+    assert (alarm["statistic"], alarm["comparison_operator"], alarm["threshold"]) == ("Maximum", "GreaterThanOrEqualToThreshold", 1)
+    assert alarm["treat_missing_data"] == "notBreaching"  # no datum: the writer is elsewhere, or the observer cannot see
+
+
+def test_no_writer_lost_alarm_without_triggers(stacks: dict[str, Any]) -> None:
+    for name in ("prod", "local", "three"):
+        assert not [a for a in resources(stacks[name], "aws_cloudwatch_metric_alarm").values() if "-writer-lost-in-" in a["alarm_name"]]
+
+
 def test_a_configured_approval_role_is_the_plans_approver(tmp_path: Path) -> None:
     from constructs_lib.config import parse_environments
     from constructs_lib.synth import stack_json, synthesize
