@@ -31,9 +31,12 @@ SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "AWS_ARCRegionSwitch_Pl
 # arc-region-switch.amazonaws.com service principal to assume the role" (ARC developer guide,
 # security_iam_region_switch_trust_policy).
 SERVICE_PRINCIPAL = "arc-region-switch.amazonaws.com"
-# Plans are managed by ARC's control plane in the partition's leader region: botocore's endpoint rules
-# send CreatePlan/UpdatePlan/GetPlan/DeletePlan to arc-region-switch-control-plane.us-east-1 (endpoint-rule-set-1.json,
-# UseControlPlaneEndpoint), and the type's registry schema is us-east-1's. Executions are regional.
+# The region drkit calls Cloud Control in for the plans (constructs_lib/providers.control_plane_provider). Not
+# ARC's control plane itself: Cloud Control is regional and offers the type in every commercial region; its
+# handler calls ARC's control plane, which botocore's endpoint rules put in the partition's leader region
+# (CreatePlan/UpdatePlan/GetPlan/DeletePlan -> arc-region-switch-control-plane.us-east-1, endpoint-rule-set-1.json,
+# UseControlPlaneEndpoint) whatever the Cloud Control region. us-east-1 keeps the plans next to it; the shipped
+# schema is us-east-1's registry schema. Executions are regional. The aws partition is assumed.
 CONTROL_PLANE_REGION = "us-east-1"
 PLAN_NAME = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?")  # API reference, CreatePlan.name
 # The EKS access policy the execution role needs to scale workloads (ARC developer guide, eks-resource-scaling-block).
