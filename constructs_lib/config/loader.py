@@ -200,6 +200,13 @@ def _check_rules(env: EnvironmentConfig, raw: Section) -> None:
             f"{child_path(raw.child('dr_operations'), 'trusted_principals')}: {list(trusted)} in production: name the on-call roles or "
             "users that may become the DR role (not the account root, which trusts anyone in the account who may assume roles)"
         )
+    if env.region_switch.triggers and env.failover.mode.value == "automatic":
+        # One mover per incident: an ARC plan started by its trigger and drkit's automation would both move the writer
+        # (docs/region-switch.md, "Which to use when").
+        raise ConfigError(
+            f"{child_path(raw.child('region_switch'), 'triggers')}: true with failover.mode 'automatic': two automations would "
+            "move the writer in one incident; choose one (region_switch.triggers false, or failover.mode manual)"
+        )
     if env.deploy_role_arn is not None:
         role_account = env.deploy_role_arn.split(":")[4]
         if env.account_id is None or role_account != env.account_id:
@@ -240,6 +247,12 @@ def _check_region_switch(env: EnvironmentConfig, raw: Section) -> None:
     path = raw.child("region_switch")
     if settings.eks_workloads and not (settings.enabled and env.app_clusters.enabled):
         raise ConfigError(f"{child_path(path, 'eks_workloads')}: needs region_switch.enabled and app_clusters.enabled (the plan scales them in EKS)")
+    approver = settings.approval_role_arn
+    if approver is not None and not (settings.enabled and settings.manual_approval):
+        raise ConfigError(f"{child_path(path, 'approval_role_arn')}: needs region_switch.manual_approval (and enabled): it names that step's role")
+    if approver is not None and env.account_id is not None and approver.split(":")[4] != env.account_id:
+        # "The IAM role must be within the account that is the owner of the plan" (ARC developer guide, manual-approval-block).
+        raise ConfigError(f"{child_path(path, 'approval_role_arn')}: the role must be in the plan's account {env.account_id}, got {approver}")
     if not settings.enabled:
         return
     longest = max((env.names.region_switch_plan(env.primary_region, s) for s in env.secondary_regions), key=len)

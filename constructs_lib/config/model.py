@@ -410,7 +410,8 @@ class RegionSwitchSettings:
         "a manual approval step (the approver: the DR operations role) before each activation", as_bool, ByEnvironment(True, False)
     )
     triggers: bool = setting(
-        "let the primary's writer-healthy alarm start the first secondary's activation (off: an operator starts every execution)",
+        "let the primary's writer-lost alarm (the writer is there and the region does not answer) start the first secondary's "
+        "activation (off: an operator starts every execution)",
         as_bool,
         False,
     )
@@ -418,6 +419,13 @@ class RegionSwitchSettings:
         "`<namespace>/<deployment>` the plan scales up in the activated region's EKS cluster (needs `app_clusters.enabled`)",
         as_list(K8S_WORKLOAD, max_items=20),
         (),
+    )
+    approval_role_arn: str | None = setting(
+        "the IAM role whose sessions approve the manual approval step, in `account_id` (ARC: anyone with access to that role "
+        "approves); unset: the DR operations role, which also starts executions, so the approval is a pause for "
+        "confirmation and not a second person (production synth warns, DRK011)",
+        IAM_ROLE,
+        None,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ from .logic import (
     writer_can_write,
     writer_health,
     writer_status,
+    writer_unreachable,
 )
 from .settings import MonitorSettings
 
@@ -37,6 +38,7 @@ class RunResult:
     verdict: LagVerdict
     changes: list[Transition]
     writer_healthy: dict[str, int]  # per other member region, see logic.writer_health
+    writer_unreachable: dict[str, int] = field(default_factory=dict)  # the writer's region at most, see logic.writer_unreachable
 
 
 def end_of_period(now: datetime) -> datetime:
@@ -113,4 +115,5 @@ def run(settings: MonitorSettings, client: ClientFactory, now: datetime | None =
     state[WRITER_KEY] = writer_status(verdict, answers).value
     if state != previous:  # steady state costs no write
         save_state(client, settings, state)
-    return RunResult(verdict=verdict, changes=changes, writer_healthy=healthy)
+    unreachable = writer_unreachable(topology, settings.region, answers)
+    return RunResult(verdict=verdict, changes=changes, writer_healthy=healthy, writer_unreachable=unreachable)
