@@ -66,6 +66,7 @@ class BackupProps:
     regions: tuple[BackupRegion, ...]
     schedule: str
     start_window_minutes: int
+    completion_window_minutes: int
     retention_days: int
     copy_retention_days: int
     lock: str  # none | governance | compliance
@@ -123,9 +124,13 @@ class BackupConstruct(Construct):
                         rule_name="daily-with-cross-region-copy",
                         target_vault_name=self.vaults[region.region].name,
                         schedule=props.schedule,
-                        # "If this value is included, it must be at least 60 minutes" (AWS Backup API, StartWindowMinutes);
-                        # AWS's default, 8 hours, would reach from the default schedule into the next windows (DRK010).
+                        # Both windows are always sent: terraform-provider-aws (internal/service/backup/plan.go, rule
+                        # schema) defaults start_window to 60 and completion_window to 180 minutes, not the console's
+                        # 8 hours / 7 days. "If this value is included, it must be at least 60 minutes" (AWS Backup
+                        # API, StartWindowMinutes). 180 minutes may not be enough for the first
+                        # snapshot of a large cluster, so it is a setting (default: the console's 7 days).
                         start_window=props.start_window_minutes,
+                        completion_window=props.completion_window_minutes,
                         lifecycle=BackupPlanRuleLifecycle(delete_after=props.retention_days),
                         copy_action=[
                             BackupPlanRuleCopyAction(

@@ -271,6 +271,7 @@ class DrStack(TerraformStack):
                 ),
                 schedule=backup.schedule,
                 start_window_minutes=backup.start_window_minutes,
+                completion_window_minutes=backup.completion_window_minutes,
                 retention_days=backup.retention_days,
                 copy_retention_days=backup.copy_retention_days,
                 lock=backup.vault_lock.value,

@@ -291,6 +291,12 @@ class BackupSettings:
     start_window_minutes: int = setting(
         "minutes after the scheduled time within which a backup must start, else it is cancelled (AWS minimum 60)", as_int(60, 52_560_000), 60
     )
+    completion_window_minutes: int = setting(
+        "minutes after a backup starts within which it must complete, else AWS Backup cancels it; the default is the AWS Backup "
+        "console's 7 days (a Terraform rule that names none gets the provider's 180 minutes)",
+        as_int(60, 52_560_000),
+        7 * 24 * 60,
+    )
     retention_days: int = setting("retention of each backup in its own region's vault", as_int(1, 36500), ByEnvironment(35, 7))
     copy_retention_days: int = setting("retention of the copy in the next region's vault", as_int(1, 36500), ByEnvironment(35, 7))
     vault_lock: VaultLock = setting(
