@@ -194,11 +194,25 @@ class DrOperationsConstruct(Construct):
         self.function_arns: list[str] = function_arns
 
     def _trust_conditions(self) -> list[DataAwsIamPolicyDocumentStatementCondition]:
-        """The ExternalId (a confused-deputy control, not authentication: "AWS does not treat the external ID as a secret",
-        IAM User Guide), and what authenticates the operator: MFA ("aws:MultiFactorAuthPresent ... The key is only present
-        when the user authenticates with short-term credentials", IAM User Guide, "Configuring MFA-protected API access")
-        and principal tags ("aws:PrincipalTag ... included in the request context if the principal is using an IAM user
-        with attached tags ... or an IAM role with attached tags", IAM User Guide, global condition keys)."""
+        """The trust statement's conditions. Who may assume the role is the Principal (the named principals); these only
+        narrow which of their requests qualify, and none of them authenticates anyone:
+
+        * ``sts:ExternalId``: a confused-deputy control ("AWS does not treat the external ID as a secret", IAM User Guide).
+        * ``aws:MultiFactorAuthPresent`` (``require_mfa``): "check whether multi-factor authentication (MFA) was used to
+          validate the temporary security credentials that made the request" (IAM User Guide, global condition keys). It
+          sees an IAM user who called AssumeRole (or GetSessionToken) with an MFA code. It cannot see MFA behind a
+          chained role session ("the temporary credentials returned by AssumeRole don't include the MFA information")
+          nor behind an IAM Identity Center or other SAML/OIDC session ("For AssumeRoleWithWebIdentity and
+          AssumeRoleWithSAML, the user is authenticated by an external provider and AWS cannot determine whether that
+          provider required MFA"; both IAM User Guide, "Configuring MFA-protected API access"). With a role principal it
+          can therefore refuse every operator: verify it with the real principals before an incident does.
+        * ``aws:PrincipalTag/<key>`` (``principal_tags``): for a role session, the role's tags and its session tags
+          ("included for a principal using an IAM role with attached tags or session tags", IAM User Guide, global
+          condition keys), and "New session tags override existing assumed role or federated user tags with the same
+          tag key" (IAM User Guide, "Passing session tags in AWS STS"). Whoever created the caller's session chose its
+          session tags if the trust policy they used allows ``sts:TagSession``: a principal tag is as trustworthy as
+          that upstream trust. It is worth something with tags an identity provider asserts, or with broad principals;
+          with one named role whose own tag it requires, it adds nothing."""
         props = self._props
         conditions = [DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="sts:ExternalId", values=[props.external_id])]
         if props.require_mfa:

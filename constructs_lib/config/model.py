@@ -259,13 +259,16 @@ class DrOperationsSettings:
         (),
     )
     require_mfa: bool = setting(
-        "the trust policy requires `aws:MultiFactorAuthPresent` (a principal that authenticated with MFA; sessions federated "
-        "through IAM Identity Center do not carry it: use `principal_tags`)",
+        "the trust policy requires `aws:MultiFactorAuthPresent`: an IAM user who assumes the role with an MFA code has it; a "
+        "chained role session and an IAM Identity Center (SAML) session do not carry it, so with such principals nobody can "
+        "assume the role",
         as_bool,
         False,
     )
     principal_tags: Mapping[str, str] = setting(
-        "object of tag key to value the assuming principal (its user, or its role) must carry (`aws:PrincipalTag/<key>`)",
+        "object of tag key to value the assuming principal (its user, or its role and session) must carry "
+        "(`aws:PrincipalTag/<key>`; session tags override role tags, so not a control where the caller's own trust allows "
+        "`sts:TagSession`)",
         as_string_map(IAM_TAG_KEY, IAM_TAG_VALUE, max_items=10),
         Derived(lambda c: {}, "`{}`"),
     )
