@@ -402,6 +402,7 @@ class DrStack(TerraformStack):
                 environment=env.environment,
                 account_id=self.account_id,
                 trusted_principals=env.dr_operations.trusted_principals,
+                trusted_principal_patterns=env.dr_operations.trusted_principal_patterns,
                 external_id=env.dr_operations.external_id,
                 require_mfa=env.dr_operations.require_mfa,
                 principal_tags=tuple(sorted(env.dr_operations.principal_tags.items())),

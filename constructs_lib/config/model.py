@@ -41,6 +41,7 @@ from constructs_lib.config.readers import (
     as_int,
     as_list,
     as_positive_number,
+    as_principal_arn_pattern,
     as_region,
     as_str,
     as_string_map,
@@ -253,9 +254,16 @@ class AlertSettings:
 class DrOperationsSettings:
     external_id: str = setting("the `sts:ExternalId` DR operators present when they assume the DR role", EXTERNAL_ID)
     trusted_principals: tuple[str, ...] = setting(
-        "IAM roles or users allowed to assume the DR role (required in production, and never the account root there; "
-        "elsewhere empty means the account root)",
+        "IAM roles or users allowed to assume the DR role (production needs these or `trusted_principal_patterns`, and never "
+        "the account root; elsewhere, with neither, the account root)",
         as_list(IAM_PRINCIPAL, max_items=20),
+        (),
+    )
+    trusted_principal_patterns: tuple[str, ...] = setting(
+        "ARN patterns (`*`, `?`) of IAM roles or users allowed to assume the DR role, for roles re-created with generated "
+        "names (IAM Identity Center: `arn:aws:iam::<account>:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_<set>_*`): "
+        "the trust names their account, only with `ArnLike` on `aws:PrincipalArn`",
+        as_list(as_principal_arn_pattern, max_items=20),
         (),
     )
     require_mfa: bool = setting(
