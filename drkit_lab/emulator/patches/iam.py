@@ -13,9 +13,12 @@ the request touches are computed from the request as the Service Authorization R
 and each must be allowed by the caller's policies (an explicit Deny wins). Every resource type the
 reference marks *required* for the action (``sar_resource_types.json``) must be named: a request that
 touches a resource of that type needs it allowed; one that touches none (a delete whose final snapshot
-is skipped) still needs a statement naming that type ("you must include an ARN or pattern for each
-required resource type"). An action with no resource model here, or not in that table, is **denied**,
-with a message saying so: a new call cannot pass untested.
+is skipped) still needs a statement naming that type. That last rule is a **conservative assumption**,
+not documented IAM behaviour: the reference's "you must include an ARN or pattern for each required
+resource type" is guidance for writing a policy, parliament enforces it statically (RESOURCE_MISMATCH),
+and no AWS page says IAM refuses such a request, or that it does not (the table's "assumptions" note).
+A policy that satisfies it satisfies both readings. An action with no resource model here, or not in
+that table, is **denied**, with a message saying so: a new call cannot pass untested.
 """
 
 from __future__ import annotations
@@ -454,7 +457,8 @@ def enforce_issued_credentials() -> None:
 
     def _required_types_named(request: Request, caller_arn: str, documents: list[dict[str, Any]], action: str, touched: list[str]) -> None:
         """Every resource type the Service Authorization Reference requires for ``action`` is named: those the
-        request touches are checked one by one above; for one it touches none of, a statement must name that type."""
+        request touches are checked one by one above; for one it touches none of, a statement must name that type
+        (the conservative assumption of the module docstring, parliament's static rule, not documented IAM behaviour)."""
         required = sar.required_types(action)
         if required is None:
             _deny(caller_arn, action, "*", "the drkit emulator has no Service Authorization Reference data for it (sar_resource_types.json)")
@@ -463,7 +467,10 @@ def enforce_issued_credentials() -> None:
             if any(sar.resource_type(resource) == rtype for resource in touched):
                 continue
             if not _names_type(documents, action, service, request.region, request.current_account, rtype):
-                why = f"the Service Authorization Reference requires a {rtype} resource for it and no statement allowing it names one"
+                why = (
+                    f"the Service Authorization Reference requires a {rtype} resource for it and no statement allowing it names one "
+                    "(a conservative assumption of the emulator when the request touches none: sar_resource_types.json, assumptions)"
+                )
                 _deny(caller_arn, action, f"(any {rtype})", why)
 
     def _deny(caller_arn: str, action: str, resource: str, why: str) -> None:
