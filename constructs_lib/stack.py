@@ -266,6 +266,7 @@ class DrStack(TerraformStack):
                         kms_key_arn=self.keys[ctx.region].key_arn,
                         cluster_arn=cluster.cluster_arn,
                         copy_to=observer_of(env.regions, ctx.region),
+                        alert_topic_arn=self.alert_topics[ctx.region].topic_arn,
                     )
                     for ctx, cluster in zip(self.regions, self.database.clusters, strict=True)
                 ),

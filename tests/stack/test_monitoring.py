@@ -53,9 +53,10 @@ def test_reserved_concurrency_and_threshold_come_from_config(tmp_path: Any) -> N
 
 def test_schedule_every_minute_with_target_and_permission(stacks: dict[str, Any]) -> None:
     stack = stacks["dev"]
-    rules = resources(stack, "aws_cloudwatch_event_rule")
+    rules = {n: r for n, r in resources(stack, "aws_cloudwatch_event_rule").items() if "schedule_expression" in r}  # not backup's
     assert sorted(r["schedule_expression"] for r in rules.values()) == ["rate(1 minute)"] * 2
-    assert len(resources(stack, "aws_cloudwatch_event_target")) == 2
+    targets = [t for t in resources(stack, "aws_cloudwatch_event_target").values() if any(f"aws_cloudwatch_event_rule.{n}." in t["rule"] for n in rules)]
+    assert len(targets) == 2
     for permission in resources(stack, "aws_lambda_permission").values():
         assert permission["principal"] == "events.amazonaws.com"
         assert permission["source_arn"].startswith("${aws_cloudwatch_event_rule.")
