@@ -271,11 +271,13 @@ class DrStack(TerraformStack):
                         kms_key_arn=self.keys[ctx.region].key_arn,
                         cluster_arn=cluster.cluster_arn,
                         copy_to=observer_of(env.regions, ctx.region),
+                        alert_topic_arn=self.alert_topics[ctx.region].topic_arn,
                     )
                     for ctx, cluster in zip(self.regions, self.database.clusters, strict=True)
                 ),
                 schedule=backup.schedule,
                 start_window_minutes=backup.start_window_minutes,
+                completion_window_minutes=backup.completion_window_minutes,
                 retention_days=backup.retention_days,
                 copy_retention_days=backup.copy_retention_days,
                 lock=backup.vault_lock.value,
@@ -415,6 +417,7 @@ class DrStack(TerraformStack):
                 environment=env.environment,
                 account_id=self.account_id,
                 trusted_principals=env.dr_operations.trusted_principals,
+                trusted_principal_patterns=env.dr_operations.trusted_principal_patterns,
                 external_id=env.dr_operations.external_id,
                 require_mfa=env.dr_operations.require_mfa,
                 principal_tags=tuple(sorted(env.dr_operations.principal_tags.items())),

@@ -192,13 +192,16 @@ def _check_rules(env: EnvironmentConfig, raw: Section) -> None:
     if env.is_production and env.account_id is None:
         raise ConfigError(f"{raw.child('account_id')}: required in production, so that no other account's credentials can plan or apply it")
     trusted = env.dr_operations.trusted_principals
-    if env.is_production and (not trusted or any(p.endswith(":root") for p in trusted)):
+    patterns = env.dr_operations.trusted_principal_patterns
+    if env.is_production and ((not trusted and not patterns) or any(p.endswith(":root") for p in trusted)):
         # The account root in a trust policy trusts every principal of the account that may call sts:AssumeRole, and an
         # ExternalId is a confused-deputy control for third parties, not authentication ("AWS does not treat the external
-        # ID as a secret", IAM User Guide, "Access to AWS accounts owned by third parties").
+        # ID as a secret", IAM User Guide, "Access to AWS accounts owned by third parties"). The account is trusted only
+        # together with an aws:PrincipalArn pattern (trusted_principal_patterns).
         raise ConfigError(
             f"{child_path(raw.child('dr_operations'), 'trusted_principals')}: {list(trusted)} in production: name the on-call roles or "
-            "users that may become the DR role (not the account root, which trusts anyone in the account who may assume roles)"
+            "users that may become the DR role, or their ARN patterns in trusted_principal_patterns (not the account root, which "
+            "trusts anyone in the account who may assume roles)"
         )
     if env.region_switch.triggers and env.failover.mode.value == "automatic":
         # One mover per incident: an ARC plan started by its trigger and drkit's automation would both move the writer

@@ -80,3 +80,17 @@ def test_suppressions_are_narrow_and_explained() -> None:
     execution = "data.aws_iam_policy_document.secondary_region_switch_execution_permissions_X"
     assert matching(Finding("s", execution, "RESOURCE_STAR", "LOW", '["rds:DescribeDBClusters"]')) is not None
     assert matching(Finding("s", execution, "RESOURCE_STAR", "LOW", '["rds:FailoverGlobalCluster"]')) is None
+
+
+def test_the_scan_venv_keeps_pkg_resources_whatever_python_creates_it() -> None:
+    """parliament 1.6.4 does ``import pkg_resources``. setuptools 82.0.0 removed it ("``pkg_resources`` has been removed
+    from Setuptools", setuptools NEWS.rst, v82.0.0), and Python 3.12's venv no longer seeds setuptools at all: the scan's
+    requirements must ask for a setuptools that still has it."""
+    from packaging.requirements import Requirement
+
+    from tests.helpers import PROJECT_DIR
+
+    lines = (PROJECT_DIR / "tools" / "checkov-requirements.txt").read_text(encoding="utf-8").splitlines()
+    requirements = [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
+    (setuptools,) = [r for r in requirements if r.name == "setuptools"]
+    assert setuptools.specifier.contains("81.0.0") and not setuptools.specifier.contains("82.0.0")
