@@ -50,6 +50,8 @@ node_modules/.installed: package-lock.json
 .venv-checkov/.installed: tools/checkov-requirements.txt
 	python3 -m venv .venv-checkov
 	.venv-checkov/bin/pip install --quiet --disable-pip-version-check -r tools/checkov-requirements.txt
+	@# parliament imports pkg_resources (setuptools < 82): fail here, not half-way through a scan.
+	.venv-checkov/bin/python -W ignore -c "import parliament"
 	@touch $@
 
 .drkit/terraformrc: tools/terraform_setup.py .venv/.installed

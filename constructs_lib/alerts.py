@@ -37,8 +37,17 @@ class AlertTopicProps:
             check(url.startswith("https://"), "https_endpoints", f"{url!r} is not an https:// URL")
 
 
+# AWS Backup publishes vault notifications as itself: the topic's access policy must allow backup.amazonaws.com to
+# sns:Publish (AWS Backup developer guide, "Notification options with AWS Backup"; the provider's
+# aws_backup_vault_notifications example policy is the same statement). It names no source condition: AWS Backup
+# sends notifications only to a topic of the vault's own account ("AWS Backup does not currently support [cross-account
+# notifications]. You must specify your own AWS account ID and the resource ARN of your topic", same page).
+BACKUP_SERVICE = "backup.amazonaws.com"
+
+
 class AlertTopicConstruct(Construct):
-    """KMS-encrypted topic; CloudWatch alarms and EventBridge may publish, from this account only."""
+    """KMS-encrypted topic; CloudWatch alarms and EventBridge may publish, from this account only, and AWS Backup
+    (the vaults' notifications)."""
 
     def __init__(self, scope: Construct, construct_id: str, props: AlertTopicProps) -> None:
         super().__init__(scope, construct_id)
@@ -57,6 +66,12 @@ class AlertTopicConstruct(Construct):
                     condition=[
                         DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="aws:SourceAccount", values=[props.account_id])
                     ],
+                ),
+                DataAwsIamPolicyDocumentStatement(
+                    sid="BackupNotificationsPublish",
+                    actions=["sns:Publish"],
+                    resources=[self.topic_arn],
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[BACKUP_SERVICE])],
                 ),
                 DataAwsIamPolicyDocumentStatement(
                     sid="AccountManagesTopic",

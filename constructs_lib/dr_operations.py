@@ -157,6 +157,9 @@ class DrOperationsProps:
     external_id: str
     require_mfa: bool = False
     principal_tags: tuple[tuple[str, str], ...] = ()  # (key, value) the assuming principal must carry
+    # ARN patterns of the principals (ArnLike on aws:PrincipalArn, with their account as principal): roles re-created
+    # with generated names, such as IAM Identity Center's permission-set roles
+    trusted_principal_patterns: tuple[str, ...] = ()
     global_cluster_id: str
     global_cluster_arn: str
     cluster_arns: tuple[str, ...]
@@ -198,23 +201,7 @@ class DrOperationsConstruct(Construct):
         function_name = props.runbook_function_name
         function_arns = [f"arn:aws:lambda:{r.region}:{props.account_id}:function:{function_name}" for r in props.regions]
 
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "operator_trust",
-            provider=props.iam_provider,
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="OperatorsWithExternalId",
-                    actions=["sts:AssumeRole"],
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="AWS", identifiers=list(props.trusted_principals) or [f"arn:aws:iam::{props.account_id}:root"]
-                        )
-                    ],
-                    condition=self._trust_conditions(),
-                )
-            ],
-        )
+        trust = DataAwsIamPolicyDocument(self, "operator_trust", provider=props.iam_provider, statement=self._trust_statements())
         self.role = IamRole(
             self,
             "operator_role",
@@ -288,12 +275,57 @@ class DrOperationsConstruct(Construct):
         self.role_arn: str = self.role.arn
         self.function_arns: list[str] = function_arns
 
+    def _trust_statements(self) -> list[DataAwsIamPolicyDocumentStatement]:
+        """Who may assume the role: the named principals (or, with neither names nor patterns, the account root), and the
+        principals whose ARN matches a pattern.
+
+        A pattern cannot be a Principal ("You cannot use a wildcard to match part of a principal name or ARN"), and a
+        role ARN in a trust policy "transforms to the role unique principal ID when you save the policy", so a re-created
+        role is no longer trusted. The IAM User Guide's way around both ("AWS JSON policy elements: Principal"): trust the
+        account and use "the aws:PrincipalArn condition key ... Because AWS does not convert condition key ARNs to IDs,
+        permissions granted to the role ARN persist if you delete the role and then create a new role with the same
+        name". For a role session the key is the role's ARN, path included (IAM User Guide, global condition keys). So
+        the account is trusted only in a statement of its own that also requires ``ArnLike aws:PrincipalArn``."""
+        props = self._props
+
+        def statement(sid: str, principals: list[str], extra: list[DataAwsIamPolicyDocumentStatementCondition]) -> DataAwsIamPolicyDocumentStatement:
+            return DataAwsIamPolicyDocumentStatement(
+                sid=sid,
+                actions=["sts:AssumeRole"],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=principals)],
+                condition=self._trust_conditions() + extra,
+            )
+
+        statements = []
+        if props.trusted_principals or not props.trusted_principal_patterns:
+            statements.append(statement("OperatorsWithExternalId", list(props.trusted_principals) or [f"arn:aws:iam::{props.account_id}:root"], []))
+        if props.trusted_principal_patterns:
+            accounts = sorted({pattern.split(":")[4] for pattern in props.trusted_principal_patterns})
+            patterns = list(props.trusted_principal_patterns)
+            by_arn = DataAwsIamPolicyDocumentStatementCondition(test="ArnLike", variable="aws:PrincipalArn", values=patterns)
+            statements.append(statement("OperatorsByPrincipalArn", [f"arn:aws:iam::{account}:root" for account in accounts], [by_arn]))
+        return statements
+
     def _trust_conditions(self) -> list[DataAwsIamPolicyDocumentStatementCondition]:
-        """The ExternalId (a confused-deputy control, not authentication: "AWS does not treat the external ID as a secret",
-        IAM User Guide), and what authenticates the operator: MFA ("aws:MultiFactorAuthPresent ... The key is only present
-        when the user authenticates with short-term credentials", IAM User Guide, "Configuring MFA-protected API access")
-        and principal tags ("aws:PrincipalTag ... included in the request context if the principal is using an IAM user
-        with attached tags ... or an IAM role with attached tags", IAM User Guide, global condition keys)."""
+        """The trust statement's conditions. Who may assume the role is the Principal (the named principals); these only
+        narrow which of their requests qualify, and none of them authenticates anyone:
+
+        * ``sts:ExternalId``: a confused-deputy control ("AWS does not treat the external ID as a secret", IAM User Guide).
+        * ``aws:MultiFactorAuthPresent`` (``require_mfa``): "check whether multi-factor authentication (MFA) was used to
+          validate the temporary security credentials that made the request" (IAM User Guide, global condition keys). It
+          sees an IAM user who called AssumeRole (or GetSessionToken) with an MFA code. It cannot see MFA behind a
+          chained role session ("the temporary credentials returned by AssumeRole don't include the MFA information")
+          nor behind an IAM Identity Center or other SAML/OIDC session ("For AssumeRoleWithWebIdentity and
+          AssumeRoleWithSAML, the user is authenticated by an external provider and AWS cannot determine whether that
+          provider required MFA"; both IAM User Guide, "Configuring MFA-protected API access"). With a role principal it
+          can therefore refuse every operator: verify it with the real principals before an incident does.
+        * ``aws:PrincipalTag/<key>`` (``principal_tags``): for a role session, the role's tags and its session tags
+          ("included for a principal using an IAM role with attached tags or session tags", IAM User Guide, global
+          condition keys), and "New session tags override existing assumed role or federated user tags with the same
+          tag key" (IAM User Guide, "Passing session tags in AWS STS"). Whoever created the caller's session chose its
+          session tags if the trust policy they used allows ``sts:TagSession``: a principal tag is as trustworthy as
+          that upstream trust. It is worth something with tags an identity provider asserts, or with broad principals;
+          with one named role whose own tag it requires, it adds nothing."""
         props = self._props
         conditions = [DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="sts:ExternalId", values=[props.external_id])]
         if props.require_mfa:

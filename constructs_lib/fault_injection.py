@@ -1,9 +1,10 @@
 """FaultInjectionConstruct: an AWS FIS experiment that cuts the primary region's subnets off the network.
 
 The real-AWS counterpart of the local game day's ``primary-region-outage``: an experiment template in
-the primary region whose one action, ``aws:network:disrupt-connectivity`` with scope ``all``, puts a
-deny-all network ACL (tagged ``managedByFIS``) on the primary's app and data subnets for the
-configured duration, then restores the original association (AWS FIS user guide, actions reference).
+the primary region with an action per five subnets (a target takes at most five ARNs), all starting
+together, each ``aws:network:disrupt-connectivity`` with scope ``all``: together they put a deny-all
+network ACL (tagged ``managedByFIS``) on the primary's app and data subnets for the configured
+duration, then restore the original association (AWS FIS user guide, actions reference).
 Nothing runs until someone starts it (``make gameday ENV=<env>``): a template costs nothing.
 
 What it touches: the primary region's app and data subnets (their clients lose the database and

@@ -59,7 +59,13 @@ class RegionalKeyConstruct(Construct):
     every drkit role names this key's ARN. A further root statement conditioned on
     ``kms:ViaService`` would restrict nothing next to ``kms:*`` (an allow cannot narrow another
     allow), so there is none; only services acting as their own principal (CloudWatch Logs, and the
-    alarm and event publishers of encrypted topics) need statements of their own.
+    alarm, event and AWS Backup publishers of encrypted topics) need statements of their own.
+
+    A publisher to a KMS-encrypted topic needs ``kms:GenerateDataKey*`` and ``kms:Decrypt`` on its key (SNS
+    developer guide, "Encryption at rest"). AWS Backup's statement is scoped to the SNS topics of this account and
+    region by the encryption context SNS uses, ``aws:sns:topicArn`` (the condition key AWS documents for service
+    publishers of encrypted topics, e.g. Amazon GameLift's "Set up an SNS topic with server-side encryption"): the
+    key also encrypts the databases and the vaults.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: RegionalKeyProps) -> None:
@@ -92,6 +98,17 @@ class RegionalKeyConstruct(Construct):
                 resources=["*"],
                 principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=list(SERVICE_PRINCIPALS))],
                 condition=[DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="aws:SourceAccount", values=[props.account_id])],
+            ),
+            DataAwsIamPolicyDocumentStatement(
+                sid="BackupNotificationsUseKey",
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["backup.amazonaws.com"])],
+                condition=[
+                    DataAwsIamPolicyDocumentStatementCondition(
+                        test="StringLike", variable="kms:EncryptionContext:aws:sns:topicArn", values=[f"arn:aws:sns:{region}:{props.account_id}:*"]
+                    )
+                ],
             ),
         ]
         policy = DataAwsIamPolicyDocument(self, "policy", provider=props.provider, statement=statements)

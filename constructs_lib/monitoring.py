@@ -13,6 +13,10 @@ topic, a state parameter, alarms on the monitor's own health, and
 * the **writer-healthy** alarms of the regions this region observes: ``WriterHealthy`` (published
   by this region's monitor) below 1 for ``detection_periods`` minutes. They live outside the region
   they judge, so a regional outage cannot silence its own verdict; Route 53 health checks read them.
+* with ``writer_lost``, the **writer-lost** alarm of one observed region (the primary, for an ARC plan's
+  trigger): ``WriterUnreachable`` at 1 for ``detection_periods`` minutes, i.e. the writer is there and that
+  region does not answer for it. The writer-healthy alarm is red whenever the writer is elsewhere, after any
+  planned switchover too; this one has no data then, and no data is not breaching.
 
 Sizing: one DescribeGlobalClusters, one GetMetricData per region with secondaries, one
 DescribeDBClusters of the writer, one SSM read (and a write on change), at most one SNS publish.
@@ -107,6 +111,9 @@ class ReplicationMonitorProps:
     watched: tuple[WatchedRegion, ...]
     function_description: str = field(default="Aurora Global Database replication-lag monitor", metadata={DOC: "the monitor function's description"})
     preservation: MonitorPreservation | None = None
+    writer_lost: WatchedRegion | None = field(
+        default=None, metadata={DOC: "a region whose loss (the writer there, the region not answering for it) gets an alarm here"}
+    )
 
     def __post_init__(self) -> None:
         if self.lag_alarm_threshold_seconds <= 0:
@@ -118,6 +125,8 @@ class ReplicationMonitorProps:
         for watched in self.watched:
             if watched.region == self.region:
                 raise ValueError(f"watched: a region cannot judge its own writer ({self.region})")
+        if self.writer_lost is not None and self.writer_lost.region == self.region:
+            raise ValueError(f"writer_lost: a region cannot judge its own loss ({self.region})")
 
 
 class ReplicationMonitorConstruct(Construct):
@@ -254,6 +263,30 @@ class ReplicationMonitorConstruct(Construct):
                 # sight of the writer (logic.topology_transition). So: no alarm actions.
             )
             self.writer_healthy_alarms[watched.region] = alarm.alarm_name
+        if props.writer_lost is not None:
+            lost = props.writer_lost
+            CloudwatchMetricAlarm(
+                self,
+                f"writer_lost_{lost.region.replace('-', '_')}",
+                provider=provider,
+                alarm_name=lost.alarm_name,
+                alarm_description=(
+                    f"Seen from {props.region}: the writer is in {lost.region} and {lost.region} does not answer for it "
+                    "(the ARC Region switch plan's trigger; not red when the writer has merely moved)"
+                ),
+                namespace=contract.NAMESPACE,
+                metric_name=contract.Metric.WRITER_UNREACHABLE,
+                dimensions=contract.writer_healthy_dimensions(props.environment, lost.region),
+                statistic="Maximum",
+                period=PERIOD_SECONDS,
+                evaluation_periods=props.detection_periods,
+                threshold=1,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                # No datum: the writer is not there (the monitor publishes only for the writer's region), or this
+                # region cannot read the global cluster; neither is evidence that starts a recovery. A lost writer
+                # pages through the monitor (logic.topology_transition): no alarm actions here.
+                treat_missing_data="notBreaching",
+            )
         self.function_arn: str = self.function.arn
         self.schedule_rule_name: str = rule.name
 

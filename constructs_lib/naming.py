@@ -115,6 +115,12 @@ class Names:
         """The alarm (in another region) that says the writer in ``region`` is alive and replicating."""
         return f"{self.prefix}-writer-healthy-in-{region}"
 
+    def primary_lost_trigger_alarm(self, region: str) -> str:
+        """The alarm (in another region) that says the writer is in ``region`` and ``region`` does not answer for it:
+        the trigger of an ARC plan (``region_switch.triggers``). Not the probe's high-resolution writer-lost alarm
+        (``writer_lost_alarm``), which invokes the runbook function."""
+        return f"{self.prefix}-arc-trigger-writer-lost-in-{region}"
+
     def lag_alarm(self, region: str) -> str:
         return f"{self.cluster_id(region)}-rpo-lag"
 

@@ -126,9 +126,13 @@ def control_plane_provider(stack: TerraformStack, env: EnvironmentConfig, contex
     """A provider in ``region`` for a global service's control plane: the stack's own when it has one
     there, else one more aliased provider (``<region>_control_plane``) with the same account guards.
 
-    ARC Region switch plans are managed in us-east-1 whatever the stack's regions (botocore's endpoint
-    rules for arc-region-switch: CreatePlan/UpdatePlan/DeletePlan go to the control plane in the partition's
-    leader region); a stack in eu-west-1 and eu-central-1 still creates its plans there."""
+    drkit calls Cloud Control for its ARC Region switch plans in us-east-1 whatever the stack's regions, so a stack
+    in eu-west-1 and eu-central-1 gets a provider there. That is a choice, not ARC's requirement: Cloud Control is
+    regional and the type is offered in every commercial region (cfn-lint's per-region provider data); the
+    type's handler calls ARC's control plane, which botocore's endpoint rules place in the partition's leader
+    region (us-east-1 for aws) whatever region Cloud Control runs in. One region for every stack's plans keeps
+    them in one place, next to the control plane they depend on anyway. The aws partition is assumed here and
+    in every ``arn:aws:`` literal (GovCloud and China have other leader regions)."""
     existing = next((ctx.provider for ctx in contexts if ctx.region == region), None)
     if existing is not None:
         return existing

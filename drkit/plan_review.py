@@ -12,6 +12,9 @@ The review counts create/update/replace/destroy per resource type and region and
   with ``--allow-membership-change`` for a deliberate detach);
 * in every environment, creating an Aurora cluster or changing its engine version while the plan's
   ``engine_version_*`` check says AWS no longer offers that version for global databases.
+
+Before planning (not with ``--plan-json``), it reads Lambda's unreserved concurrency in every region and
+refuses (exit 3) when the concurrency the stack reserves would not fit (``drkit.lambda_concurrency``).
 """
 
 from __future__ import annotations
@@ -191,6 +194,26 @@ def review(plan: dict[str, Any], environment: str, allowed: frozenset[str] = fro
     )
 
 
+def lambda_preflight(args: argparse.Namespace, env: Any, stack_dir: Path, extra: dict[str, str]) -> int | None:
+    """Lambda's unreserved concurrency in every region against what the stack reserves (``drkit.lambda_concurrency``):
+    the exit code when the plan must not go on (3 refused, 1 not readable), None when every region has room."""
+    from drkit.lambda_concurrency import PreflightError, boto3_clients, refusal, reservations
+
+    stack = json.loads((stack_dir / "cdk.tf.json").read_text(encoding="utf-8"))
+    try:
+        refused = refusal(reservations(stack), boto3_clients(extra, env.primary_region, env.deploy_role_arn, env.names.deploy_session))
+    except PreflightError as error:
+        print(f"drkit: {error}", file=sys.stderr)
+        return 1
+    if refused is None:
+        return None
+    print(f"drkit plan review for {args.env}:\n  REFUSED: {refused}")
+    if args.markdown:
+        comment = f"### drkit plan review: `{stack_name(args.env)}`\n\n**Refused** before planning: {refused}\n"
+        Path(args.markdown).write_text(comment, encoding="utf-8")
+    return 3
+
+
 def main(argv: list[str] | None = None, locate: Locator = stack_workdir) -> int:
     """``drkit plan``: configuration from ``cdktf.json`` (or ``$DR_CONFIG``) of the current directory;
     ``locate`` finds the stack (the local lab passes the emulator's)."""
@@ -205,10 +228,11 @@ def main(argv: list[str] | None = None, locate: Locator = stack_workdir) -> int:
     from constructs_lib.config import ConfigError, load_settings
 
     try:
-        environment = load_settings(Path.cwd()).get(args.env).environment
+        env = load_settings(Path.cwd()).get(args.env)
     except ConfigError as error:
         print(f"drkit: {error}", file=sys.stderr)
         return 2
+    environment = env.environment
     if args.plan_json:
         plan = json.loads(Path(args.plan_json).read_text(encoding="utf-8"))
     else:
@@ -220,6 +244,9 @@ def main(argv: list[str] | None = None, locate: Locator = stack_workdir) -> int:
         if "TF_VAR_db_master_password" not in {**os.environ, **extra}:
             print("drkit: set TF_VAR_db_master_password (it is only sent through write-only arguments)", file=sys.stderr)
             return 2
+        stopped = lambda_preflight(args, env, stack_dir, extra)
+        if stopped is not None:
+            return stopped
         try:
             run(["init", "-input=false"], stack_dir, extra)
             run(["plan", "-input=false", "-out=drkit.tfplan"], stack_dir, extra)

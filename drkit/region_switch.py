@@ -4,6 +4,8 @@
   drkit runbook arc-status  --env production --execution us-west-2/0123456789abcdef
   drkit runbook arc-approve --env production --execution us-west-2/0123456789abcdef [--decline]
   drkit runbook arc-cancel  --env production --execution us-west-2/0123456789abcdef
+  drkit runbook arc-retry   --env production --execution us-west-2/0123456789abcdef
+  drkit runbook arc-skip    --env production --execution us-west-2/0123456789abcdef [--step lag-preflight]
 
 Every call goes to the region being activated: Region switch executes plans "from the Region being
 activated" (ARC launch post) and its execution APIs are regional (botocore's endpoint rules; only plan
@@ -11,10 +13,18 @@ management goes to the control plane in us-east-1). So the plan is found by its 
 ListPlansInRegion there, not ListPlans, and nothing here depends on the region being left. An execution ID
 names its region (``us-west-2/<16 hex>``, API reference ``RecoveryExecutionId``). The same progress lines are
 printed on AWS and, with ``AWS_ENDPOINT_URL`` set, against the emulator. Assume the DR operations role
-first: it may find, start, follow, approve and cancel executions of the environment's plans.
+first: it may find, start, follow, approve, cancel, resume and skip steps of executions of the environment's plans.
 
-Exit codes: 0 completed (or dry run, nothing to do); 4 started and waiting for an approval; 3 refused; 1 the
-execution failed, paused on a failed step or was canceled; 2 bad usage or configuration.
+A failed step pauses an execution (``pausedByFailedStep``). The way forward: ``arc-cancel``; ``arc-retry``
+(UpdatePlanExecution ``resume``: the execution goes on, the failed step again); or ``arc-skip``
+(UpdatePlanExecutionStep ``skip`` of the failed step, or of ``--step``). Skipping the lag preflight is safe for
+the data: the graceful Aurora block is a switchover, which synchronizes the secondary before it moves the writer
+(Aurora User Guide, switchover), so it only waits longer.
+
+Exit codes: 0 completed (or dry run, nothing to do); 4 started and waiting for an approval; 5 still open:
+paused by an operator (``arc-retry`` resumes it), or still running when the CLI stopped following
+(``--timeout-seconds``; ``arc-status`` follows it again); 3 refused; 1 the execution failed, timed out, paused on a
+failed step, was canceled, or is in a state drkit does not know; 2 bad usage or configuration.
 """
 
 from __future__ import annotations
@@ -30,10 +40,19 @@ from typing import Any
 
 ClientFactory = Callable[[str, str], Any]
 Say = Callable[[str], None]
+# ExecutionState (botocore's model): the follower polls only while the execution runs; any other state, one added
+# to the model later included, ends the loop at once.
+RUNNING = frozenset({"inProgress", "pending"})
 SUCCEEDED = frozenset({"completed", "completedWithExceptions"})
+# The plan's steps are done and ARC waits for the plan's application-health alarms before it records the recovery
+# time ("Actual recovery time includes the time for the plan to run added to the time elapsed until the application
+# health alarms that you've specified are healthy again", API reference, GetPlanExecution actualRecoveryTime).
+MONITORING = "completedMonitoringApplicationHealth"
 STOPPED = frozenset({"failed", "canceled", "planExecutionTimedOut", "pausedByFailedStep"})
 WAITING = "pendingManualApproval"
+PAUSED = frozenset({"pausedByFailedStep", "pausedByOperator"})
 EXIT_WAITING_FOR_APPROVAL = 4
+EXIT_OPEN = 5  # neither finished nor failed: paused by an operator, or still running when the CLI stopped following
 
 
 class Refused(Exception):
@@ -110,8 +129,7 @@ class Follower:
                 return items
 
     def execution(self) -> dict[str, Any]:
-        found: dict[str, Any] = self.arc.get_plan_execution(planArn=self.plan_arn, executionId=self.execution_id)
-        return found
+        return read_execution(self.arc, self.plan_arn, self.execution_id)
 
     def follow(self, poll_seconds: float, timeout_seconds: float, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
         started = time.monotonic()
@@ -124,7 +142,7 @@ class Follower:
                 self.seen.add(event["eventId"])
                 self.say(render_event(event, start))
             state = execution["executionState"]
-            if state in SUCCEEDED or state in STOPPED or state == WAITING:
+            if state not in RUNNING:
                 return execution
             if time.monotonic() - started > timeout_seconds:
                 self.say(f"still {state} after {timeout_seconds:.0f} s: follow it with arc-status --execution {self.execution_id}")
@@ -150,6 +168,15 @@ def conclude(execution: dict[str, Any], say: Say, approve_hint: str) -> int:
         recorded = execution.get("actualRecoveryTime") or "not recorded"
         say(f"execution {identifier} {state}; ARC's recorded recovery time: {recorded}")
         return 0
+    if state == MONITORING:
+        say(f"execution {identifier}: its steps completed; ARC is monitoring application health before it records the recovery time "
+            f"(arc-status --execution {identifier} shows it later)")  # fmt: skip
+        return 0
+    if state in RUNNING:
+        return EXIT_OPEN  # the follower said so ("still ... after ..."): not a failure
+    if state == "pausedByOperator":
+        say(f"execution {identifier} is paused by an operator: arc-retry --execution {identifier} resumes it, arc-cancel ends it")
+        return EXIT_OPEN
     if state == WAITING:
         pending = [s["name"] for s in execution.get("stepStates", []) if s.get("status") == "pendingApproval"]
         say(f"execution {identifier} waits for the approval of step {', '.join(pending) or '?'}: {approve_hint}")
@@ -157,34 +184,43 @@ def conclude(execution: dict[str, Any], say: Say, approve_hint: str) -> int:
     if state == "pausedByFailedStep":
         failed = [s["name"] for s in execution.get("stepStates", []) if s.get("status") == "failed"]
         say(
-            f"FAILED: execution {identifier} is paused on failed step {', '.join(failed) or '?'} (see its error above); "
-            "cancel it with arc-cancel, or skip or retry the step in the ARC console"
+            f"FAILED: execution {identifier} is paused on failed step {', '.join(failed) or '?'} (see its error above); as the DR role: "
+            f"arc-retry --execution {identifier} (run it again), arc-skip --execution {identifier} (go on without it) "
+            f"or arc-cancel --execution {identifier}"
         )
         return 1
-    say(f"FAILED: execution {identifier} ended {state}")
+    if state in STOPPED:
+        say(f"FAILED: execution {identifier} ended {state}")
+        return 1
+    say(f"FAILED: execution {identifier} is in a state drkit does not know ({state}): see it with arc-status or in the ARC console")
     return 1
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="drkit runbook", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("operation", choices=["arc-start", "arc-status", "arc-approve", "arc-cancel"])
+    parser.add_argument("operation", choices=["arc-start", "arc-status", "arc-approve", "arc-cancel", "arc-retry", "arc-skip"])
     parser.add_argument("--env", required=True, help="environment name from cdktf.json (or $DR_CONFIG)")
     parser.add_argument("--activate", help="arc-start: the region to activate (its cluster becomes the writer)")
     parser.add_argument("--from", dest="from_region", help="arc-start, activating the primary: the secondary it comes back from")
     parser.add_argument("--ungraceful", action="store_true", help="arc-start: a lost region (failover with data loss; custom actions skipped)")
     parser.add_argument("--dry-run", action="store_true", help="arc-start: find the plan and print what it would run; start nothing")
-    parser.add_argument("--execution", help="arc-status/approve/cancel: the execution ID arc-start printed (<region>/<id>)")
+    parser.add_argument("--execution", help="arc-status/approve/cancel/retry/skip: the execution ID arc-start printed (<region>/<id>)")
     parser.add_argument("--decline", action="store_true", help="arc-approve: decline (ARC cancels the execution)")
+    parser.add_argument("--step", help="arc-skip: the step to skip (default: the failed step)")
     parser.add_argument("--comment", default="", help="a comment recorded with the execution")
     parser.add_argument("--poll-seconds", type=float, default=10.0, help="how often to read the execution's progress")
     parser.add_argument("--timeout-seconds", type=float, default=3600.0, help="stop following (not the execution) after this long")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
 
     import boto3
     from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError
 
     from constructs_lib.config import ConfigError, load_settings
+
     try:
         env = load_settings(Path.cwd()).get(args.env)
     except ConfigError as error:
@@ -201,12 +237,19 @@ def main(argv: list[str] | None = None) -> int:
     def client(service: str, region: str) -> Any:
         return boto3.client(service, region_name=region, config=retries)
 
+    return dispatch(args, env, client, print)
+
+
+def dispatch(args: argparse.Namespace, env: Any, client: ClientFactory, say: Say) -> int:
+    """Run the operation with ``client`` (boto3, or a fake in tests) and turn a refusal or an AWS error into its exit code."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         if args.operation == "arc-start":
-            return start(args, env, client, print)
-        return operate(args, env, client, print)
+            return start(args, env, client, say)
+        return operate(args, env, client, say)
     except Refused as refused:
-        print(f"REFUSED: {refused}")
+        say(f"REFUSED: {refused}")
         return 3
     except (BotoCoreError, ClientError) as error:
         print(f"drkit: AWS call failed: {error}", file=sys.stderr)
@@ -220,6 +263,14 @@ def start(args: argparse.Namespace, env: Any, client: ClientFactory, say: Say) -
         say(f"no-op: the writer of {env.names.global_cluster_id} is already in {region}")
         return 0
     choice = choose_plan(env, region, writer, args.from_region)
+    if writer is not None and writer not in choice.pair:
+        # The plan activates `region` and deactivates the other region of its pair, not the writer's: its Aurora block
+        # and EKS scaling ("relative to the capacity in the Region that is being deactivated", eks-resource-scaling-block)
+        # would act on the wrong region. A move between two secondaries is the runbook's (docs/region-switch.md).
+        raise Refused(
+            f"the writer of {env.names.global_cluster_id} is in {writer}, outside plan {choice.name}'s pair ({', '.join(choice.pair)}): "
+            f"move it with drkit runbook switchover --env {env.name} --to {region} (or failover), or first back to {env.primary_region}"
+        )
     plan = find_plan(client, region, choice.name)
     mode = "ungraceful" if args.ungraceful else "graceful"
     say(f"plan {plan['name']} ({plan['arn']}): activate {region}, {mode}, from {region}; the writer is in {writer or 'no region'}")
@@ -253,8 +304,27 @@ def operate(args: argparse.Namespace, env: Any, client: ClientFactory, say: Say)
     if args.operation == "arc-cancel":
         arc.cancel_plan_execution(planArn=plan_arn, executionId=identifier, comment=args.comment or "canceled with the drkit runbook")
         say(f"canceled: execution {identifier}")
+    if args.operation == "arc-retry":
+        execution = read_execution(arc, plan_arn, identifier)
+        if execution["executionState"] not in PAUSED:
+            raise Refused(f"execution {identifier} is {execution['executionState']}: nothing to resume")
+        arc.update_plan_execution(
+            planArn=plan_arn, executionId=identifier, action="resume", comment=args.comment or "resumed with the drkit runbook (arc-retry)"
+        )
+        say(f"resumed: execution {identifier}")
+    if args.operation == "arc-skip":
+        execution = read_execution(arc, plan_arn, identifier)
+        failed = [s["name"] for s in execution.get("stepStates", []) if s.get("status") == "failed"]
+        step = args.step or (failed[0] if failed else None)
+        if step is None:
+            raise Refused(f"execution {identifier} is {execution['executionState']}: no failed step to skip (name one with --step)")
+        # ``comment`` is a required member of UpdatePlanExecutionStepRequest (botocore's model).
+        arc.update_plan_execution_step(
+            planArn=plan_arn, executionId=identifier, stepName=step, actionToTake="skip", comment=args.comment or "skipped with the drkit runbook"
+        )
+        say(f"skipped: step {step} of execution {identifier}")
     if args.operation == "arc-approve":
-        execution = arc.get_plan_execution(planArn=plan_arn, executionId=identifier)
+        execution = read_execution(arc, plan_arn, identifier)
         pending = [s["name"] for s in execution.get("stepStates", []) if s.get("status") == "pendingApproval"]
         if not pending:
             raise Refused(f"execution {identifier} is {execution['executionState']}: no step waits for an approval")
@@ -273,15 +343,40 @@ def operate(args: argparse.Namespace, env: Any, client: ClientFactory, say: Say)
 
 
 def plan_of_execution(client: ClientFactory, env: Any, region: str, identifier: str) -> str:
-    """The environment's plan that has execution ``identifier`` in ``region``."""
+    """The environment's plan that has execution ``identifier`` in ``region``: every page of ListPlansInRegion, then
+    GetPlanExecution per candidate (no list of executions to page through; ResourceNotFoundException: not that plan)."""
+    from botocore.exceptions import ClientError
+
     arc = client("arc-region-switch", region)
     names = {env.names.region_switch_plan(env.primary_region, s) for s in env.secondary_regions}
-    plans = [p for p in arc.list_plans_in_region().get("plans", []) if p.get("name") in names]
-    for plan in plans:
-        executions = arc.list_plan_executions(planArn=plan["arn"]).get("items", [])
-        if any(e.get("executionId") == identifier for e in executions):
+    token: str | None = None
+    while True:
+        page = arc.list_plans_in_region(**({"nextToken": token} if token else {}))
+        for plan in page.get("plans", []):
+            if plan.get("name") not in names:
+                continue
+            try:
+                arc.get_plan_execution(planArn=plan["arn"], executionId=identifier)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                    continue
+                raise
             return str(plan["arn"])
-    raise Refused(f"no plan of {env.name} has execution {identifier} in {region}")
+        token = page.get("nextToken")
+        if not token:
+            raise Refused(f"no plan of {env.name} has execution {identifier} in {region}")
+
+
+def read_execution(arc: Any, plan_arn: str, identifier: str) -> dict[str, Any]:
+    """GetPlanExecution with every page of its ``stepStates`` (paginated: botocore's paginators-1.json)."""
+    execution: dict[str, Any] = arc.get_plan_execution(planArn=plan_arn, executionId=identifier)
+    steps = list(execution.get("stepStates", []))
+    token = execution.get("nextToken")
+    while token:
+        page = arc.get_plan_execution(planArn=plan_arn, executionId=identifier, nextToken=token)
+        steps += page.get("stepStates", [])
+        token = page.get("nextToken")
+    return {**execution, "stepStates": steps}
 
 
 def writer_region(client: ClientFactory, region: str, global_cluster_id: str) -> str | None:

@@ -38,10 +38,20 @@ from constructs_lib.naming import RDS_IDENTIFIER_MAX, RESTORE_MARK, RESTORE_STAM
 ClientFactory = Callable[[str, str], Any]
 RESTORED_TAG = "drkit:restored-from"
 MAX_IDENTIFIER = RDS_IDENTIFIER_MAX  # config refuses environment names whose restores would not fit
-# States a restored cluster or instance does not leave by itself (RDS user guide, "Viewing Amazon RDS DB
-# cluster status" / "DB instance status"): waiting longer cannot help, an operator must look.
-STUCK = frozenset({"failed", "inaccessible-encryption-credentials", "inaccessible-encryption-credentials-recoverable",
-                   "incompatible-restore", "incompatible-parameters", "incompatible-network", "storage-full", "deleting"})  # fmt: skip
+# States a restored cluster or instance does not leave for ``available`` by itself (Aurora user guide, "DB cluster
+# status" and "DB instance status"): failures an operator must look at, a deletion, and a stop. Waiting longer cannot
+# help. A stopped cluster does start again by itself, but only after seven days ("If you don't manually start your DB
+# cluster after seven days, your DB cluster is automatically started", Aurora user guide, "Stopping and starting an
+# Amazon Aurora DB cluster"): someone stopped it, and someone must start it.
+STOPPED = frozenset({"stopped", "stopping"})
+STUCK = STOPPED | frozenset({
+    "failed", "inaccessible-encryption-credentials", "inaccessible-encryption-credentials-recoverable", "incompatible-restore",
+    "incompatible-parameters", "incompatible-network", "incompatible-option-group", "insufficient-capacity", "restore-error",
+    "storage-full", "cloning-failed", "migration-failed", "deleting",
+})  # fmt: skip
+# RDS's reads are eventually consistent: a cluster or instance just created may not be listed at once. So many reads
+# in a row may say "not found" before it has ever been seen; after that, or once it was seen, it is gone.
+NOT_FOUND_READS = 5
 # botocore/STS: what an expired session's credentials are answered with (AWS SDKs: ExpiredToken from the
 # query APIs, ExpiredTokenException from the JSON ones; RequestExpired for a request signed too long ago).
 SESSION_EXPIRED = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
@@ -189,15 +199,32 @@ def plan_restore(client: ClientFactory, global_cluster_id: str, home_region: str
 def wait_until_available(
     describe: Callable[[], dict[str, Any] | None], what: str, say: Callable[[str], None], poll: float, sleep: Callable[[float], None]
 ) -> dict[str, Any]:
-    """Poll ``describe`` until the resource is ``available``; no fixed cap (AWS decides how long a restore takes)."""
+    """Poll ``describe`` until the resource is ``available``; no fixed cap (AWS decides how long a restore takes), but a
+    status RDS does not leave by itself (``STUCK``) ends the wait with what to do, and so does a resource that is not
+    found ``NOT_FOUND_READS`` times before it was ever seen (or is gone after it was)."""
     started = time.monotonic()
     last = ""
+    unseen = 0
     while True:
         found = describe()
         status = str((found or {}).get("Status") or (found or {}).get("DBInstanceStatus") or "not found")
         if status == "available" and found is not None:
             return found
-        if status in STUCK or found is None:
+        if found is None:
+            unseen += 1
+            if last:
+                raise RestoreStuck(f"{what} is not found: it was {last}, then it was gone (deleted?); look at the RDS events")
+            if unseen >= NOT_FOUND_READS:
+                raise RestoreStuck(f"{what} is not found: not listed after {unseen} reads; look at the RDS events (was it created?)")
+            say(f"waiting for {what}: not found yet (RDS may not list what was just created), {time.monotonic() - started:.0f} s")
+            sleep(poll)
+            continue
+        if status in STOPPED:
+            raise RestoreStuck(
+                f"{what} is {status}: someone stopped its cluster, and RDS would start it again only after seven days; start it "
+                f"(aws rds start-db-cluster --db-cluster-identifier <the restored cluster>) and run the same command again: it resumes"
+            )
+        if status in STUCK:
             raise RestoreStuck(f"{what} is {status}: it will not become available by waiting; look at it in the RDS console or events")
         if status != last or poll >= 10:
             say(f"waiting for {what}: {status}, {time.monotonic() - started:.0f} s")

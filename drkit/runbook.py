@@ -8,7 +8,7 @@
   drkit runbook rearm --env production
   drkit runbook reconcile --env production [--execute] [--report-dir DIR] [--ca-bundle PEM]
   drkit runbook arc-start --env production --activate us-west-2 [--ungraceful] [--dry-run]
-  drkit runbook arc-status|arc-approve|arc-cancel --env production --execution <region>/<id>
+  drkit runbook arc-status|arc-approve|arc-cancel|arc-retry|arc-skip --env production --execution <region>/<id>
 
 The ``arc-*`` operations start and follow an execution of the environment's ARC Region switch plan
 instead (``drkit/region_switch.py``).

@@ -192,13 +192,23 @@ def _check_rules(env: EnvironmentConfig, raw: Section) -> None:
     if env.is_production and env.account_id is None:
         raise ConfigError(f"{raw.child('account_id')}: required in production, so that no other account's credentials can plan or apply it")
     trusted = env.dr_operations.trusted_principals
-    if env.is_production and (not trusted or any(p.endswith(":root") for p in trusted)):
+    patterns = env.dr_operations.trusted_principal_patterns
+    if env.is_production and ((not trusted and not patterns) or any(p.endswith(":root") for p in trusted)):
         # The account root in a trust policy trusts every principal of the account that may call sts:AssumeRole, and an
         # ExternalId is a confused-deputy control for third parties, not authentication ("AWS does not treat the external
-        # ID as a secret", IAM User Guide, "Access to AWS accounts owned by third parties").
+        # ID as a secret", IAM User Guide, "Access to AWS accounts owned by third parties"). The account is trusted only
+        # together with an aws:PrincipalArn pattern (trusted_principal_patterns).
         raise ConfigError(
             f"{child_path(raw.child('dr_operations'), 'trusted_principals')}: {list(trusted)} in production: name the on-call roles or "
-            "users that may become the DR role (not the account root, which trusts anyone in the account who may assume roles)"
+            "users that may become the DR role, or their ARN patterns in trusted_principal_patterns (not the account root, which "
+            "trusts anyone in the account who may assume roles)"
+        )
+    if env.region_switch.triggers and env.failover.mode.value == "automatic":
+        # One mover per incident: an ARC plan started by its trigger and drkit's automation would both move the writer
+        # (docs/region-switch.md, "Which to use when").
+        raise ConfigError(
+            f"{child_path(raw.child('region_switch'), 'triggers')}: true with failover.mode 'automatic': two automations would "
+            "move the writer in one incident; choose one (region_switch.triggers false, or failover.mode manual)"
         )
     if env.deploy_role_arn is not None:
         role_account = env.deploy_role_arn.split(":")[4]
@@ -240,6 +250,12 @@ def _check_region_switch(env: EnvironmentConfig, raw: Section) -> None:
     path = raw.child("region_switch")
     if settings.eks_workloads and not (settings.enabled and env.app_clusters.enabled):
         raise ConfigError(f"{child_path(path, 'eks_workloads')}: needs region_switch.enabled and app_clusters.enabled (the plan scales them in EKS)")
+    approver = settings.approval_role_arn
+    if approver is not None and not (settings.enabled and settings.manual_approval):
+        raise ConfigError(f"{child_path(path, 'approval_role_arn')}: needs region_switch.manual_approval (and enabled): it names that step's role")
+    if approver is not None and env.account_id is not None and approver.split(":")[4] != env.account_id:
+        # "The IAM role must be within the account that is the owner of the plan" (ARC developer guide, manual-approval-block).
+        raise ConfigError(f"{child_path(path, 'approval_role_arn')}: the role must be in the plan's account {env.account_id}, got {approver}")
     if not settings.enabled:
         return
     longest = max((env.names.region_switch_plan(env.primary_region, s) for s in env.secondary_regions), key=len)

@@ -45,6 +45,7 @@ from constructs_lib.config.readers import (
     as_int,
     as_list,
     as_positive_number,
+    as_principal_arn_pattern,
     as_region,
     as_str,
     as_string_map,
@@ -262,19 +263,29 @@ class AlertSettings:
 class DrOperationsSettings:
     external_id: str = setting("the `sts:ExternalId` DR operators present when they assume the DR role", EXTERNAL_ID)
     trusted_principals: tuple[str, ...] = setting(
-        "IAM roles or users allowed to assume the DR role (required in production, and never the account root there; "
-        "elsewhere empty means the account root)",
+        "IAM roles or users allowed to assume the DR role (production needs these or `trusted_principal_patterns`, and never "
+        "the account root; elsewhere, with neither, the account root)",
         as_list(IAM_PRINCIPAL, max_items=20),
         (),
     )
+    trusted_principal_patterns: tuple[str, ...] = setting(
+        "ARN patterns (`*`, `?`) of IAM roles or users allowed to assume the DR role, for roles re-created with generated "
+        "names (IAM Identity Center: `arn:aws:iam::<account>:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_<set>_*`): "
+        "the trust names their account, only with `ArnLike` on `aws:PrincipalArn`",
+        as_list(as_principal_arn_pattern, max_items=20),
+        (),
+    )
     require_mfa: bool = setting(
-        "the trust policy requires `aws:MultiFactorAuthPresent` (a principal that authenticated with MFA; sessions federated "
-        "through IAM Identity Center do not carry it: use `principal_tags`)",
+        "the trust policy requires `aws:MultiFactorAuthPresent`: an IAM user who assumes the role with an MFA code has it; a "
+        "chained role session and an IAM Identity Center (SAML) session do not carry it, so with such principals nobody can "
+        "assume the role",
         as_bool,
         False,
     )
     principal_tags: Mapping[str, str] = setting(
-        "object of tag key to value the assuming principal (its user, or its role) must carry (`aws:PrincipalTag/<key>`)",
+        "object of tag key to value the assuming principal (its user, or its role and session) must carry "
+        "(`aws:PrincipalTag/<key>`; session tags override role tags, so not a control where the caller's own trust allows "
+        "`sts:TagSession`)",
         as_string_map(IAM_TAG_KEY, IAM_TAG_VALUE, max_items=10),
         Derived(lambda c: {}, "`{}`"),
     )
@@ -326,6 +337,12 @@ class BackupSettings:
     )
     start_window_minutes: int = setting(
         "minutes after the scheduled time within which a backup must start, else it is cancelled (AWS minimum 60)", as_int(60, 52_560_000), 60
+    )
+    completion_window_minutes: int = setting(
+        "minutes after a backup starts within which it must complete, else AWS Backup cancels it; the default is the AWS Backup "
+        "console's 7 days (a Terraform rule that names none gets the provider's 180 minutes)",
+        as_int(60, 52_560_000),
+        7 * 24 * 60,
     )
     retention_days: int = setting("retention of each backup in its own region's vault", as_int(1, 36500), ByEnvironment(35, 7))
     copy_retention_days: int = setting("retention of the copy in the next region's vault", as_int(1, 36500), ByEnvironment(35, 7))
@@ -459,7 +476,8 @@ class RegionSwitchSettings:
         "a manual approval step (the approver: the DR operations role) before each activation", as_bool, ByEnvironment(True, False)
     )
     triggers: bool = setting(
-        "let the primary's writer-healthy alarm start the first secondary's activation (off: an operator starts every execution)",
+        "let the primary's writer-lost alarm (the writer is there and the region does not answer) start the first secondary's "
+        "activation (off: an operator starts every execution)",
         as_bool,
         False,
     )
@@ -467,6 +485,13 @@ class RegionSwitchSettings:
         "`<namespace>/<deployment>` the plan scales up in the activated region's EKS cluster (needs `app_clusters.enabled`)",
         as_list(K8S_WORKLOAD, max_items=20),
         (),
+    )
+    approval_role_arn: str | None = setting(
+        "the IAM role whose sessions approve the manual approval step, in `account_id` (ARC: anyone with access to that role "
+        "approves); unset: the DR operations role, which also starts executions, so the approval is a pause for "
+        "confirmation and not a second person (production synth warns, DRK011)",
+        IAM_ROLE,
+        None,
     )
 
 

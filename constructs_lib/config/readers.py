@@ -189,6 +189,21 @@ IAM_PRINCIPAL = as_str(
     r"arn:aws:iam::\d{12}:(root|role/[\w+=,.@/-]{1,512}|user/[\w+=,.@/-]{1,512})",
     "an IAM principal ARN (arn:aws:iam::<account>:root, :role/<name> or :user/<name>)",
 )
+
+
+def as_principal_arn_pattern(value: object, path: str) -> str:
+    """An ``ArnLike`` pattern of IAM roles or users of one account (``*`` and ``?`` in the name only), for the
+    condition ``aws:PrincipalArn`` with the account as principal; not one that matches every role or user of the
+    account, which would trust the account again."""
+    meaning = "an ARN pattern of IAM roles or users of one account (arn:aws:iam::<account>:role/<pattern> or :user/<pattern>, * and ? in the name)"
+    match = re.fullmatch(r"arn:aws:iam::\d{12}:(role|user)/([\w+=,.@/*?-]{1,512})", value) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(f"{path}: expected {meaning}, got {show(value)}")
+    if re.fullmatch(r"[*?/]*", match.group(2)):
+        raise ConfigError(f"{path}: {show(value)} matches every {match.group(1)} of the account: name the operators' roles or users")
+    return str(value)
+
+
 IAM_TAG_KEY = as_str(r"[\w .:/=+@-]{1,128}", "an IAM tag key of 1-128 letters, digits, spaces or _.:/=+-@")
 IAM_TAG_VALUE = as_str(r"[\w .:/=+@-]{0,256}", "an IAM tag value of 0-256 letters, digits, spaces or _.:/=+-@")
 IAM_ROLE = as_str(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]{1,512}", "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")

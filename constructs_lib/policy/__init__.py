@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from constructs_lib.policy.approval_separation import ApprovalSeparation
 from constructs_lib.policy.backup_window import BackupOutsideDatabaseWindows
 from constructs_lib.policy.base import Finding, Level, PolicyRule, StackView
 from constructs_lib.policy.encryption_at_rest import EncryptionAtRest
@@ -25,6 +26,7 @@ RULES: tuple[PolicyRule, ...] = (
     SingleNat(),
     LockedBackups(),
     BackupOutsideDatabaseWindows(),
+    ApprovalSeparation(),
 )
 
 

@@ -5,8 +5,9 @@ window": "the backup window is used to create a daily system backup"), and an AW
 cluster is a cluster snapshot too ("Backups managed by AWS Backup are considered manual DB cluster
 snapshots", Aurora user guide, "Using AWS Backup"). AWS documents no rule that the two must not overlap
 (the AWS Backup developer guide restricts starts around *maintenance* windows, and exempts Aurora), so this
-is a warning: a schedule whose start window (``start_window`` minutes after the cron time) reaches into the
-cluster's backup window runs two snapshots of one volume at once, and may have to wait for it.
+is a warning: a schedule whose start window (``start_window`` minutes after the cron time; 60 when a rule
+names none, the Terraform provider's default) reaches into the cluster's backup window runs two snapshots of
+one volume at once, and may have to wait for it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from dataclasses import dataclass
 from constructs_lib.policy.base import Finding, Level, StackView
 
 DAY = 24 * 60
-DEFAULT_START_WINDOW_MINUTES = 8 * 60  # AWS Backup's default start window when a rule names none (8 hours)
+# What a Terraform rule that names no start_window gets: terraform-provider-aws, internal/service/backup/plan.go,
+# rule "start_window": {Type: schema.TypeInt, Optional: true, Default: 60}, always sent as StartWindowMinutes.
+# (The 8 hours of the AWS Backup console and of StartBackupJob never apply to a Terraform rule.)
+DEFAULT_START_WINDOW_MINUTES = 60
 
 
 def _values(field: str, limit: int) -> set[int] | None:

@@ -15,8 +15,9 @@ Blocks (the ones drkit's plans use; any other fails its step, saying it is not e
 * **CustomActionLambda**: skipped when ungraceful ("In ungraceful execution mode, Region switch skips the
   Lambda execution block step", custom-action-lambda-block). Otherwise the function of the region to run
   in is read (``lambda:GetFunction``) and its invocation authorized (``Invoke`` DryRun) as the execution role;
-  the function then runs as its own role (``lambda_runner``) with ARC's metadata as the event. A function
-  error fails the step (ARC reruns it every retry interval until the timeout; the emulator does not wait).
+  the function then runs as its own role (``lambda_runner``) with ARC's metadata as the event: exactly the
+  documented keys (:func:`metadata_event`). A function error fails the step (ARC reruns it every retry
+  interval until the timeout; the emulator does not wait).
 * **AuroraGlobalDatabase**: the cluster of the activating region from ``DatabaseClusterArns``; graceful with
   ``switchoverOnly`` calls SwitchoverGlobalCluster, ``failover`` (or ungraceful) FailoverGlobalCluster with
   AllowDataLoss (API reference, GlobalAuroraConfiguration). Switchover goes to the current writer's region,
@@ -24,8 +25,13 @@ Blocks (the ones drkit's plans use; any other fails its step, saying it is not e
   execution never calls the lost region.
 
 A failed step pauses the execution (``pausedByFailedStep``, event ``stepPausedByError``: the model's states
-and events; an operator then cancels, or skips the step on AWS). Steps run when the execution is started or
-a step approved, inside that call: the execution advances only when its caller does, so a game day on a
+and events). The operator then cancels it, resumes it (UpdatePlanExecution ``resume``: the emulator runs the
+failed step again) or skips the step (UpdatePlanExecutionStep ``skip``: the execution goes on with the next);
+``pause`` and ``switchToUngraceful``/``switchToGraceful`` act on the steps not yet run. What AWS does to a failed
+step on ``resume``, and whether a skip resumes the execution by itself, is not documented beyond "This can be
+used to skip or retry a step" (API reference, UpdatePlanExecutionStep ``actionToTake``): the emulator's reading,
+to check on a real account (docs/region-switch.md). Steps run when the execution is started, resumed, a step
+approved or skipped, inside that call: the execution advances only when its caller does, so a game day on a
 simulated clock drives it deterministically. Times are the wall clock's; the emulator's blocks take seconds
 where AWS's take minutes (the recorded recovery time says so in a report).
 """
@@ -44,11 +50,16 @@ from urllib.parse import unquote
 SERVICE_PRINCIPAL = "arc-region-switch.amazonaws.com"
 LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
 FINISHED = frozenset({"completed", "completedWithExceptions", "failed", "canceled", "planExecutionTimedOut"})
+PAUSED = frozenset({"pausedByFailedStep", "pausedByOperator"})
 WRITER_WAIT_SECONDS = 30.0
 
 
 class StepFailed(Exception):
     """The block could not do its work; the message is the step's error."""
+
+
+class IllegalState(Exception):
+    """The execution or step is not in a state that allows the update (IllegalStateException)."""
 
 
 @dataclass
@@ -157,6 +168,20 @@ def _session(credentials: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def metadata_event(execution: Execution, step: StepRun) -> dict[str, str]:
+    """The event of a custom action without a payload: "Region switch invokes the function with only the execution
+    metadata", whose keys are "InvokedBy, PlanArn, ExecutionId, StepName" (API reference, ``Lambdas.payload``).
+    Those keys at the top level are the emulator's reading of the first sentence (the shape without a payload is
+    not documented). ``InvokedBy``'s value is not documented either: the emulator sends a new opaque one per
+    execution, so code that compares it fails here before it meets AWS's value."""
+    return {
+        "InvokedBy": f"drkit-emulator-undocumented-{secrets.token_hex(4)}",
+        "PlanArn": execution.plan_arn,
+        "ExecutionId": execution.execution_id,
+        "StepName": step.name,
+    }
+
+
 def _first_line(error: Exception) -> str:
     return str(error).splitlines()[0][:500] if str(error) else type(error).__name__
 
@@ -171,9 +196,12 @@ class Runner:
     def run(self, execution: Execution) -> None:
         with execution.lock:
             while execution.cursor < len(execution.steps):
-                if execution.state in FINISHED or execution.state in ("pendingManualApproval", "pausedByFailedStep"):
+                if execution.state in FINISHED or execution.state in PAUSED or execution.state == "pendingManualApproval":
                     return
                 step = execution.steps[execution.cursor]
+                if step.status == "skipped":  # skipped by the operator before it ran (UpdatePlanExecutionStep)
+                    execution.cursor += 1
+                    continue
                 if step.block_type == "ManualApproval":
                     if step.status != "completed":
                         step.status, step.start_time = "pendingApproval", step.start_time or time.time()
@@ -220,6 +248,56 @@ class Runner:
             execution.event("stepSucceeded", step, comment or "approved")
             execution.state = "inProgress"
             execution.cursor += 1
+        self.run(execution)
+
+    def update(self, execution: Execution, action: str, comment: str) -> None:
+        """UpdatePlanExecution: pause, resume (a failed step runs again), or change the mode of the steps not yet run."""
+        with execution.lock:
+            if execution.state in FINISHED:
+                raise IllegalState(f"execution {execution.execution_id} is {execution.state}")
+            if action == "pause":
+                if execution.state in PAUSED:
+                    raise IllegalState(f"execution {execution.execution_id} is already {execution.state}")
+                execution.state = "pausedByOperator"
+                execution.event("executionPaused", description=comment or "paused by the operator")
+                return
+            if action in ("switchToUngraceful", "switchToGraceful"):
+                mode = "ungraceful" if action == "switchToUngraceful" else "graceful"
+                if execution.mode == mode:
+                    raise IllegalState(f"execution {execution.execution_id} is already {mode}")
+                execution.mode = mode
+                for step in execution.steps[execution.cursor :]:
+                    if step.status in ("notStarted", "failed"):
+                        step.mode = mode
+                kind = "executionBehaviorChangedToUngraceful" if mode == "ungraceful" else "executionBehaviorChangedToGraceful"
+                execution.event(kind, description=comment)
+                return
+            if execution.state not in PAUSED:
+                raise IllegalState(f"execution {execution.execution_id} is {execution.state}, not paused: nothing to resume")
+            current = execution.steps[execution.cursor] if execution.cursor < len(execution.steps) else None
+            if current is not None and current.status == "failed":
+                current.status, current.start_time, current.end_time = "notStarted", None, None
+                execution.event("stepUpdate", current, "resumed by the operator: the step runs again" + (f" ({comment})" if comment else ""))
+            execution.state = "inProgress"
+        self.run(execution)
+
+    def skip(self, execution: Execution, step_name: str, comment: str) -> None:
+        """UpdatePlanExecutionStep ``skip``: a failed step (the execution goes on with the next) or one not yet run."""
+        with execution.lock:
+            if execution.state in FINISHED:
+                raise IllegalState(f"execution {execution.execution_id} is {execution.state}")
+            step = next((s for s in execution.steps if s.name == step_name), None)
+            if step is None:
+                raise LookupError(f"execution {execution.execution_id} has no step {step_name}")
+            if step.status not in ("failed", "notStarted"):
+                raise IllegalState(f"step {step_name} is {step.status}: only a failed step or one not yet run is skipped")
+            step.status, step.end_time = "skipped", time.time()
+            execution.event("stepSkipped", step, comment or "skipped by the operator")
+            current = execution.cursor < len(execution.steps) and execution.steps[execution.cursor] is step
+            if not (current and execution.state == "pausedByFailedStep"):
+                return
+            execution.cursor += 1
+            execution.state = "inProgress"
         self.run(execution)
 
     def cancel(self, execution: Execution, comment: str) -> None:
@@ -287,7 +365,7 @@ class Runner:
 
         configuration = self.aws.client("lambda", where, internal=True).get_function_configuration(FunctionName=function)
         runtime = self.assume(configuration["Role"], LAMBDA_PRINCIPAL, where, configuration["FunctionName"])
-        event = {"InvokedBy": SERVICE_PRINCIPAL, "PlanArn": execution.plan_arn, "ExecutionId": execution.execution_id, "StepName": step.name}
+        event = metadata_event(execution, step)
         environment = {"AWS_ACCESS_KEY_ID": runtime["aws_access_key_id"], "AWS_SECRET_ACCESS_KEY": runtime["aws_secret_access_key"]}
         environment["AWS_SESSION_TOKEN"] = runtime["aws_session_token"]
         done = invoke(configuration, where, self.aws.endpoint, environment, event, execution.execution_id)

@@ -13,7 +13,8 @@ emulator as fast as before; tests and drills turn them up to rehearse what AWS m
   rebuild started, read at each answer (turning it down ends the resync); with a data plane, also for as long as
   its real replica has not caught up.
 * ``lambda_concurrency_quota`` (``DRKIT_EMULATOR_LAMBDA_CONCURRENCY``, 1000): the value Service Quotas
-  reports for Lambda's "Concurrent executions" (L-B99A9384); AWS's default is 1,000 and new accounts
+  reports for Lambda's "Concurrent executions" (L-B99A9384), and the concurrency Lambda's GetAccountSettings
+  reports and PutFunctionConcurrency enforces in each region; AWS's default is 1,000 and new accounts
   start lower (Lambda developer guide, "Lambda quotas").
 """
 

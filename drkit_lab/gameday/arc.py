@@ -64,8 +64,9 @@ def note(gd: Any, out: Any) -> None:
     recorded = out.measured.get("arc_recorded_recovery_seconds")
     observed = out.measured.get("rto_seconds") or out.measured.get("database_name_seconds")
     out.notes.append(
-        f"ARC recorded a recovery time of {recorded if recorded is not None else 'nothing'} s for its execution (from StartPlanExecution to its "
-        f"last step; the emulator's blocks take seconds where AWS's Aurora block takes about a minute); drkit observed {observed} s from the "
+        f"ARC recorded a recovery time of {recorded if recorded is not None else 'nothing'} s for its execution (the plan's run time, from "
+        f"StartPlanExecution to its last step: no application-health alarms are associated; the emulator's blocks take seconds, AWS's "
+        f"take as long as the Aurora switchover or failover does); drkit observed {observed} s from the "
         "fault to clients reaching the new writer (detection, health check and DNS included, which ARC's figure does not see)"
     )
 

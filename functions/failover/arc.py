@@ -1,25 +1,44 @@
 """The runbook as an ARC Region switch custom action: the steps a plan invokes it for.
 
-ARC invokes a custom-action Lambda "with only the execution metadata" when the step has no payload,
-and merges "execution metadata keys (InvokedBy, PlanArn, ExecutionId, StepName)" into a payload it
-has (ARC Region switch API reference, ``Lambdas.payload``; the CloudFormation schema of
-AWS::ARCRegionSwitch::Plan has no payload, so drkit's plans send none). The handler recognises such
-an invocation by those keys and dispatches on the step name, which the plan construct takes from
-:data:`STEPS` (one contract for both sides).
+What ARC sends is documented only by the names of its metadata keys: "If you don't specify a payload, Region
+switch invokes the function with only the execution metadata. If you provide a JSON object, Region switch
+merges execution metadata keys (InvokedBy, PlanArn, ExecutionId, StepName) into the top level. [...] If you
+provide any other JSON type [...], Region switch forwards it to the Lambda function unchanged, without adding
+metadata" (ARC Region switch API reference, ``Lambdas.payload``; the CloudFormation schema of
+AWS::ARCRegionSwitch::Plan has no payload, so drkit's plans send none). The shape of the event without a
+payload and the value of ``InvokedBy`` are not documented.
 
-A step that must stop the plan raises: Lambda reports the invocation as failed and ARC fails the
-step ("to rerun the Lambda function if it does not succeed", custom-action-lambda-block). No step
-here moves the writer: the plan's Aurora block does that, and an ARC-shaped event sent by anyone
-else can only run a check.
+A custom action that returns is a step that succeeded, and the plan goes on to the switchover. So recognition
+fails closed (:func:`recognise`): an event that carries any of those keys, in any spelling, must be exactly the
+documented metadata (the four keys, non-empty strings, ``PlanArn`` a plan ARN, no runbook request mixed in) or
+it raises :class:`UnrecognisedInvocation`; ``InvokedBy``'s value is never compared. An event with none of the
+keys is the runbook's, and the handler raises on one that names no operation, so a differently shaped ARC
+invocation fails too. The handler logs the top-level keys of every invocation that reaches this module or is
+refused, so the first real execution shows the shape.
+
+A step that must stop the plan raises: Lambda reports a function error. ARC then reruns the custom action
+"if it does not succeed within this interval" (``RetryIntervalMinutes``, custom-action-lambda-block) until
+the step's ``TimeoutMinutes``, and only then does the step fail and the execution pause (``pausedByFailedStep``).
+No step here moves the writer: the plan's Aurora block does that, and an ARC-shaped event sent by anyone else
+can only run a check.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-# The keys ARC merges into every custom-action invocation.
+from .contract import Request
+
+# The keys ARC merges into every custom-action invocation (API reference, Lambdas.payload), as spelt there.
 METADATA_KEYS = ("InvokedBy", "PlanArn", "ExecutionId", "StepName")
+# API reference, PlanArn.
+PLAN_ARN = re.compile(r"arn:aws[a-zA-Z-]*:arc-region-switch::[0-9]{12}:plan/([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?):([a-z0-9]{6})")
+RUNBOOK_KEYS = frozenset({Request.OPERATION, Request.TARGET_REGION, Request.DRY_RUN, Request.REQUESTED_AT, Request.EXPECTED_WRITER_REGION})
+_FOLDED = {key.lower(): key for key in METADATA_KEYS}  # a spelling folded (case, '_' and '-' dropped) -> the documented key
+MAX_LOGGED_KEYS = 50
 LAG_PREFLIGHT = "lag-preflight"  # graceful activation: refuse while the activating region's lag is above the limit
 # post-recovery, in the inactive region (the old primary, back): keep Aurora's point-of-failure snapshot
 PRESERVE_SNAPSHOT = "preserve-point-of-failure-snapshot"
@@ -29,17 +48,64 @@ STEPS = (LAG_PREFLIGHT, PRESERVE_SNAPSHOT)
 
 
 class StepRefused(RuntimeError):
-    """The step must fail: ARC fails it and the plan does not go on."""
+    """The step must not succeed: the invocation fails, ARC reruns it until the step's timeout, then the step fails."""
 
 
-def is_region_switch_invocation(event: object) -> bool:
-    return isinstance(event, Mapping) and all(isinstance(event.get(key), str) and event.get(key) for key in METADATA_KEYS)
+class UnrecognisedInvocation(ValueError):
+    """An event the function will not guess about: a function error, never a quiet success (see the module)."""
 
 
-def handle(event: Mapping[str, Any], settings: Any, client: Callable[[str, str], Any], say: Callable[[str], None]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Invocation:
+    """ARC's execution metadata, as documented."""
+
+    plan_arn: str
+    execution_id: str
+    step_name: str
+    invoked_by: str  # present, its value undocumented: logged, never compared
+
+
+def event_keys(event: Mapping[Any, Any]) -> list[str]:
+    """The event's top-level keys, for the log (bounded: the keys are the caller's)."""
+    return sorted(str(key)[:100] for key in event)[:MAX_LOGGED_KEYS]
+
+
+def _folded(key: str) -> str:
+    return key.replace("_", "").replace("-", "").lower()
+
+
+def _arc_like(key: object) -> bool:
+    """One of ARC's metadata keys in any spelling (``planArn``, ``plan_arn``, ``PLANARN``)."""
+    return isinstance(key, str) and _folded(key) in _FOLDED
+
+
+def recognise(event: Mapping[Any, Any]) -> Invocation | None:
+    """``None`` when no key of the event looks like ARC's metadata (a runbook request, or nothing known);
+    the metadata when the event carries exactly the documented keys; :class:`UnrecognisedInvocation` otherwise."""
+    like = sorted(str(key) for key in event if _arc_like(key))
+    if not like:
+        return None
+    problems = [f"{key!r} is not the documented spelling {_FOLDED[_folded(key)]!r}" for key in like if key not in METADATA_KEYS]
+    for key in METADATA_KEYS:
+        if key not in event:
+            problems.append(f"{key} is missing")
+        elif not isinstance(event[key], str) or not event[key].strip():
+            problems.append(f"{key} is not a non-empty string")
+    plan_arn = event.get("PlanArn")
+    if isinstance(plan_arn, str) and plan_arn and not PLAN_ARN.fullmatch(plan_arn):
+        problems.append("PlanArn is not a Region switch plan ARN")
+    mixed = sorted(RUNBOOK_KEYS.intersection(key for key in event if isinstance(key, str)))
+    if mixed:
+        problems.append(f"the event carries both ARC's execution metadata and a runbook request ({', '.join(mixed)})")
+    if problems:
+        raise UnrecognisedInvocation(f"not ARC Region switch's documented execution metadata ({', '.join(METADATA_KEYS)}): {'; '.join(problems)}")
+    return Invocation(str(event["PlanArn"]), str(event["ExecutionId"]), str(event["StepName"]), str(event["InvokedBy"]))
+
+
+def handle(invocation: Invocation, settings: Any, client: Callable[[str, str], Any], say: Callable[[str], None]) -> dict[str, Any]:
     """Run the step ARC asked for; raise :class:`StepRefused` to fail it."""
-    step = str(event["StepName"])
-    say(f"ARC Region switch: step {step} of execution {event['ExecutionId']} (plan {event['PlanArn']})")
+    step = invocation.step_name
+    say(f"ARC Region switch: step {step} of execution {invocation.execution_id} (plan {invocation.plan_arn})")
     if step == LAG_PREFLIGHT:
         return lag_preflight(settings, client, say)
     if step == PRESERVE_SNAPSHOT:

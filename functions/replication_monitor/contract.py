@@ -51,6 +51,9 @@ class Metric:
     SECONDARIES_WITHOUT_DATA = "SecondariesWithoutData"
     WRITER_IN_MONITOR_REGION = "WriterInMonitorRegion"  # 1 when this region hosts the writer
     WRITER_HEALTHY = "WriterHealthy"  # per watched region: 1 when the writer is there, answering and replicating
+    # For the writer's region only, judged from another: 1 when that region does not answer for the writer, 0 when it
+    # does; nothing once the writer has moved. "The primary is lost", where WriterHealthy 0 also means "it has left".
+    WRITER_UNREACHABLE = "WriterUnreachable"
 
 
 class Dimension:
@@ -71,5 +74,5 @@ def lag_dimensions(environment: str, secondary: str) -> dict[str, str]:
 
 
 def writer_healthy_dimensions(environment: str, writer_region: str) -> dict[str, str]:
-    """Dimensions of ``WriterHealthy`` for one watched region."""
+    """Dimensions of ``WriterHealthy`` (and ``WriterUnreachable``) for one region."""
     return {Dimension.ENVIRONMENT: environment, Dimension.WRITER_REGION: writer_region, Dimension.SERVICE: SERVICE}

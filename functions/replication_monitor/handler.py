@@ -56,6 +56,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             _emit(contract.Metric.REPLICATION_LAG, MetricUnit.Seconds, secondary.lag_seconds, dimensions)
     for region, healthy in sorted(result.writer_healthy.items()):
         _emit(contract.Metric.WRITER_HEALTHY, MetricUnit.Count, healthy, contract.writer_healthy_dimensions(environment, region))
+    for region, unreachable in sorted(result.writer_unreachable.items()):
+        _emit(contract.Metric.WRITER_UNREACHABLE, MetricUnit.Count, unreachable, contract.writer_healthy_dimensions(environment, region))
     metrics.add_dimension(name=contract.Dimension.ENVIRONMENT, value=environment)
     lagging = sum(s.status is Status.LAGGING for s in verdict.secondaries)
     without_data = sum(s.status is Status.NO_DATA for s in verdict.secondaries)

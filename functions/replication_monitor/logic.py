@@ -206,6 +206,20 @@ def writer_health(topology: Topology, monitor_region: str, member_regions: Seque
     return {region: int(region == writer_region and bool(answers)) for region in member_regions if region != monitor_region}
 
 
+def writer_unreachable(topology: Topology, monitor_region: str, answers: bool | None) -> dict[str, int]:
+    """``WriterUnreachable`` for the writer's region, judged from another region: 1 when the global cluster names the
+    writer there and that region does not answer for it (``answers``: its RDS API fails, or reports the cluster
+    stopped, deleted or without its key), 0 when it answers.
+
+    Nothing for a region without the writer, nor when the monitor cannot read the global cluster or the writer is in
+    its own region: so a red alarm on one region's value means "the writer's region is lost", never "the writer has
+    moved" (``WriterHealthy`` is 0 for both). It is what an ARC plan's trigger watches (``region_switch.triggers``).
+    """
+    if topology.writer is None or answers is None or topology.writer.region == monitor_region:
+        return {}
+    return {topology.writer.region: int(not answers)}
+
+
 def render_alert(environment: str, monitor_region: str, changes: Sequence[Transition], verdict: LagVerdict) -> tuple[str, str]:
     worst = max((c.current for c in changes), key=[Status.OK, Status.LAGGING, Status.NO_DATA].index)
     subject = f"[drkit {environment}] replication {worst.value.lower().replace('_', ' ')} ({len(changes)} change(s))"[:100]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from .logic import (
     writer_can_write,
     writer_health,
     writer_status,
+    writer_unreachable,
 )
 from .settings import MonitorSettings
 
@@ -39,6 +40,7 @@ class RunResult:
     changes: list[Transition]
     writer_healthy: dict[str, int]  # per other member region, see logic.writer_health
     preservation: preserve.StepResult | None = None  # the point-of-failure snapshot (``preserve``)
+    writer_unreachable: dict[str, int] = field(default_factory=dict)  # the writer's region at most, see logic.writer_unreachable
 
 
 def end_of_period(now: datetime) -> datetime:
@@ -119,4 +121,5 @@ def run(settings: MonitorSettings, client: ClientFactory, now: datetime | None =
     state.update(preservation.state if preservation else {})
     if state != previous:  # steady state costs no write
         save_state(client, settings, state)
-    return RunResult(verdict=verdict, changes=changes, writer_healthy=healthy, preservation=preservation)
+    unreachable = writer_unreachable(topology, settings.region, answers)
+    return RunResult(verdict=verdict, changes=changes, writer_healthy=healthy, writer_unreachable=unreachable, preservation=preservation)

@@ -39,7 +39,7 @@ def test_the_policy_lets_this_region_s_logs_use_the_key(built: tuple[Any, dict[s
     _, document = built
     (policy,) = document["data"]["aws_iam_policy_document"].values()
     sids = [s["sid"] for s in policy["statement"]]
-    assert sids == ["AccountAdministersKey", "CloudWatchLogsEncryptsLogGroups", "AlertPublishersUseKey"]
+    assert sids == ["AccountAdministersKey", "CloudWatchLogsEncryptsLogGroups", "AlertPublishersUseKey", "BackupNotificationsUseKey"]
     logs = policy["statement"][1]
     assert logs["principals"][0]["identifiers"] == ["logs.us-west-2.amazonaws.com"]
 

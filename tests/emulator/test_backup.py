@@ -61,3 +61,34 @@ def test_tags_read_back_whether_or_not_the_path_ends_with_a_slash(aws: Aws) -> N
     response.path = f"/tags/{vault}"
     response.current_account, response.region = "123456789012", "us-east-1"
     assert '"Environment": "test"' in response.list_tags()
+
+
+def test_vault_notifications_are_kept_and_read_back_as_the_provider_reads_them(aws: Aws) -> None:
+    """PutBackupVaultNotifications / GetBackupVaultNotifications / DeleteBackupVaultNotifications (moto has none):
+    the provider's aws_backup_vault_notifications puts, reads back (vault ARN, events, topic) and deletes; an unknown
+    vault or event and a topic of another account are refused, and a vault without notifications reads as not found."""
+    backup = aws("backup")
+    topic = aws("sns").create_topic(Name="alerts")["TopicArn"]
+    vault = backup.create_backup_vault(BackupVaultName="v")["BackupVaultArn"]
+    with pytest.raises(ClientError) as missing:
+        backup.get_backup_vault_notifications(BackupVaultName="v")
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    backup.put_backup_vault_notifications(BackupVaultName="v", SNSTopicArn=topic, BackupVaultEvents=["COPY_JOB_FAILED"])
+    got = backup.get_backup_vault_notifications(BackupVaultName="v")
+    assert (got["BackupVaultName"], got["BackupVaultArn"], got["SNSTopicArn"], got["BackupVaultEvents"]) == ("v", vault, topic, ["COPY_JOB_FAILED"])
+    for name, events, arn, code in (
+        ("nope", ["COPY_JOB_FAILED"], topic, "ResourceNotFoundException"),
+        ("v", ["COPY_JOB_EXPLODED"], topic, "InvalidParameterValueException"),
+        ("v", ["COPY_JOB_FAILED"], "arn:aws:sns:us-east-1:999999999999:alerts", "InvalidParameterValueException"),
+    ):
+        with pytest.raises(ClientError) as refused:
+            backup.put_backup_vault_notifications(BackupVaultName=name, SNSTopicArn=arn, BackupVaultEvents=events)
+        assert refused.value.response["Error"]["Code"] == code, (name, events, arn)
+    backup.delete_backup_vault_notifications(BackupVaultName="v")
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        backup.get_backup_vault_notifications(BackupVaultName="v")
+    backup.put_backup_vault_notifications(BackupVaultName="v", SNSTopicArn=topic, BackupVaultEvents=["COPY_JOB_FAILED"])
+    backup.delete_backup_vault(BackupVaultName="v")  # the vault's notifications go with it
+    backup.create_backup_vault(BackupVaultName="v")
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        backup.get_backup_vault_notifications(BackupVaultName="v")

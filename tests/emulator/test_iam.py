@@ -213,3 +213,84 @@ def test_the_automations_reads_and_latch_are_checked_against_their_arns(aws: Any
     ssm.delete_parameter(Name="/drkit/t/failover/automation-latch")
     with pytest.raises(ClientError, match=r"AccessDenied.*ssm:PutParameter on resource: arn:aws:ssm:us-west-2:\d+:parameter/drkit/t/other"):
         ssm.put_parameter(Name="/drkit/t/other", Value="x", Type="String")
+
+
+SSO_PATH = "/aws-reserved/sso.amazonaws.com/us-east-1/"
+SSO_PATTERN = f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_DROperators_*"
+
+
+def pattern_trust(*patterns: str) -> dict[str, Any]:
+    """The account as principal only with ``ArnLike aws:PrincipalArn`` (what ``trusted_principal_patterns`` synthesizes)."""
+    return policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                   "Condition": {"StringEquals": {"sts:ExternalId": "e1"}, "ArnLike": {"aws:PrincipalArn": list(patterns)}}})  # fmt: skip
+
+
+def test_arn_like_on_the_principal_arn_admits_only_roles_the_pattern_names() -> None:
+    """ArnLike compares each of an ARN's six parts with ``*`` and ``?`` wildcards (IAM User Guide, condition operators);
+    ``aws:PrincipalArn`` of a role session is the role's ARN, path included (IAM User Guide, condition keys)."""
+    trust = pattern_trust(SSO_PATTERN)
+    role = f"arn:aws:iam::{ACCOUNT}:role{SSO_PATH}AWSReservedSSO_DROperators_0123456789abcdef"
+    session = f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_DROperators_0123456789abcdef/alice"
+    assert trusts(trust, session, ACCOUNT, "e1", {"aws:PrincipalArn": role})
+    assert not trusts(trust, session, ACCOUNT, "wrong", {"aws:PrincipalArn": role})
+    other = f"arn:aws:iam::{ACCOUNT}:role{SSO_PATH}AWSReservedSSO_ReadOnly_0123456789abcdef"
+    assert not trusts(
+        trust, f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_ReadOnly_0123456789abcdef/bob", ACCOUNT, "e1", {"aws:PrincipalArn": other}
+    )
+    assert not trusts(trust, f"arn:aws:iam::{ACCOUNT}:user/AWSReservedSSO_DROperators_x", ACCOUNT, "e1")  # a user, not that role
+    # The account part is compared too: a role of that name in another account is not the account's.
+    assert not trusts(pattern_trust(SSO_PATTERN.replace(ACCOUNT, "999999999999")), session, ACCOUNT, "e1", {"aws:PrincipalArn": role})
+
+
+def assume_as(aws: Any, sts: Any, role_arn: str, **extra: Any) -> Any:
+    credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="alice", **extra)["Credentials"]
+    return boto3.client("sts", region_name="us-east-1", aws_access_key_id=credentials["AccessKeyId"],
+                        aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"])  # fmt: skip
+
+
+@pytest.mark.parametrize(("permission_set", "trusted"), [("DROperators", True), ("ReadOnly", False)])
+def test_a_session_of_an_identity_center_role_assumes_the_dr_role_only_through_the_pattern(aws: Any, permission_set: str, trusted: bool) -> None:
+    """End to end on the emulator: a human's session of an IAM Identity Center role (a generated name under the
+    ``aws-reserved/sso.amazonaws.com`` path) assumes the DR role trusted by ``trusted_principal_patterns``; a session of
+    another permission set's role is refused."""
+    iam = aws("iam")
+    anyone = policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"})
+    iam.create_user(UserName="human")
+    iam.put_user_policy(UserName="human", PolicyName="a", PolicyDocument=json.dumps(anyone))
+    sso = iam.create_role(RoleName=f"AWSReservedSSO_{permission_set}_0123456789abcdef", Path=SSO_PATH,
+                          AssumeRolePolicyDocument=json.dumps(policy({"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                                      "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/human"}})))["Role"]  # fmt: skip
+    iam.put_role_policy(RoleName=sso["RoleName"], PolicyName="a", PolicyDocument=json.dumps(anyone))
+    iam.create_role(RoleName="dr", AssumeRolePolicyDocument=json.dumps(pattern_trust(SSO_PATTERN)))
+    access = iam.create_access_key(UserName="human")["AccessKey"]
+    human = boto3.client("sts", region_name="us-east-1", aws_access_key_id=access["AccessKeyId"], aws_secret_access_key=access["SecretAccessKey"])
+    session = assume_as(aws, human, sso["Arn"])
+    if trusted:
+        assert session.assume_role(RoleArn=ROLE, RoleSessionName="alice", ExternalId="e1")["Credentials"]["SessionToken"]
+    else:
+        with pytest.raises(ClientError, match=r"AccessDenied.*trust policy does not trust the caller"):
+            session.assume_role(RoleArn=ROLE, RoleSessionName="alice", ExternalId="e1")
+    with pytest.raises(ClientError, match=r"AccessDenied.*trust policy does not trust the caller"):
+        human.assume_role(RoleArn=ROLE, RoleSessionName="alice", ExternalId="e1")  # the user itself matches no pattern
+
+
+def test_a_trust_naming_a_role_with_a_path_trusts_that_roles_sessions(aws: Any) -> None:
+    """A role's ARN keeps its path (``role/aws-reserved/sso.amazonaws.com/.../<name>``); a trust that names it trusts its
+    sessions, and one that names ``role/<name>`` without the path names another role."""
+    iam = aws("iam")
+    anyone = policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"})
+    iam.create_user(UserName="human")
+    iam.put_user_policy(UserName="human", PolicyName="a", PolicyDocument=json.dumps(anyone))
+    oncall = iam.create_role(RoleName="oncall", Path="/teams/dr/", AssumeRolePolicyDocument=json.dumps(
+        policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/human"}})))["Role"]  # fmt: skip
+    iam.put_role_policy(RoleName="oncall", PolicyName="a", PolicyDocument=json.dumps(anyone))
+    for name, principal in (("dr", oncall["Arn"]), ("dr-pathless", f"arn:aws:iam::{ACCOUNT}:role/oncall")):
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(
+            policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": principal}, "Condition": {"StringEquals": {"sts:ExternalId": "e1"}}})))  # fmt: skip
+    access = iam.create_access_key(UserName="human")["AccessKey"]
+    session = assume_as(aws, boto3.client("sts", region_name="us-east-1", aws_access_key_id=access["AccessKeyId"],
+                                          aws_secret_access_key=access["SecretAccessKey"]), oncall["Arn"])  # fmt: skip
+    assert oncall["Arn"] == f"arn:aws:iam::{ACCOUNT}:role/teams/dr/oncall"
+    assert session.assume_role(RoleArn=ROLE, RoleSessionName="alice", ExternalId="e1")["Credentials"]["SessionToken"]
+    with pytest.raises(ClientError, match=r"AccessDenied.*trust policy does not trust the caller"):
+        session.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/dr-pathless", RoleSessionName="alice", ExternalId="e1")

@@ -74,3 +74,79 @@ def test_a_permission_whose_statement_id_exists_is_refused_as_aws_refuses_it(aws
     aws("lambda").add_permission(**permission, Qualifier=version)
     with pytest.raises(ClientError, match="ResourceConflictException"):
         aws("lambda").add_permission(**permission, Qualifier=version)
+
+
+def test_account_settings_report_the_quota_and_what_reservations_leave(aws: Any) -> None:
+    """GetAccountSettings: ConcurrentExecutions is the ``lambda_concurrency_quota`` knob, UnreservedConcurrentExecutions
+    that minus every reservation; PutFunctionConcurrency refuses one that leaves fewer than 100, as Lambda does."""
+    from drkit_lab.emulator.knobs import KNOBS
+    from tests.emulator.conftest import handler_zip
+
+    role = aws("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    for name in ("other", "f"):
+        aws("lambda").create_function(FunctionName=name, Runtime="python3.13", Role=role, Handler="handler.handler", Code={"ZipFile": handler_zip()})
+    limit = aws("lambda").get_account_settings()["AccountLimit"]
+    assert (limit["ConcurrentExecutions"], limit["UnreservedConcurrentExecutions"]) == (1000, 1000)
+    aws("lambda").put_function_concurrency(FunctionName="other", ReservedConcurrentExecutions=895)
+    assert aws("lambda").get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 105
+    assert aws("lambda", "us-west-2").get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 1000  # per region
+    with pytest.raises(ClientError) as refused:
+        aws("lambda").put_function_concurrency(FunctionName="f", ReservedConcurrentExecutions=6)
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "decreases account's UnreservedConcurrentExecution below its minimum value of [100]" in str(refused.value)
+    aws("lambda").put_function_concurrency(FunctionName="f", ReservedConcurrentExecutions=5)
+    aws("lambda").put_function_concurrency(FunctionName="f", ReservedConcurrentExecutions=5)  # the same again: nothing more
+    KNOBS.lambda_concurrency_quota = 10
+    try:
+        limit = aws("lambda", "us-west-2").get_account_settings()["AccountLimit"]
+        assert (limit["ConcurrentExecutions"], limit["UnreservedConcurrentExecutions"]) == (10, 10)
+    finally:
+        KNOBS.lambda_concurrency_quota = 1000
+
+
+def test_the_plan_preflight_against_the_emulator(aws: Any, stacks: dict[str, Any]) -> None:
+    """Both outcomes of ``drkit plan``'s Lambda preflight, on what the emulator reports: room for the local stack's
+    reservations, then other workloads holding all but 100 of us-east-1's pool, which refuses the plan."""
+    from drkit.lambda_concurrency import refusal, reservations
+    from tests.emulator.conftest import handler_zip
+
+    wanted = reservations(stacks["local"])
+    assert {r.region for r in wanted} == {"us-east-1", "us-west-2"}
+    assert refusal(wanted, aws) is None
+    role = aws("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    aws("lambda").create_function(FunctionName="other", Runtime="python3.13", Role=role, Handler="handler.handler", Code={"ZipFile": handler_zip()})
+    aws("lambda").put_function_concurrency(FunctionName="other", ReservedConcurrentExecutions=900)
+    line = refusal(wanted, aws)
+    assert line is not None and line.startswith("Lambda in us-east-1 has 100 of the account's 1000 concurrent executions unreserved"), line
+    assert line.endswith("or lower monitor_reserved_concurrency")
+
+
+def test_drkit_plan_refuses_before_planning_when_a_region_has_no_room(
+    aws: Any, stacks: dict[str, Any], tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``drkit plan`` runs the preflight with the identity Terraform would use, and stops with exit 3 and one line
+    (the Markdown review says the same) before Terraform runs."""
+    import json
+    from pathlib import Path
+
+    from drkit import plan_review
+    from drkit_lab.emulator.knobs import KNOBS
+
+    stack_dir = Path(tmp_path) / "dr-local"
+    stack_dir.mkdir()
+    (stack_dir / "cdk.tf.json").write_text(json.dumps(stacks["local"]), encoding="utf-8")
+
+    def locate(env_name: str, outdir: Path) -> tuple[Path, dict[str, str]]:
+        return stack_dir, {"TF_VAR_db_master_password": "unused-by-the-preflight"}
+
+    KNOBS.lambda_concurrency_quota = 10  # a new account
+    try:
+        code = plan_review.main(["--env", "local", "--markdown", str(Path(tmp_path) / "review.md")], locate=locate)
+    finally:
+        KNOBS.lambda_concurrency_quota = 1000
+    out = capsys.readouterr().out
+    assert code == 3, out
+    (refused,) = [line for line in out.splitlines() if "REFUSED" in line]
+    assert "Lambda in us-east-1 has 10 of the account's 10 concurrent executions unreserved" in refused
+    assert "drkit would reserve 8 more there" in refused and "monitor_reserved_concurrency" in refused
+    assert "**Refused** before planning: Lambda in us-east-1" in (Path(tmp_path) / "review.md").read_text(encoding="utf-8")

@@ -407,12 +407,17 @@ def test_the_plans_post_recovery_step_keeps_the_snapshot_with_the_runbook_functi
         environment="x", home_region=EAST, global_cluster_id=NAMES.global_cluster_id, alert_topic_arns={}, zone_id=None,
         record_names=(), switchover_max_lag_seconds=5, lossy_failover_parameter=NAMES.lossy_failover_parameter,
     )  # fmt: skip
-    event = {"InvokedBy": "arc-region-switch.amazonaws.com", "PlanArn": "p", "ExecutionId": "e", "StepName": arc.PRESERVE_SNAPSHOT}
+    event = {
+        "InvokedBy": "arc-region-switch.amazonaws.com", "PlanArn": f"arn:aws:arc-region-switch::{ACCOUNT}:plan/drkit-x-use1-usw2:abc123",
+        "ExecutionId": "e", "StepName": arc.PRESERVE_SNAPSHOT,
+    }  # fmt: skip
+    invocation = arc.recognise(event)  # as the handler reads ARC's metadata
+    assert invocation is not None
     said: list[str] = []
-    first = arc.handle(event, settings, client, said.append)
+    first = arc.handle(invocation, settings, client, said.append)
     assert first["result"] == "ok" and [p.startswith(f"{NAMES.cluster_id(EAST)}-pof-") for p in first["preserved"]] == [True], said
     copies = [s for s in granted["aws"]("rds", EAST).describe_db_cluster_snapshots()["DBClusterSnapshots"] if s["SnapshotType"] == "manual"]
     (tags,) = [{t["Key"]: t["Value"] for t in s["TagList"]} for s in copies]
     assert tags[FAILOVER_TAG].startswith(f"{NAMES.cluster_id(EAST)}@")  # the failover the runbook recorded
-    again = arc.handle(event, settings, client, said.append)
+    again = arc.handle(invocation, settings, client, said.append)
     assert again["preserved"] == [] and "no point-of-failure snapshot" in said[-1]

@@ -29,12 +29,17 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[process.Emula
 
 
 def test_service_quotas_answers_lambda_concurrency_with_the_knob(emulator: process.Emulator) -> None:
-    quotas = boto3.client("service-quotas", region_name="us-west-2", endpoint_url=emulator.url, aws_access_key_id="drkit-local", aws_secret_access_key="x")
+    quotas = boto3.client(
+        "service-quotas", region_name="us-west-2", endpoint_url=emulator.url, aws_access_key_id="drkit-local", aws_secret_access_key="x"
+    )
     assert quotas.get_aws_default_service_quota(ServiceCode="lambda", QuotaCode="L-B99A9384")["Quota"]["Value"] == 1000
     assert quotas.get_service_quota(ServiceCode="lambda", QuotaCode="L-B99A9384")["Quota"]["Value"] == 1000
+    lam = boto3.client("lambda", region_name="us-west-2", endpoint_url=emulator.url, aws_access_key_id="drkit-local", aws_secret_access_key="x")
     post_control(emulator.url, "knobs", {"lambda_concurrency_quota": 10})
     try:
         assert quotas.get_service_quota(ServiceCode="lambda", QuotaCode="L-B99A9384")["Quota"]["Value"] == 10
+        limit = lam.get_account_settings()["AccountLimit"]  # what drkit plan's preflight reads, from the same knob
+        assert (limit["ConcurrentExecutions"], limit["UnreservedConcurrentExecutions"]) == (10, 10)
     finally:
         post_control(emulator.url, "knobs", {"lambda_concurrency_quota": 1000})
 
@@ -63,5 +68,8 @@ def test_a_new_accounts_quota_stops_the_plan_with_the_reason(emulator: process.E
     finally:
         post_control(emulator.url, "knobs", {"lambda_concurrency_quota": 1000})
     output = " ".join(str(failed.value).split())
-    assert "Lambda's concurrency quota in us-east-1 (Service Quotas, lambda L-B99A9384, Concurrent executions) is 10" in output, output
+    assert (
+        "Lambda's concurrency quota in us-east-1 (Service Quotas, lambda L-B99A9384, Concurrent executions) is 10 as Service Quotas reports it"
+        in output
+    ), output
     assert "so the account needs at least 106" in output

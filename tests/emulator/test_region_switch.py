@@ -213,6 +213,57 @@ def test_only_a_session_of_the_approval_role_approves(world: World) -> None:
         arc.approve_plan_execution_step(planArn=world.plan_arn, executionId=started["executionId"], stepName="approval", approval="approve")
 
 
+def test_a_separate_approval_role_approves_with_the_permissions_the_docs_list_and_the_dr_role_cannot(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """region_switch.approval_role_arn: the DR role starts, a session of the approval role approves (docs/region-switch.md,
+    *Who approves*: ApprovePlanExecutionStep, GetPlanExecution, ListPlanExecutionEvents on the plans, ListPlansInRegion)."""
+    import boto3
+
+    iam = world.admin("iam")
+    plans = world.names.region_switch_plan_arns(ACCOUNT, world.plan_name)
+    root = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+    approver_arn = iam.create_role(RoleName="dr-approver", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [root]}))[
+        "Role"
+    ]["Arn"]
+    actions = ["arc-region-switch:ApprovePlanExecutionStep", "arc-region-switch:GetPlanExecution", "arc-region-switch:ListPlanExecutionEvents"]
+    statements = [
+        {"Effect": "Allow", "Action": actions, "Resource": plans},
+        {"Effect": "Allow", "Action": "arc-region-switch:ListPlansInRegion", "Resource": "*"},
+    ]
+    iam.put_role_policy(RoleName="dr-approver", PolicyName="approve", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    iam.create_user(UserName="approver")
+    assume = {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": approver_arn}
+    iam.put_user_policy(UserName="approver", PolicyName="assume", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [assume]}))
+    key = iam.create_access_key(UserName="approver")["AccessKey"]
+    sts = boto3.client(
+        "sts",
+        region_name="us-east-1",
+        endpoint_url=world.emulator.url,
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+    )
+    session = sts.assume_role(RoleArn=approver_arn, RoleSessionName="second-person")["Credentials"]
+    approval = {
+        "Name": "approval",
+        "ExecutionBlockType": "ManualApproval",
+        "ExecutionBlockConfiguration": {"ExecutionApprovalConfig": {"ApprovalRole": approver_arn, "TimeoutMinutes": 60}},
+    }
+    assert world.patch_plan([{"op": "add", "path": "/Workflows/0/Steps/0", "value": approval}])["OperationStatus"] == "SUCCESS"
+    world.lag("us-west-2", 400.0)
+    code, output = runbook("arc-start", "--activate", "us-west-2", capsys=capsys)
+    assert code == region_switch.EXIT_WAITING_FOR_APPROVAL, output
+    identifier = next(line.split()[2] for line in output.splitlines() if line.startswith("started: execution"))
+    code, output = runbook("arc-approve", "--execution", identifier, capsys=capsys)
+    assert code == 1 and "is not a session of the approval role" in output and world.writer() == "us-east-1"  # the starter cannot
+    for name, value in (("AWS_ACCESS_KEY_ID", "AccessKeyId"), ("AWS_SECRET_ACCESS_KEY", "SecretAccessKey"), ("AWS_SESSION_TOKEN", "SessionToken")):
+        monkeypatch.setenv(name, session[value])
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # boto3's default session keeps the credentials it first found
+    code, output = runbook("arc-approve", "--execution", identifier, capsys=capsys)
+    assert code == 0, output
+    assert "approved: step approval" in output and world.writer() == "us-west-2"
+
+
 def test_the_dr_role_may_run_only_its_environments_plans(world: World) -> None:
     import boto3
 
@@ -336,17 +387,35 @@ def test_the_plan_is_found_in_the_region_being_activated_and_a_dry_run_starts_no
     assert code == 3 and "eu-west-1 is not a region of arc" in output
 
 
-def test_the_preflight_refuses_while_the_lag_is_high_and_the_execution_pauses_until_cancelled(
+def test_the_preflight_refuses_while_the_lag_is_high_and_the_dr_role_cancels_retries_or_skips_it(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Last of the module: CloudWatch keeps the 9 s sample, and the preflight reads the newest minute's maximum."""
+    """Last of the module: CloudWatch keeps the 9 s sample, and the preflight reads the newest minute's maximum.
+
+    A refused preflight pauses the execution; the DR role may then cancel it, retry the step (UpdatePlanExecution
+    resume: refused again while the lag stays high) or skip it (UpdatePlanExecutionStep skip: the switchover itself
+    waits for the secondary to catch up). IAM is enforced: the DR role's statements are the stack's."""
     world.lag("us-west-2", 9000.0)
     code, output = runbook("arc-start", "--activate", "us-west-2", capsys=capsys)
     assert code == 1, output
     assert "replication lag of drkit-arc-us-west-2 is 9.0 s, above 5 s" in output and "paused on failed step lag-preflight" in output
+    assert "arc-retry" in output and "arc-skip" in output and "console" not in output  # what the DR role can do, from here
     assert world.writer() == "us-east-1"
     identifier = next(line.split()[2] for line in output.splitlines() if line.startswith("started: execution"))
     code, output = runbook("arc-start", "--activate", "us-west-2", capsys=capsys)
     assert code == 3 and "has an active execution" in output  # one execution of a plan at a time
     code, output = runbook("arc-cancel", "--execution", identifier, capsys=capsys)
     assert code == 1 and f"canceled: execution {identifier}" in output and "ended canceled" in output
+
+    code, output = runbook("arc-start", "--activate", "us-west-2", capsys=capsys)
+    assert code == 1 and "paused on failed step lag-preflight" in output, output
+    identifier = next(line.split()[2] for line in output.splitlines() if line.startswith("started: execution"))
+    code, output = runbook("arc-retry", "--execution", identifier, capsys=capsys)
+    assert code == 1 and f"resumed: execution {identifier}" in output and "paused on failed step lag-preflight" in output, output
+    assert "stepStarted lag-preflight" in output  # the step ran again, and was refused again
+    code, output = runbook("arc-skip", "--execution", identifier, capsys=capsys)
+    assert code == 0, output
+    assert f"skipped: step lag-preflight of execution {identifier}" in output and "stepSkipped lag-preflight" in output
+    assert "SwitchoverGlobalCluster in us-east-1" in output and world.writer() == "us-west-2"
+    code, output = runbook("arc-skip", "--execution", identifier, capsys=capsys)
+    assert code == 3 and "no failed step to skip" in output

@@ -127,8 +127,12 @@ def test_lambda_handler_rejects_malformed_events(world: dict[str, Any], monkeypa
 
     handler = importlib.reload(handler)
     context = Context()
-    assert handler.lambda_handler([], context)["result"] == "rejected"
-    assert handler.lambda_handler({"operation": "drop-tables"}, context)["reason"].startswith("operation must be switchover, failover or status")
+    from functions.failover.arc import UnrecognisedInvocation
+
+    with pytest.raises(UnrecognisedInvocation, match="must be a JSON object"):  # fails, never answers (tests/unit/test_runbook_invocations.py)
+        handler.lambda_handler([], context)
+    with pytest.raises(UnrecognisedInvocation, match="operation must be switchover, failover or status"):
+        handler.lambda_handler({"operation": "drop-tables"}, context)
     assert handler.lambda_handler({"operation": "switchover"}, context) == {"result": "rejected", "reason": "target_region is required"}
     assert "WRITER" in handler.lambda_handler({"operation": "status"}, context)["status"]
     # A request without a time, or older than a minute, never acts (a throttled async invoke could be hours old).
@@ -278,7 +282,9 @@ def test_an_arc_region_switch_step_runs_the_lag_preflight_and_fails_the_step_whe
         "ExecutionId": "us-west-2/0123456789abcdef",
         "StepName": arc.LAG_PREFLIGHT,
     }
-    assert arc.is_region_switch_invocation(event) and not arc.is_region_switch_invocation({**event, "StepName": ""})
+    assert arc.recognise(event) == arc.Invocation(event["PlanArn"], event["ExecutionId"], event["StepName"], event["InvokedBy"])
+    with pytest.raises(arc.UnrecognisedInvocation, match="StepName is not a non-empty string"):
+        arc.recognise({**event, "StepName": ""})
     lag("us-west-2", "drkit-t-us-west-2", 400.0)
     passed = handler.lambda_handler(event, Context())
     assert passed["result"] == "ok" and passed["region"] == "us-west-2" and passed["lag_seconds"] == pytest.approx(0.4)

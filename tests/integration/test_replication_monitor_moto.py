@@ -226,3 +226,6 @@ def test_dashboard_and_alarms_query_exactly_what_the_monitor_emits(world: World,
     assert not missing, f"the dashboard queries metrics the monitor never emits: {sorted(missing)}; emitted: {sorted(emitted)}"
     writer_healthy = (contract.NAMESPACE, contract.Metric.WRITER_HEALTHY, frozenset(contract.writer_healthy_dimensions("test", "us-west-2").items()))
     assert writer_healthy in emitted  # what the Route 53 health-check alarm reads
+    # What the ARC trigger's writer-lost alarm reads: the writer (now in us-west-2) judged from us-east-1, answering.
+    unreachable = (contract.NAMESPACE, contract.Metric.WRITER_UNREACHABLE, frozenset(contract.writer_healthy_dimensions("test", "us-west-2").items()))
+    assert unreachable in emitted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -89,3 +90,45 @@ def test_the_dr_role_may_create_and_delete_only_restores(stacks: dict[str, Any])
     assert sum(":default" in r for r in statements["RestoredInstances"]["resources"]) == 6  # pg and og, in each region
     restore = statements["RestoreBesideTheDatabase"]["resources"]
     assert sum(r.endswith("-restore-*") for r in restore) == 3  # the new cluster, in each region
+
+
+def policy_statements(stack: dict[str, Any], prefix: str, provider: str) -> dict[str, dict[str, Any]]:
+    (document,) = [d for n, d in data_sources(stack, "aws_iam_policy_document").items() if n.startswith(prefix) and d["provider"] == provider]
+    return {s["sid"]: s for s in document["statement"]}
+
+
+@pytest.mark.parametrize("name", ["dev", "prod", "three"])
+def test_a_failed_backup_or_copy_job_reaches_the_regions_alert_topic(stacks: dict[str, Any], name: str) -> None:
+    """Failed copies: the vault's SNS notifications, COPY_JOB_FAILED (a supported event; BACKUP_JOB_FAILED and
+    BACKUP_JOB_EXPIRED are in the API's enum but deprecated: "Deprecated events do not return statuses or
+    notifications", AWS Backup API reference, PutBackupVaultNotifications). Failed, expired or aborted backup jobs:
+    EventBridge's "Backup Job State Change". Both go to the region's own alert topic, which AWS Backup may publish to,
+    through the region's key."""
+    stack = stacks[name]
+    vaults = resources(stack, "aws_backup_vault")
+    notifications = resources(stack, "aws_backup_vault_notifications")
+    topics = {b["provider"]: n for n, b in resources(stack, "aws_sns_topic").items()}
+    assert len(notifications) == len(vaults) == len(REGIONS[name])
+    for body in notifications.values():
+        vault = next(v for v, vb in vaults.items() if f"aws_backup_vault.{v}.name" in body["backup_vault_name"])
+        assert vaults[vault]["provider"] == body["provider"]
+        assert body["sns_topic_arn"] == f"${{aws_sns_topic.{topics[body['provider']]}.arn}}"
+        assert body["backup_vault_events"] == ["COPY_JOB_FAILED"]
+    rules = {b["provider"]: b for b in resources(stack, "aws_cloudwatch_event_rule").values() if "aws.backup" in b.get("event_pattern", "")}
+    assert sorted(rules) == sorted(topics)
+    for provider, rule in rules.items():
+        assert json.loads(rule["event_pattern"]) == {
+            "source": ["aws.backup"],
+            "detail-type": ["Backup Job State Change"],
+            "detail": {"state": ["FAILED", "EXPIRED", "ABORTED"]},
+        }
+        targets = resources(stack, "aws_cloudwatch_event_target").values()
+        (target,) = [t for t in targets if t["provider"] == provider and t["arn"].startswith("${aws_sns_topic.")]
+        assert target["arn"] == f"${{aws_sns_topic.{topics[provider]}.arn}}"
+        alias = provider.split(".")[1]
+        publish = policy_statements(stack, f"{alias}_alerts_policy", provider)["BackupNotificationsPublish"]
+        assert publish["actions"] == ["sns:Publish"] and publish["principals"] == [{"type": "Service", "identifiers": ["backup.amazonaws.com"]}]
+        use = policy_statements(stack, f"{alias}_key_policy", provider)["BackupNotificationsUseKey"]
+        assert sorted(use["actions"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+        assert use["principals"] == [{"type": "Service", "identifiers": ["backup.amazonaws.com"]}]
+        assert [(c["test"], c["variable"]) for c in use["condition"]] == [("StringLike", "kms:EncryptionContext:aws:sns:topicArn")]

@@ -135,7 +135,7 @@ def test_one_rotating_key_per_region_with_a_scoped_policy(stacks: dict[str, Any]
     key_policies = [d for name, d in documents.items() if name.startswith("primary_key_policy")]
     statements = {s["sid"]: s for s in key_policies[0]["statement"]}
     # The root statement delegates to IAM; a ViaService-restricted root statement beside it would restrict nothing.
-    assert set(statements) == {"AccountAdministersKey", "CloudWatchLogsEncryptsLogGroups", "AlertPublishersUseKey"}
+    assert set(statements) == {"AccountAdministersKey", "CloudWatchLogsEncryptsLogGroups", "AlertPublishersUseKey", "BackupNotificationsUseKey"}
     for statement in statements.values():
         for principal in statement["principals"]:
             assert "*" not in principal["identifiers"]

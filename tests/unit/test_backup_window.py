@@ -8,7 +8,13 @@ import pytest
 
 from constructs_lib.config.model import AURORA_BACKUP_WINDOW
 from constructs_lib.policy import Level, StackView, evaluate
-from constructs_lib.policy.backup_window import BackupOutsideDatabaseWindows, overlaps, start_minutes, window_minutes
+from constructs_lib.policy.backup_window import (
+    DEFAULT_START_WINDOW_MINUTES,
+    BackupOutsideDatabaseWindows,
+    overlaps,
+    start_minutes,
+    window_minutes,
+)
 from tests.helpers import minimal_environment, parse_one
 
 
@@ -24,7 +30,7 @@ def test_start_minutes_of_a_schedule(schedule: str, starts: set[int] | None) -> 
 def test_a_start_window_overlapping_the_backup_window() -> None:
     window = window_minutes(AURORA_BACKUP_WINDOW)
     assert window == (180, 240)
-    assert overlaps(180, 60, window) and overlaps(150, 60, window) and overlaps(0, 8 * 60, window)  # AWS's default 8 h start window from 00:00
+    assert overlaps(180, 60, window) and overlaps(150, 60, window) and overlaps(0, 8 * 60, window)  # the console's 8 h start window from 00:00
     assert not overlaps(420, 60, window) and not overlaps(120, 60, window) and not overlaps(240, 60, window)
     assert overlaps(23 * 60 + 30, 5 * 60, window)  # across midnight
 
@@ -40,6 +46,24 @@ def test_the_old_default_schedule_collided_with_the_backup_window_and_the_new_on
     assert finding.level is Level.WARNING and "can start inside the clusters' backup window 03:00-04:00 UTC" in finding.message
     env = parse_one(minimal_environment(), "dev")
     assert BackupOutsideDatabaseWindows().check(plan(env.backup.schedule, env.backup.start_window_minutes)) == []
+
+
+def test_a_rule_without_a_start_window_is_read_with_the_providers_default_of_60_minutes() -> None:
+    # terraform-provider-aws aws_backup_plan: rule.start_window Default 60 (sent as StartWindowMinutes);
+    # the console's 8 hours never applies to a Terraform rule.
+    assert DEFAULT_START_WINDOW_MINUTES == 60
+    assert BackupOutsideDatabaseWindows().check(plan("cron(0 1 * * ? *)", None)) == []  # 01:00-02:00
+    (finding,) = BackupOutsideDatabaseWindows().check(plan("cron(30 2 * * ? *)", None))  # 02:30-03:30
+    assert "with a 60-minute start window" in finding.message
+
+
+def test_every_rule_names_its_completion_window(stacks: dict[str, Any]) -> None:
+    # The provider would otherwise send its own default, 180 minutes (not AWS's 7 days).
+    default = parse_one(minimal_environment(), "dev").backup.completion_window_minutes
+    assert default == 7 * 24 * 60  # the AWS Backup console's "Complete within" default
+    for name, stack in stacks.items():
+        for body in stack["resource"].get("aws_backup_plan", {}).values():
+            assert all(rule["completion_window"] == default for rule in body["rule"]), name
 
 
 def test_no_shipped_or_test_stack_warns_about_its_backup_window(stacks: dict[str, Any]) -> None:

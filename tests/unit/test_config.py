@@ -266,6 +266,27 @@ BAD_INPUTS = [
         id="production-trusts-the-account-root",
     ),
     pytest.param(
+        {"environment": "production", "account_id": "111122223333", "dr_operations": {"external_id": "e1", "trusted_principal_patterns": []}},
+        "dev.dr_operations.trusted_principals: [] in production: name the on-call roles or users that may become the DR role, or "
+        "their ARN patterns in trusted_principal_patterns",
+        id="production-with-neither-principals-nor-patterns",
+    ),
+    pytest.param(
+        {"dr_operations": {"external_id": "e1", "trusted_principal_patterns": ["arn:aws:iam::*:role/oncall-*"]}},
+        "dev.dr_operations.trusted_principal_patterns[0]: expected an ARN pattern of IAM roles or users of one account",
+        id="principal-pattern-of-any-account",
+    ),
+    pytest.param(
+        {"dr_operations": {"external_id": "e1", "trusted_principal_patterns": ["arn:aws:iam::111122223333:root"]}},
+        "dev.dr_operations.trusted_principal_patterns[0]: expected an ARN pattern of IAM roles or users of one account",
+        id="principal-pattern-is-the-root",
+    ),
+    pytest.param(
+        {"dr_operations": {"external_id": "e1", "trusted_principal_patterns": ["arn:aws:iam::111122223333:role/*"]}},
+        "dev.dr_operations.trusted_principal_patterns[0]: 'arn:aws:iam::111122223333:role/*' matches every role of the account",
+        id="principal-pattern-of-every-role",
+    ),
+    pytest.param(
         {"dr_operations": {"external_id": "e1", "principal_tags": {"team": ["oncall"]}}},
         "dev.dr_operations.principal_tags.team: expected an IAM tag value",
         id="principal-tag-not-a-string",
@@ -378,3 +399,18 @@ def test_an_environment_name_too_long_for_a_point_in_time_restore_is_refused() -
     assert parse_one(far, "n" * 17).names.cluster_id("ap-southeast-2") == f"drkit-{'n' * 17}-ap-southeast-2"
     with pytest.raises(ConfigError, match=r"^" + "n" * 20 + r": the environment name is 3 character\(s\) too long for a point-in-time restore"):
         parse_one(far, "n" * 20)
+
+
+SSO_PATTERN = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_DROperators_*"
+
+
+def test_production_may_trust_principal_arn_patterns_instead_of_named_principals() -> None:
+    """IAM Identity Center's permission-set roles have generated names and are re-created: production may name them by
+    an ARN pattern (the account as principal, only with ``ArnLike aws:PrincipalArn``), never by the bare account."""
+    env = parse_one(
+        minimal_environment(
+            environment="production", account_id="111122223333", dr_operations={"external_id": "e1", "trusted_principal_patterns": [SSO_PATTERN]}
+        )
+    )
+    assert env.dr_operations.trusted_principal_patterns == (SSO_PATTERN,)
+    assert env.dr_operations.trusted_principals == ()

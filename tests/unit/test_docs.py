@@ -151,3 +151,21 @@ def test_every_page_is_reachable_from_the_readme() -> None:
                 seen.add(resolved)
                 queue.append(resolved)
     assert sorted(str(p.relative_to(PROJECT_DIR)) for p in PAGES if p.resolve() not in seen) == []
+
+
+def test_the_dr_role_trust_docs_say_what_tags_and_mfa_cannot_prove() -> None:
+    """Principal tags include session tags, which override role tags (so an upstream sts:TagSession decides them), and
+    aws:MultiFactorAuthPresent is not carried by a chained role session nor an IAM Identity Center session: each place
+    that describes the DR role's trust conditions says so (IAM User Guide, "Passing session tags in AWS STS",
+    "Configuring MFA-protected API access")."""
+    from constructs_lib.dr_operations import DrOperationsConstruct
+
+    places = {
+        "dr_operations.py": DrOperationsConstruct._trust_conditions.__doc__ or "",
+        "architecture.md": read(DOCS / "architecture.md"),
+        "SECURITY.md": read(PROJECT_DIR / "SECURITY.md"),
+    }
+    for name, text in places.items():
+        flat = " ".join(text.split())
+        assert "sts:TagSession" in flat and "override" in flat, name
+        assert "chained role session" in flat and "Identity Center" in flat, name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +134,8 @@ def test_real_stacks_have_no_policy_errors(stacks: dict[str, Any]) -> None:
         assert errors == [], name
     warnings = [f.rule_id for f in evaluate(stacks["dev"]) if f.level is Level.WARNING]
     assert warnings == ["DRK008", "DRK008"]
-    assert [f for f in evaluate(stacks["prod"])] == []
+    # The default approver of the ARC plan's manual approval is the DR role, which also starts executions (DRK011).
+    assert [(f.rule_id, f.level) for f in evaluate(stacks["prod"])] == [("DRK011", Level.WARNING)]
 
 
 def test_every_rule_has_an_id_explanation_and_level() -> None:
@@ -215,3 +217,24 @@ def test_production_backups_must_be_locked_and_copied(resources: dict[str, Any],
     assert any(message in f.message for f in findings), findings
     assert LockedBackups().check(doc(backed_up({"changeable_for_days": 3}), provider=PROD_PROVIDER)) == []
     assert LockedBackups().check(doc(resources)) == []  # outside production, backups may stay unlocked
+
+
+def test_approval_by_a_role_that_also_starts_the_plan_warns_in_production_only() -> None:
+    from constructs_lib.policy.approval_separation import ApprovalSeparation
+
+    def stack(approver: str, provider: dict[str, Any] | None = PROD_PROVIDER) -> StackView:
+        steps = [{"ExecutionBlockConfiguration": {"ExecutionApprovalConfig": {"ApprovalRole": approver}}}]
+        plan = {"type_name": "AWS::ARCRegionSwitch::Plan", "desired_state": json.dumps({"Workflows": [{"Steps": steps}]})}
+        resources = {
+            "aws_cloudcontrolapi_resource": {"plan": plan},
+            "aws_iam_role": {"ops": {"name": "drkit-p-dr-operations"}},
+            "aws_iam_role_policy": {"p": {"role": "${aws_iam_role.ops.id}", "policy": "${data.aws_iam_policy_document.run.json}"}},
+        }
+        data = {"aws_iam_policy_document": {"run": {"statement": [{"actions": ["arc-region-switch:StartPlanExecution"], "resources": ["x"]}]}}}
+        return doc(resources, data, provider)
+
+    for approver in ("${aws_iam_role.ops.arn}", "arn:aws:iam::111122223333:role/drkit-p-dr-operations"):
+        (finding,) = ApprovalSeparation().check(stack(approver))
+        assert finding.level is Level.WARNING and "drkit-p-dr-operations" in finding.message
+    assert ApprovalSeparation().check(stack("arn:aws:iam::111122223333:role/dr-approver")) == []
+    assert ApprovalSeparation().check(stack("${aws_iam_role.ops.arn}", provider={})) == []

@@ -149,13 +149,17 @@ def test_the_execution_role_gets_exactly_what_arcs_documentation_lists_for_the_b
             {f"arn:aws:arc-region-switch::{ACCOUNT}:plan/drkit-dev-use1-usw2:*"},
         ),
         "RunbookCustomAction": ({"lambda:GetFunction", "lambda:InvokeFunction"}, functions),
-        "ReadGlobalDatabase": ({"rds:DescribeGlobalClusters"}, {global_arn}),
-        "ReadMembers": ({"rds:DescribeDBClusters"}, clusters),
+        # The Aurora block's sample policy (security_iam_region_switch_aurora) grants the two describes on "*": both
+        # may be called without an identifier (SAR: resource type optional), as plan evaluation may call them.
+        "ReadGlobalDatabase": ({"rds:DescribeGlobalClusters"}, {"*"}),
+        "ReadMembers": ({"rds:DescribeDBClusters"}, {"*"}),
         "MoveTheWriter": ({"rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"}, {global_arn, *clusters}),
     }  # the approval block does not assume the execution role: nothing for it here
 
 
-def test_blocks_add_their_own_permissions_and_nothing_is_granted_on_every_resource() -> None:
+def test_blocks_add_their_own_permissions_and_only_reads_that_can_name_no_resource_are_granted_on_every_resource() -> None:
+    from constructs_lib.policy.no_wildcard_iam import is_write
+
     alarm = f"arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:a"
     configured = props(
         primary=region("us-east-1", eks=True),
@@ -166,9 +170,13 @@ def test_blocks_add_their_own_permissions_and_nothing_is_granted_on_every_resour
     permissions = execution_permissions(configured, ROLE)
     by_sid = {p.sid: p for p in permissions}
     assert by_sid["ReadTriggerAlarm"].resources == (alarm,)
+    # The managed execution policy's CloudWatch statement has GetMetricStatistics, which has no resource type (SAR).
+    assert by_sid["ReadTriggerMetrics"].actions == ("cloudwatch:GetMetricStatistics",)
     assert set(by_sid["ReadAppClusters"].resources) == {f"arn:aws:eks:{r}:{ACCOUNT}:cluster/drkit-dev-{r}" for r in ("us-east-1", "us-west-2")}
     assert all(r.endswith("/*") and ":access-entry/" in r for r in by_sid["ReadScalingAccess"].resources)
-    assert all(resource != "*" for p in permissions for resource in p.resources)
+    everywhere = {a for p in permissions if "*" in p.resources for a in p.actions}
+    assert everywhere == {"rds:DescribeGlobalClusters", "rds:DescribeDBClusters", "cloudwatch:GetMetricStatistics"}
+    assert not any(is_write(a) for a in everywhere) and all(p.resources == ("*",) for p in permissions if "*" in p.resources)
     assert len(by_sid) == len(permissions)  # each statement once, though both workflows use the blocks
 
 
@@ -273,6 +281,24 @@ def test_region_switch_settings_defaults_and_rules() -> None:
         parse_one(minimal_environment(region_switch={"enabled": True, "eks_workloads": ["Payments"]}))
 
 
+def test_the_approval_role_is_a_setting_of_the_plans_account_and_needs_the_approval_step() -> None:
+    """``region_switch.approval_role_arn``: who approves (ARC: "Anyone who has access to the role defined in the execution
+    block can approve or decline"; "The IAM role must be within the account that is the owner of the plan",
+    manual-approval-block). Unset: the DR operations role, which also starts executions."""
+    operations = {"external_id": "test-external-id", "trusted_principals": ["arn:aws:iam::111111111111:role/oncall"]}
+    production = {"environment": "production", "account_id": "111111111111", "dr_operations": operations}
+    assert parse_one(minimal_environment(**production), "prod").region_switch.approval_role_arn is None
+    approver = "arn:aws:iam::111111111111:role/dr-approver"
+    configured = parse_one(minimal_environment(**production, region_switch={"approval_role_arn": approver}), "prod")
+    assert configured.region_switch.approval_role_arn == approver
+    with pytest.raises(ConfigError, match=r"prod\.region_switch\.approval_role_arn: the role must be in the plan's account 111111111111"):
+        parse_one(minimal_environment(**production, region_switch={"approval_role_arn": "arn:aws:iam::222222222222:role/dr-approver"}), "prod")
+    with pytest.raises(ConfigError, match=r"prod\.region_switch\.approval_role_arn: needs region_switch\.manual_approval"):
+        parse_one(minimal_environment(**production, region_switch={"approval_role_arn": approver, "manual_approval": False}), "prod")
+    with pytest.raises(ConfigError, match=r"prod\.region_switch\.approval_role_arn: expected an IAM role ARN"):
+        parse_one(minimal_environment(**production, region_switch={"approval_role_arn": "dr-approver"}), "prod")
+
+
 def test_the_shipped_schema_is_the_registry_schema_of_the_type_with_its_source() -> None:
     shipped = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     source = json.loads(SCHEMA_PATH.with_name("AWS_ARCRegionSwitch_Plan.source.json").read_text(encoding="utf-8"))
@@ -304,3 +330,10 @@ def test_a_step_after_recovery_plugs_into_one_function_and_stays_valid(monkeypat
         ("postRecovery", "us-east-1"),
     ]
     assert [p.sid for p in execution_permissions(props(), ROLE)].count("RunbookCustomAction") == 1
+
+
+def test_an_arc_trigger_and_drkits_automation_are_never_both_on() -> None:
+    """One mover per incident: a plan started by its trigger and the runbook's automation would both move the writer."""
+    with pytest.raises(ConfigError, match=r"dev\.region_switch\.triggers: true with failover\.mode 'automatic'"):
+        parse_one(minimal_environment(region_switch={"enabled": True, "triggers": True}, failover={"mode": "automatic"}))
+    assert parse_one(minimal_environment(region_switch={"enabled": True, "triggers": True})).region_switch.triggers

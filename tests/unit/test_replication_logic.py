@@ -16,6 +16,7 @@ from functions.replication_monitor.logic import (
     transitions,
     writer_can_write,
     writer_health,
+    writer_unreachable,
 )
 
 PRIMARY = "arn:aws:rds:us-east-1:123456789012:cluster:drkit-dev-us-east-1"
@@ -148,3 +149,30 @@ def test_routine_cluster_states_never_count_against_the_writer(status: str | Non
 def test_writer_health_without_a_writer_is_zero_everywhere() -> None:
     topology = parse_topology({"GlobalClusters": []}, "drkit-dev")
     assert writer_health(topology, "us-west-2", REGIONS, None) == {"us-east-1": 0, "eu-west-1": 0}
+
+
+@pytest.mark.parametrize(
+    ("monitor", "writer", "answers", "expected"),
+    [
+        # The writer in the primary, its region answers: evidence for it.
+        ("us-west-2", "us-east-1", True, {"us-east-1": 0}),
+        # The primary lost: the global cluster still names the writer there, and the region does not answer for it.
+        ("us-west-2", "us-east-1", False, {"us-east-1": 1}),
+        # After any switchover the writer is elsewhere: nothing about the primary at all, so an alarm on it is not red
+        # (the writer-healthy alarm of the primary is, for as long as the writer stays away).
+        ("us-west-2", "us-west-2", True, {}),
+        ("us-west-2", "eu-west-1", True, {"eu-west-1": 0}),
+        ("us-west-2", "eu-west-1", False, {"eu-west-1": 1}),
+    ],
+)
+def test_writer_unreachable_means_the_writers_region_is_lost_never_that_the_writer_moved(
+    monitor: str, writer: str, answers: bool, expected: dict[str, int]
+) -> None:
+    arns = {r: f"arn:aws:rds:{r}:123456789012:cluster:drkit-dev-{r}" for r in REGIONS}
+    topology = parse_topology(response(*((arns[r], r == writer) for r in REGIONS)), "drkit-dev")
+    assert writer_unreachable(topology, monitor, answers) == expected
+
+
+def test_writer_unreachable_without_a_writer_says_nothing() -> None:
+    """An observer that cannot read the global cluster has no evidence against the primary (its silence pages)."""
+    assert writer_unreachable(parse_topology({"GlobalClusters": []}, "drkit-dev"), "us-west-2", None) == {}

@@ -8,7 +8,8 @@ shapes of botocore's model (``arc-region-switch`` 2022-07-26) and the ARC API re
 * regional data plane (executions run "from the Region being activated", ARC launch post; GetPlanExecution
   and the others read the region they are called in): GetPlanInRegion, ListPlansInRegion,
   StartPlanExecution, GetPlanExecution, ListPlanExecutions, ListPlanExecutionEvents,
-  ApprovePlanExecutionStep, CancelPlanExecution.
+  ApprovePlanExecutionStep, CancelPlanExecution, UpdatePlanExecution (pause, resume, switchToUngraceful,
+  switchToGraceful) and UpdatePlanExecutionStep (skip).
 
 IAM is enforced for credentials the emulator issued, on the plan's ARN (Service Authorization Reference,
 ARC Region switch; ListPlans and ListPlansInRegion have no resource type). Only the approval role's
@@ -16,7 +17,7 @@ sessions may approve a step ("Anyone who has access to the role defined in the e
 or decline", manual-approval-block). An execution runs its blocks as ARC does (``arc_execution``).
 
 Not emulated: CreatePlan/UpdatePlan/DeletePlan through this API (Cloud Control manages drkit's plans),
-plan evaluation, triggers (automatic execution), reports, UpdatePlanExecution(Step), timeouts.
+plan evaluation, triggers (automatic execution), reports, UpdatePlanExecutionStep ``switchToUngraceful``, timeouts.
 """
 
 from __future__ import annotations
@@ -289,6 +290,43 @@ def cancel_plan_execution(request: JsonRequest) -> dict[str, Any]:
     return {}
 
 
+def update_plan_execution(request: JsonRequest) -> dict[str, Any]:
+    from drkit_lab.emulator.arc_execution import IllegalState
+
+    execution = _execution(request)
+    _authorize(request, "UpdatePlanExecution", [execution.plan_arn])
+    action = str(request.body.get("action", ""))
+    if action not in ("switchToGraceful", "switchToUngraceful", "pause", "resume"):  # UpdatePlanExecutionAction
+        raise ServiceError("ValidationException", f"action {action!r} is not switchToGraceful, switchToUngraceful, pause or resume")
+    try:
+        _runner().update(execution, action, str(request.body.get("comment") or ""))
+    except IllegalState as error:  # UpdatePlanExecution's IllegalStateException
+        raise ServiceError("IllegalStateException", str(error)) from None
+    return {}
+
+
+def update_plan_execution_step(request: JsonRequest) -> dict[str, Any]:
+    from drkit_lab.emulator.arc_execution import IllegalState
+
+    execution = _execution(request)
+    _authorize(request, "UpdatePlanExecutionStep", [execution.plan_arn])
+    body = request.body
+    if not isinstance(body.get("comment"), str):  # a required member of UpdatePlanExecutionStepRequest
+        raise ServiceError("ValidationException", "comment is required")
+    action = str(body.get("actionToTake", ""))
+    if action == "switchToUngraceful":
+        raise ServiceError("ValidationException", "the drkit emulator does not emulate actionToTake switchToUngraceful")
+    if action != "skip":
+        raise ServiceError("ValidationException", f"actionToTake {action!r} is not switchToUngraceful or skip")
+    try:
+        _runner().skip(execution, str(body.get("stepName", "")), str(body["comment"]))
+    except LookupError as error:
+        raise ServiceError("ResourceNotFoundException", str(error), 404) from None
+    except IllegalState as error:  # the model lists no state error for this operation: AWS's answer is not known
+        raise ServiceError("ValidationException", str(error)) from None
+    return {}
+
+
 def get_plan(request: JsonRequest) -> dict[str, Any]:
     plan = STORE.plan(str(request.body.get("arn", "")))
     _authorize(request, request.operation, [plan.arn])
@@ -311,6 +349,8 @@ OPERATIONS = {
     "ListPlanExecutions": list_plan_executions,
     "ApprovePlanExecutionStep": approve_plan_execution_step,
     "CancelPlanExecution": cancel_plan_execution,
+    "UpdatePlanExecution": update_plan_execution,
+    "UpdatePlanExecutionStep": update_plan_execution_step,
     "GetPlanInRegion": get_plan,
     "ListPlansInRegion": list_plans,
     "GetPlan": get_plan,

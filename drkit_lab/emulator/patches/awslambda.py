@@ -144,3 +144,67 @@ def dry_run_invocations_run_nothing() -> None:
         return original(self, function_name, qualifier, body, headers, response_headers)
 
     lambda_models.LambdaBackend.invoke = invoke  # type: ignore[method-assign]
+
+
+# Lambda's documented limits for AccountLimit's code-size fields ("Lambda quotas": 75 GB of function and layer storage,
+# 250 MB unzipped, 50 MB zipped for a direct upload).
+CODE_STORAGE_BYTES = 75 * 1024**3
+CODE_UNZIPPED_BYTES = 250 * 1024**2
+CODE_ZIPPED_BYTES = 50 * 1024**2
+UNRESERVED_MINIMUM = 100
+
+
+@patch
+def lambda_account_concurrency() -> None:
+    """AWS: GetAccountSettings (``GET /2016-08-19/account-settings``) reports a region's concurrency:
+    ``AccountLimit.ConcurrentExecutions`` ("The maximum number of simultaneous function executions") and
+    ``UnreservedConcurrentExecutions`` ("... minus the capacity that's reserved for individual functions with
+    PutFunctionConcurrency"); PutFunctionConcurrency refuses a reservation that would leave fewer than 100
+    unreserved ("as long as you leave at least 100 simultaneous executions unreserved", Lambda API reference),
+    with InvalidParameterValueException "Specified ReservedConcurrentExecutions for function decreases account's
+    UnreservedConcurrentExecution below its minimum value of [100]".
+
+    moto has no GetAccountSettings, and checks the 100 only when ``MOTO_LAMBDA_CONCURRENCY_QUOTA`` is set when it
+    starts. Both here read the ``lambda_concurrency_quota`` knob (``drkit_lab.emulator.knobs``, default 1,000), the
+    value Service Quotas reports too, so ``drkit plan``'s preflight, the plan-time quota check and an apply all see
+    one account."""
+    from moto.awslambda import responses as lambda_responses
+    from moto.awslambda import urls as lambda_urls
+    from moto.awslambda.exceptions import InvalidParameterValueException
+
+    from drkit_lab.emulator.knobs import KNOBS
+
+    lambda_urls.url_paths[r"{0}/(?P<api_version>[^/]+)/account-settings/?$"] = lambda_responses.LambdaResponse.dispatch
+
+    def reserved_by_others(backend: lambda_models.LambdaBackend, function_name: str | None) -> int:
+        return sum(int(fn.reserved_concurrency or 0) for fn in backend.list_functions() if fn.function_name != function_name)
+
+    def get_account_settings(self: lambda_responses.LambdaResponse) -> str:
+        functions = self.backend.list_functions()
+        total = int(KNOBS.lambda_concurrency_quota)
+        return json.dumps(
+            {
+                "AccountLimit": {
+                    "TotalCodeSize": CODE_STORAGE_BYTES,
+                    "CodeSizeUnzipped": CODE_UNZIPPED_BYTES,
+                    "CodeSizeZipped": CODE_ZIPPED_BYTES,
+                    "ConcurrentExecutions": total,
+                    "UnreservedConcurrentExecutions": total - reserved_by_others(self.backend, None),
+                },
+                "AccountUsage": {"TotalCodeSize": sum(int(fn.code_size or 0) for fn in functions), "FunctionCount": len(functions)},
+            }
+        )
+
+    def put_function_concurrency(self: lambda_models.LambdaBackend, function_name: str, reserved_concurrency: str) -> str:
+        fn = self.get_function(function_name)
+        left = int(KNOBS.lambda_concurrency_quota) - reserved_by_others(self, fn.function_name) - int(reserved_concurrency)
+        if left < UNRESERVED_MINIMUM:
+            raise InvalidParameterValueException(
+                "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
+                f"below its minimum value of [{UNRESERVED_MINIMUM}]."
+            )
+        fn.reserved_concurrency = reserved_concurrency
+        return fn.reserved_concurrency
+
+    lambda_responses.LambdaResponse.get_account_settings = get_account_settings  # type: ignore[attr-defined]
+    lambda_models.LambdaBackend.put_function_concurrency = put_function_concurrency  # type: ignore[method-assign]

@@ -13,9 +13,12 @@ the request touches are computed from the request as the Service Authorization R
 and each must be allowed by the caller's policies (an explicit Deny wins). Every resource type the
 reference marks *required* for the action (``sar_resource_types.json``) must be named: a request that
 touches a resource of that type needs it allowed; one that touches none (a delete whose final snapshot
-is skipped) still needs a statement naming that type ("you must include an ARN or pattern for each
-required resource type"). An action with no resource model here, or not in that table, is **denied**,
-with a message saying so: a new call cannot pass untested.
+is skipped) still needs a statement naming that type. That last rule is a **conservative assumption**,
+not documented IAM behaviour: the reference's "you must include an ARN or pattern for each required
+resource type" is guidance for writing a policy, parliament enforces it statically (RESOURCE_MISMATCH),
+and no AWS page says IAM refuses such a request, or that it does not (the table's "assumptions" note).
+A policy that satisfies it satisfies both readings. An action with no resource model here, or not in
+that table, is **denied**, with a message saying so: a new call cannot pass untested.
 """
 
 from __future__ import annotations
@@ -381,15 +384,34 @@ def _matches(patterns: list[str], value: str) -> bool:
     return any(fnmatch.fnmatchcase(value, pattern.replace("[", "[[]")) for pattern in patterns)
 
 
+def arn_like(value: str, pattern: str) -> bool:
+    """``ArnLike``: "Case-sensitive matching of the ARN. Each of the six colon-delimited components of the ARN is
+    checked separately and each can include multi-character match wildcards (*) or single-character match wildcards
+    (?)" (IAM User Guide, "IAM JSON policy elements: Condition operators")."""
+    values, patterns = value.split(":", 5), pattern.split(":", 5)
+    if len(values) != 6 or len(patterns) != 6:
+        return False
+    for part, wanted in zip(values, patterns, strict=True):
+        regex = re.escape(wanted).replace(r"\*", ".*").replace(r"\?", ".")
+        if not re.fullmatch(regex, part):
+            return False
+    return True
+
+
 def satisfied(condition: dict[str, Any], context: dict[str, str]) -> bool:
-    """Whether a ``Condition`` block holds in a request context. Only ``StringEquals`` and ``Bool`` on
-    keys the context carries are understood; anything else does not hold (strict for an Allow)."""
+    """Whether a ``Condition`` block holds in a request context. Only ``StringEquals``, ``Bool`` and ``ArnLike`` on
+    keys the context carries are understood (any of a key's values matches); anything else does not hold (strict for
+    an Allow)."""
     for operator, tests in condition.items():
-        if operator not in ("StringEquals", "Bool") or not isinstance(tests, dict):
+        if operator not in ("StringEquals", "Bool", "ArnLike") or not isinstance(tests, dict):
             return False
         for key, wanted in tests.items():
             if key not in context:
                 return False
+            if operator == "ArnLike":
+                if not any(arn_like(context[key], str(pattern)) for pattern in _listed(wanted)):
+                    return False
+                continue
             values = [str(v).lower() for v in _listed(wanted)] if operator == "Bool" else _listed(wanted)
             actual = context[key].lower() if operator == "Bool" else context[key]
             if actual not in values:
@@ -444,8 +466,11 @@ def trusts(trust_policy: dict[str, Any], principal_arn: str, account_id: str, ex
 
     A principal ``arn:aws:iam::<account>:root`` trusts every principal of that account (IAM User Guide,
     "Specifying a principal": "the account root ... delegates ... to the account"); a role ARN trusts that role's
-    sessions. A ``Condition`` is evaluated against the request context (``satisfied``: StringEquals and Bool only,
-    anything else does not hold): ``sts:ExternalId`` as given, ``aws:PrincipalTag/<key>`` from the caller's user or
+    sessions: the role's ARN with its path (``role/aws-reserved/sso.amazonaws.com/<region>/<name>`` for IAM Identity
+    Center's roles), which the caller's context gives as ``aws:PrincipalArn`` ("For IAM roles, the request context
+    returns the ARN of the role", IAM User Guide, condition keys); without it, ``role/<name>`` from the session ARN.
+    A ``Condition`` is evaluated against the request context (``satisfied``: StringEquals, Bool and ArnLike only,
+    anything else does not hold): ``aws:PrincipalArn`` as above, ``sts:ExternalId`` as given, ``aws:PrincipalTag/<key>`` from the caller's user or
     role tags ("included in the request context if the principal is using an IAM user with attached tags ... or an
     IAM role with attached tags", IAM User Guide, condition keys), ``aws:MultiFactorAuthPresent`` only when the caller
     authenticated with MFA ("The key is only present when the user authenticates with short-term credentials.
@@ -456,9 +481,11 @@ def trusts(trust_policy: dict[str, Any], principal_arn: str, account_id: str, ex
     if external_id is not None:
         request["sts:ExternalId"] = external_id
     session = re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/.+", principal_arn)
+    if "aws:PrincipalArn" not in request:
+        request["aws:PrincipalArn"] = f"arn:aws:iam::{session.group(1)}:role/{session.group(2)}" if session else principal_arn
     identities = {principal_arn, "*", f"arn:aws:iam::{account_id}:root"}
     if session:
-        identities.add(f"arn:aws:iam::{session.group(1)}:role/{session.group(2)}")
+        identities.add(request["aws:PrincipalArn"])
     for statement in _statements(trust_policy):
         if statement.get("Effect") != "Allow" or not _matches(_listed(statement.get("Action")), "sts:AssumeRole"):
             continue
@@ -473,19 +500,23 @@ def trusts(trust_policy: dict[str, Any], principal_arn: str, account_id: str, ex
 
 
 def principal_context(account_id: str, caller: Any) -> dict[str, str]:
-    """The caller's principal tags as request-context keys (``aws:PrincipalTag/<key>``): an IAM user's tags, or the
-    tags of the role a session belongs to."""
+    """The caller's request-context keys: ``aws:PrincipalArn``, the ARN of its IAM user or of the role a session belongs
+    to, path included (moto's session ARN drops the role's path), and its principal tags (``aws:PrincipalTag/<key>``):
+    an IAM user's tags, or the tags of the role a session belongs to."""
     backend = iam_backends[account_id]["aws"]
+    context: dict[str, str] = {}
     try:
         if getattr(caller, "_owner_user_name", None):
+            context["aws:PrincipalArn"] = backend.get_user(caller._owner_user_name).arn
             tags = backend.list_user_tags(caller._owner_user_name)
         elif getattr(caller, "_owner_role_name", None):
+            context["aws:PrincipalArn"] = backend.get_role(caller._owner_role_name).arn
             tags = backend.list_role_tags(caller._owner_role_name, None, None)[0]
         else:
             tags = []
     except Exception:
         tags = []
-    return {f"aws:PrincipalTag/{tag['Key']}": str(tag["Value"]) for tag in tags}
+    return context | {f"aws:PrincipalTag/{tag['Key']}": str(tag["Value"]) for tag in tags}
 
 
 def _kms_resources(request: Request, topic_arn: str) -> list[str]:
@@ -613,12 +644,13 @@ def enforce_issued_credentials() -> None:
             trust = json.loads(unquote(role.assume_role_policy_document))
             context = principal_context(self.current_account, caller)
             if not trusts(trust, caller.arn, self.current_account, _param(self, "ExternalId") or None, context):
-                why = "the role's trust policy does not trust the caller with this ExternalId, principal tags and authentication (MFA)"
+                why = "the role's trust policy does not trust the caller with this ARN, ExternalId, principal tags and authentication (MFA)"
                 _deny(caller.arn, iam_action, role_arn, why)
 
     def _required_types_named(request: Request, caller_arn: str, documents: list[dict[str, Any]], action: str, touched: list[str]) -> None:
         """Every resource type the Service Authorization Reference requires for ``action`` is named: those the
-        request touches are checked one by one above; for one it touches none of, a statement must name that type."""
+        request touches are checked one by one above; for one it touches none of, a statement must name that type
+        (the conservative assumption of the module docstring, parliament's static rule, not documented IAM behaviour)."""
         required = sar.required_types(action)
         if required is None:
             _deny(caller_arn, action, "*", "the drkit emulator has no Service Authorization Reference data for it (sar_resource_types.json)")
@@ -627,7 +659,10 @@ def enforce_issued_credentials() -> None:
             if any(sar.same_type(resource, rtype) for resource in touched):
                 continue
             if not _names_type(documents, action, service, request.region, request.current_account, rtype):
-                why = f"the Service Authorization Reference requires a {rtype} resource for it and no statement allowing it names one"
+                why = (
+                    f"the Service Authorization Reference requires a {rtype} resource for it and no statement allowing it names one "
+                    "(a conservative assumption of the emulator when the request touches none: sar_resource_types.json, assumptions)"
+                )
                 _deny(caller_arn, action, f"(any {rtype})", why)
 
     def _deny(caller_arn: str, action: str, resource: str, why: str) -> None:
