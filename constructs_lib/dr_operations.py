@@ -17,6 +17,7 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
@@ -26,9 +27,11 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from constructs_lib.failover_automation import RunbookAutomation
-from constructs_lib.iam import XRAY_WRITE_POLICY, service_trust
+from constructs_lib.iam import XRAY_WRITE_POLICY, as_grant, grant_statements, service_trust
 from constructs_lib.lambda_function import function_log_group, hardened_function
 from constructs_lib.lambda_package import LambdaPackage
+from constructs_lib.naming import RESTORE_MARK, Names
+from constructs_lib.point_of_failure import MANAGED_POLICIES_PER_ROLE, Grant, inline_and_managed, managed_policies, without_duplicates
 from constructs_lib.props import DOC
 from constructs_lib.regions import powertools_layer_arn
 from functions.failover import contract
@@ -58,6 +61,89 @@ class RestoreScope:
     restored_snapshot_arns: str  # <cluster>-restore-* : the only cluster snapshots the role's DeleteDBCluster names
     instance_arns: str  # <cluster>-* : the member's own instances and the restored ones
     kms_key_arn: str
+
+
+def restore_scope(names: Names, account_id: str, region: str, kms_key_arn: str) -> RestoreScope:
+    """What a restore beside the global database touches in ``region``: names after the region's member cluster."""
+    return RestoreScope(
+        region=region,
+        source_cluster_arn=names.cluster_arn(account_id, region),
+        subnet_group_arn=names.rds_arn(account_id, region, "subgrp"),
+        parameter_group_arn=names.rds_arn(account_id, region, "cluster-pg"),
+        restored_cluster_arns=names.rds_arn(account_id, region, "cluster", f"{RESTORE_MARK}*"),
+        restored_instance_arns=names.rds_arn(account_id, region, "db", f"{RESTORE_MARK}*"),
+        restored_snapshot_arns=names.rds_arn(account_id, region, "cluster-snapshot", f"{RESTORE_MARK}*"),
+        instance_arns=names.rds_arn(account_id, region, "db", "-*"),
+        kms_key_arn=kms_key_arn,
+    )
+
+
+def default_groups(account_id: str, scopes: tuple[RestoreScope, ...], kind: str) -> list[str]:
+    """The engine's default parameter groups (``pg``: ``default.aurora-postgresql<major>``) or option groups
+    (``og``: ``default:aurora-postgresql-<major>``) of each region."""
+    group = {"pg": "pg:default.aurora-postgresql*", "og": "og:default:aurora-postgresql-*"}[kind]
+    return [f"arn:aws:rds:{scope.region}:{account_id}:{group}" for scope in scopes]
+
+
+def restore_statements(scopes: tuple[RestoreScope, ...], account_id: str) -> list[DataAwsIamPolicyDocumentStatement]:
+    """Point-in-time restore beside the global database, and its discarding (``drkit/restore.py``):
+    restored clusters and instances are named ``<cluster>-restore-*``, so the role can create and
+    delete those, and never a cluster of the stack."""
+    restored = [s.restored_cluster_arns for s in scopes]
+    restored_instances = [s.restored_instance_arns for s in scopes]
+    return [
+        # Service Authorization Reference, Amazon RDS, RestoreDBClusterToPointInTime: required resource
+        # types cluster*, cluster-pg*, og*, subgrp* ("If you limit resource access with the Resource
+        # element ... you must include an ARN or pattern for each required resource type"). The
+        # restore names the source's subnet and cluster parameter groups; its option group is the
+        # engine's default (an Aurora cluster's, which a restore does not name: default:aurora-postgresql-<major>).
+        DataAwsIamPolicyDocumentStatement(
+            sid="RestoreBesideTheDatabase",
+            actions=["rds:RestoreDBClusterToPointInTime"],
+            resources=[
+                *(s.source_cluster_arn for s in scopes),
+                *restored,
+                *(s.subnet_group_arn for s in scopes),
+                *(s.parameter_group_arn for s in scopes),
+                *default_groups(account_id, scopes, "og"),
+            ],
+        ),
+        # CreateDBInstance is also authorized against the parameter and option groups the new
+        # instance gets: the engine's defaults here (Service Authorization Reference, Amazon RDS:
+        # CreateDBInstance resource types db*, cluster, og, pg, secgrp, subgrp).
+        DataAwsIamPolicyDocumentStatement(
+            sid="RestoredInstances",
+            actions=["rds:CreateDBInstance"],
+            resources=[*restored_instances, *restored, *default_groups(account_id, scopes, "pg"), *default_groups(account_id, scopes, "og")],
+        ),
+        DataAwsIamPolicyDocumentStatement(sid="TagRestores", actions=["rds:AddTagsToResource"], resources=[*restored, *restored_instances]),
+        DataAwsIamPolicyDocumentStatement(sid="ReadRestores", actions=["rds:DescribeDBClusters"], resources=restored),
+        DataAwsIamPolicyDocumentStatement(sid="ReadInstances", actions=["rds:DescribeDBInstances"], resources=[s.instance_arns for s in scopes]),
+        DataAwsIamPolicyDocumentStatement(sid="DiscardRestoredInstances", actions=["rds:DeleteDBInstance"], resources=restored_instances),
+        # Service Authorization Reference, Amazon RDS, DeleteDBCluster: required resource types cluster*
+        # and cluster-snapshot* (the final snapshot; AWS documents no exemption when it is skipped). The
+        # discard skips it, and names only snapshots of restores: a pattern no final snapshot of a
+        # cluster of the stack can match.
+        DataAwsIamPolicyDocumentStatement(
+            sid="DiscardRestores", actions=["rds:DeleteDBCluster"], resources=[*restored, *(s.restored_snapshot_arns for s in scopes)]
+        ),
+        # An encrypted restore: RDS uses a grant the caller creates on the key (RDS user guide, encryption),
+        # and only RDS may create it: kms:GrantIsForAWSResource is true only when an integrated AWS
+        # service sends CreateGrant on the caller's behalf (AWS KMS developer guide, "Controlling access to grants").
+        DataAwsIamPolicyDocumentStatement(
+            sid="RestoreEncrypted",
+            actions=["kms:CreateGrant"],
+            resources=[s.kms_key_arn for s in scopes],
+            condition=[DataAwsIamPolicyDocumentStatementCondition(test="Bool", variable="kms:GrantIsForAWSResource", values=["true"])],
+        ),
+        DataAwsIamPolicyDocumentStatement(sid="RestoreKeys", actions=["kms:DescribeKey"], resources=[s.kms_key_arn for s in scopes]),
+    ]
+
+
+def restore_grants(scopes: tuple[RestoreScope, ...], account_id: str) -> tuple[Grant, ...]:
+    """The restore's statements as plain data: the DR role's data-recovery set starts with them, and the reconciliation
+    (``constructs_lib.point_of_failure.reconcile_grants``) restores, tags, waits for and discards with them too."""
+    return tuple(as_grant(statement) for statement in restore_statements(scopes, account_id))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,6 +180,12 @@ class DrOperationsProps:
     )
     region_switch_plan_arns: tuple[str, ...] = ()  # ARC Region switch plans the operators start, follow, approve, cancel
     automation: RunbookAutomation | None = None  # the alarm-invoked path (constructs_lib/failover_automation.py)
+    # After a failover that allowed data loss (constructs_lib.point_of_failure): the runbook records it (both roles);
+    # the DR role preserves, restores and reconciles the point-of-failure snapshot.
+    lossy_failover_parameter: str | None = None
+    record_grants: tuple[Grant, ...] = ()
+    reconcile_grants: tuple[Grant, ...] = ()  # with the restore's, in managed policies: the role's inline policies hold 10,240 characters
+    plan_step_grants: tuple[Grant, ...] = ()  # the runbook functions' ARC post-recovery step: keep the point-of-failure snapshot
 
     def __post_init__(self) -> None:
         if not self.external_id:
@@ -108,8 +200,6 @@ class DrOperationsConstruct(Construct):
         self._props = props
         function_name = props.runbook_function_name
         function_arns = [f"arn:aws:lambda:{r.region}:{props.account_id}:function:{function_name}" for r in props.regions]
-        runbook_permissions = self._permissions("runbook_permissions", operator=False)
-        operator_permissions = self._permissions("operator_permissions", operator=True, invoke_arns=tuple(function_arns))
 
         trust = DataAwsIamPolicyDocument(self, "operator_trust", provider=props.iam_provider, statement=self._trust_statements())
         self.role = IamRole(
@@ -121,12 +211,13 @@ class DrOperationsConstruct(Construct):
             assume_role_policy=trust.json,
             max_session_duration=3600,
         )
-        IamRolePolicy(self, "operator_policy", provider=props.iam_provider, role=self.role.id, policy=operator_permissions.json)
+        recovery = self._recovery_policies()
+        self._attach("operator", self.role, props.role_name, self._statements(operator=True, invoke_arns=tuple(function_arns)), recovery)
 
         lambda_trust = service_trust(self, "runbook_trust", props.iam_provider, "lambda.amazonaws.com")
         runbook_role = IamRole(self, "runbook_role", provider=props.iam_provider, name=function_name, assume_role_policy=lambda_trust.json)
-        IamRolePolicy(self, "runbook_policy", provider=props.iam_provider, role=runbook_role.id, policy=runbook_permissions.json)
         IamRolePolicyAttachment(self, "runbook_tracing", provider=props.iam_provider, role=runbook_role.name, policy_arn=XRAY_WRITE_POLICY)
+        self._attach("runbook", runbook_role, function_name, self._statements(operator=False), 1)
 
         env = contract.Env
         self.functions: list[LambdaFunction] = []
@@ -147,7 +238,7 @@ class DrOperationsConstruct(Construct):
                 function_name=function_name,
                 description=props.function_description,
                 role_arn=runbook_role.arn,
-                handler=HANDLER,
+                handler=props.package.handler(HANDLER),
                 package=props.package,
                 timeout=RUNBOOK_TIMEOUT_SECONDS,
                 memory_size=256,
@@ -165,6 +256,7 @@ class DrOperationsConstruct(Construct):
                     env.SWITCHOVER_MAX_LAG_SECONDS: f"{props.switchover_max_lag_seconds:g}",
                     env.POWERTOOLS_SERVICE_NAME: contract.SERVICE,
                     **(props.automation.variables() if props.automation else {}),
+                    **({env.LOSSY_FAILOVER_PARAMETER: props.lossy_failover_parameter} if props.lossy_failover_parameter else {}),
                 },
             )
             # A throttled asynchronous request is retried by Lambda for up to 6 hours by default
@@ -244,61 +336,6 @@ class DrOperationsConstruct(Construct):
         ]
         return conditions
 
-    def _restore_statements(self) -> list[DataAwsIamPolicyDocumentStatement]:
-        """Point-in-time restore beside the global database, and its discarding (``drkit/restore.py``):
-        restored clusters and instances are named ``<cluster>-restore-*``, so the role can create and
-        delete those, and never a cluster of the stack."""
-        scopes = self._props.restore
-        restored = [s.restored_cluster_arns for s in scopes]
-        restored_instances = [s.restored_instance_arns for s in scopes]
-        return [
-            # Service Authorization Reference, Amazon RDS, RestoreDBClusterToPointInTime: required resource
-            # types cluster*, cluster-pg*, og*, subgrp* ("If you limit resource access with the Resource
-            # element ... you must include an ARN or pattern for each required resource type"). The
-            # restore names the source's subnet and cluster parameter groups; its option group is the
-            # engine's default (an Aurora cluster's, which a restore does not name: default:aurora-postgresql-<major>).
-            DataAwsIamPolicyDocumentStatement(
-                sid="RestoreBesideTheDatabase",
-                actions=["rds:RestoreDBClusterToPointInTime"],
-                resources=[
-                    *(s.source_cluster_arn for s in scopes),
-                    *restored,
-                    *(s.subnet_group_arn for s in scopes),
-                    *(s.parameter_group_arn for s in scopes),
-                    *self._default_groups("og"),
-                ],
-            ),
-            # CreateDBInstance is also authorized against the parameter and option groups the new
-            # instance gets: the engine's defaults here (Service Authorization Reference, Amazon RDS:
-            # CreateDBInstance resource types db*, cluster, og, pg, secgrp, subgrp).
-            DataAwsIamPolicyDocumentStatement(
-                sid="RestoredInstances",
-                actions=["rds:CreateDBInstance"],
-                resources=[*restored_instances, *restored, *self._default_groups("pg"), *self._default_groups("og")],
-            ),
-            DataAwsIamPolicyDocumentStatement(sid="TagRestores", actions=["rds:AddTagsToResource"], resources=[*restored, *restored_instances]),
-            DataAwsIamPolicyDocumentStatement(sid="ReadRestores", actions=["rds:DescribeDBClusters"], resources=restored),
-            DataAwsIamPolicyDocumentStatement(sid="ReadInstances", actions=["rds:DescribeDBInstances"], resources=[s.instance_arns for s in scopes]),
-            DataAwsIamPolicyDocumentStatement(sid="DiscardRestoredInstances", actions=["rds:DeleteDBInstance"], resources=restored_instances),
-            # Service Authorization Reference, Amazon RDS, DeleteDBCluster: required resource types cluster*
-            # and cluster-snapshot* (the final snapshot; AWS documents no exemption when it is skipped). The
-            # discard skips it, and names only snapshots of restores: a pattern no final snapshot of a
-            # cluster of the stack can match.
-            DataAwsIamPolicyDocumentStatement(
-                sid="DiscardRestores", actions=["rds:DeleteDBCluster"], resources=[*restored, *(s.restored_snapshot_arns for s in scopes)]
-            ),
-            # An encrypted restore: RDS uses a grant the caller creates on the key (RDS user guide, encryption),
-            # and only RDS may create it: kms:GrantIsForAWSResource is true only when an integrated AWS
-            # service sends CreateGrant on the caller's behalf (AWS KMS developer guide, "Controlling access to grants").
-            DataAwsIamPolicyDocumentStatement(
-                sid="RestoreEncrypted",
-                actions=["kms:CreateGrant"],
-                resources=[s.kms_key_arn for s in scopes],
-                condition=[DataAwsIamPolicyDocumentStatementCondition(test="Bool", variable="kms:GrantIsForAWSResource", values=["true"])],
-            ),
-            DataAwsIamPolicyDocumentStatement(sid="RestoreKeys", actions=["kms:DescribeKey"], resources=[s.kms_key_arn for s in scopes]),
-        ]
-
     def _region_switch_statements(self) -> list[DataAwsIamPolicyDocumentStatement]:
         """What ``drkit runbook arc-*`` calls, from the region being activated (the plans' data plane),
         and what the approval step asks of its approver (this role). Service Authorization Reference, ARC
@@ -315,14 +352,44 @@ class DrOperationsConstruct(Construct):
             DataAwsIamPolicyDocumentStatement(sid="RunRegionSwitchPlans", actions=list(OPERATOR_PLAN_ACTIONS), resources=plans),
         ]
 
-    def _default_groups(self, kind: str) -> list[str]:
-        """The engine's default parameter groups (``pg``: ``default.aurora-postgresql<major>``) or option groups
-        (``og``: ``default:aurora-postgresql-<major>``) of each region."""
-        account = self._props.account_id
-        group = {"pg": "pg:default.aurora-postgresql*", "og": "og:default:aurora-postgresql-*"}[kind]
-        return [f"arn:aws:rds:{scope.region}:{account}:{group}" for scope in self._props.restore]
+    def _recovery_policies(self) -> int:
+        """The DR role's data recovery, one set: the point-in-time restore and its discarding (:func:`restore_statements`)
+        and ``drkit runbook reconcile`` (``constructs_lib.point_of_failure.reconcile_grants``: preserve, restore the
+        preserved copy, read the credentials and the records), a grant both give kept once. In customer managed policies
+        of at most 6,144 characters attached to the role, so the role's inline policy keeps IAM's 10,240 characters for
+        the runbook's own statements, which grow with the regions. The number attached."""
+        props = self._props
+        grants = without_duplicates(restore_grants(props.restore, props.account_id), props.reconcile_grants)
+        policies = managed_policies(grants)
+        for index, part in enumerate(policies):
+            what = "Data recovery beside the global database: point-in-time restore, reconciliation after a lossy failover"
+            self._managed("recovery", index, f"{props.role_name}-recovery-{index + 1}", self.role.name, part, what)
+        return len(policies)
 
-    def _permissions(self, construct_id: str, *, operator: bool, invoke_arns: tuple[str, ...] = ()) -> DataAwsIamPolicyDocument:
+    def _attach(self, kind: str, role: IamRole, role_name: str, statements: list[DataAwsIamPolicyDocumentStatement], attached: int) -> None:
+        """``statements`` as the role's inline policy while they fit IAM's 10,240 characters for a role's inline policies;
+        past that, the statements that do not fit go to customer managed policies ``<role>-more-<n>`` (6,144 each). A role
+        takes 10 managed policies (the default quota): more is refused here, at synth, not by IAM at apply."""
+        props = self._props
+        cut, overflow = inline_and_managed(tuple(as_grant(s) for s in statements))
+        document = DataAwsIamPolicyDocument(self, f"{kind}_permissions", provider=props.iam_provider, statement=statements[:cut])
+        IamRolePolicy(self, f"{kind}_policy", provider=props.iam_provider, role=role.id, policy=document.json)
+        for index, part in enumerate(overflow):
+            self._managed(
+                f"{kind}_more", index, f"{role_name}-more-{index + 1}", role.name, part, "The DR runbook's statements past a role's inline quota"
+            )
+        if attached + len(overflow) > MANAGED_POLICIES_PER_ROLE:
+            raise ValueError(
+                f"{role_name}: {attached + len(overflow)} managed policies, above IAM's {MANAGED_POLICIES_PER_ROLE} per role (IAM and AWS STS quotas)"
+            )
+
+    def _managed(self, kind: str, index: int, name: str, role_name: str, grants: tuple[Grant, ...], description: str) -> None:
+        props = self._props
+        document = DataAwsIamPolicyDocument(self, f"{kind}_permissions_{index}", provider=props.iam_provider, statement=grant_statements(grants))
+        policy = IamPolicy(self, f"{kind}_policy_{index}", provider=props.iam_provider, name=name, description=description, policy=document.json)
+        IamRolePolicyAttachment(self, f"{kind}_attachment_{index}", provider=props.iam_provider, role=role_name, policy_arn=policy.arn)
+
+    def _statements(self, *, operator: bool, invoke_arns: tuple[str, ...] = ()) -> list[DataAwsIamPolicyDocumentStatement]:
         props = self._props
         statements = [
             DataAwsIamPolicyDocumentStatement(
@@ -355,7 +422,6 @@ class DrOperationsConstruct(Construct):
                 DataAwsIamPolicyDocumentStatement(sid="FindZone", actions=["route53:ListHostedZonesByName"], resources=["*"])
             )
             statements.append(DataAwsIamPolicyDocumentStatement(sid="InvokeRunbook", actions=["lambda:InvokeFunction"], resources=list(invoke_arns)))
-            statements.extend(self._restore_statements())
             if props.eks_cluster_arns:
                 statements.append(
                     DataAwsIamPolicyDocumentStatement(sid="ReachAppClusters", actions=["eks:DescribeCluster"], resources=list(props.eks_cluster_arns))
@@ -371,4 +437,7 @@ class DrOperationsConstruct(Construct):
                     ],
                 )
             )
-        return DataAwsIamPolicyDocument(self, construct_id, provider=props.iam_provider, statement=statements)
+        statements.extend(grant_statements(props.record_grants))
+        if not operator:
+            statements.extend(grant_statements(props.plan_step_grants))
+        return statements

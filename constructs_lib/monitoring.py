@@ -49,10 +49,11 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
-from constructs_lib.iam import XRAY_WRITE_POLICY, service_trust
+from constructs_lib.iam import XRAY_WRITE_POLICY, grant_statements, service_trust
 from constructs_lib.lambda_function import function_log_group, hardened_function
 from constructs_lib.lambda_package import LambdaPackage
 from constructs_lib.naming import function_health_alarm
+from constructs_lib.point_of_failure import Grant
 from constructs_lib.props import DOC
 from constructs_lib.regions import powertools_layer_arn
 from functions.replication_monitor import contract
@@ -70,6 +71,20 @@ class WatchedRegion:
 
     region: str
     alarm_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitorPreservation:
+    """The point-of-failure snapshot after an unplanned failover (``functions/replication_monitor/preserve.py``)."""
+
+    lossy_failover_parameter_name: str  # where the runbook records a failover that allowed data loss (created here, per region)
+    snapshot_wait_seconds: int
+    reconcile_command: str  # quoted in the pages: what on-call runs next
+    grants: tuple[Grant, ...]  # constructs_lib.point_of_failure.monitor_grants
+
+    def __post_init__(self) -> None:
+        if self.snapshot_wait_seconds <= 0:
+            raise ValueError(f"snapshot_wait_seconds: must be positive, got {self.snapshot_wait_seconds}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,6 +110,7 @@ class ReplicationMonitorProps:
     lag_alarm_name: str
     watched: tuple[WatchedRegion, ...]
     function_description: str = field(default="Aurora Global Database replication-lag monitor", metadata={DOC: "the monitor function's description"})
+    preservation: MonitorPreservation | None = None
     writer_lost: WatchedRegion | None = field(
         default=None, metadata={DOC: "a region whose loss (the writer there, the region not answering for it) gets an alarm here"}
     )
@@ -139,6 +155,9 @@ class ReplicationMonitorConstruct(Construct):
         )
         role = self._role(props, log_group.arn, state.arn)
         env = contract.Env
+        preservation_variables: dict[str, str] = {}
+        if props.preservation is not None:
+            preservation_variables = self._preservation(props, props.preservation, role)
         self.function = hardened_function(
             self,
             "",
@@ -165,6 +184,7 @@ class ReplicationMonitorConstruct(Construct):
                 env.MEMBER_REGIONS: ",".join(props.member_regions),
                 env.POWERTOOLS_SERVICE_NAME: contract.SERVICE,
                 env.POWERTOOLS_METRICS_NAMESPACE: contract.NAMESPACE,
+                **preservation_variables,
             },
         )
         LambdaFunctionEventInvokeConfig(
@@ -305,6 +325,30 @@ class ReplicationMonitorConstruct(Construct):
         IamRolePolicy(self, "role_policy", provider=provider, role=role.id, policy=permissions.json)
         IamRolePolicyAttachment(self, "tracing", provider=provider, role=role.name, policy_arn=XRAY_WRITE_POLICY)
         return role
+
+    def _preservation(self, props: ReplicationMonitorProps, preservation: MonitorPreservation, role: IamRole) -> dict[str, str]:
+        """The failover record of this region (the runbook writes it; the value is not Terraform's), the grants, the variables."""
+        record = SsmParameter(
+            self,
+            "lossy_failovers",
+            provider=props.provider,
+            name=preservation.lossy_failover_parameter_name,
+            type="String",
+            value='{"failovers": []}',
+            description="Failovers that allowed data loss, recorded by the DR runbook (the monitor watches for their point-of-failure snapshot)",
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]),
+        )
+        statements = grant_statements(preservation.grants)
+        permissions = DataAwsIamPolicyDocument(self, "preservation_permissions", provider=props.provider, statement=statements)
+        IamRolePolicy(self, "preservation_policy", provider=props.provider, role=role.id, policy=permissions.json)
+        env = contract.Env
+        return {
+            env.LOCAL_CLUSTER_ID: props.local_cluster_identifier,
+            env.SNAPSHOT_KEY_ID: props.kms_key_arn,
+            env.LOSSY_FAILOVER_PARAMETER: record.name,
+            env.SNAPSHOT_WAIT_SECONDS: str(preservation.snapshot_wait_seconds),
+            env.RECONCILE_COMMAND: preservation.reconcile_command,
+        }
 
     def _health_alarms(self, props: ReplicationMonitorProps) -> None:
         checks = (

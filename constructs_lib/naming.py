@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs_lib.regions import az_id_prefix
+from functions.replication_monitor.contract import POINT_OF_FAILURE_PREFIX, PRESERVED_MARK, PRESERVED_STAMP_FORMAT
 
 PROJECT_NAME = "drkit"
 STACK_PREFIX = "dr-"
@@ -192,6 +193,32 @@ class Names:
         (API reference, ``Plan.arn`` pattern; no region: plans are global)."""
         return f"arn:aws:arc-region-switch::{account_id}:plan/{plan_name}:*"
 
+    # -- after an unplanned failover: the point-of-failure snapshot, its preserved copy, the failover's marker
+    def master_secret(self, region: str) -> str:
+        """The Secrets Manager secret with the master credentials, in ``region`` (``aurora_global``)."""
+        return f"{self.cluster_id(region)}/master-credentials"
+
+    def master_secret_arns(self, account_id: str, region: str) -> str:
+        """Its ARN pattern (Secrets Manager appends six random characters to a secret's name)."""
+        return f"arn:aws:secretsmanager:{region}:{account_id}:secret:{self.master_secret(region)}-??????"
+
+    def point_of_failure_snapshot_prefix(self, region: str) -> str:
+        """What Aurora names the snapshot of the old primary's volume (the timestamp after it is not documented)."""
+        return f"{POINT_OF_FAILURE_PREFIX}{self.cluster_id(region)}-"
+
+    def preserved_snapshot_prefix(self, region: str) -> str:
+        """``<cluster>-pof-``: a preserved copy is this and its source's creation time (``PRESERVED_STAMP_FORMAT``),
+        shorter than a restore's name, so every environment whose restores fit has copies that fit."""
+        return f"{self.cluster_id(region)}{PRESERVED_MARK}"
+
+    @property
+    def lossy_failover_parameter(self) -> str:
+        """SSM parameter in every region: the runbook records each failover that allowed data loss in the target's."""
+        return f"/{PROJECT_NAME}/{self.environment_name}/lossy-failovers"
+
+    def lossy_failover_parameter_arn(self, account_id: str, region: str) -> str:
+        return f"arn:aws:ssm:{region}:{account_id}:parameter{self.lossy_failover_parameter}"
+
 
 # -- drkit's own words on what it deploys. The constructs take these as props with neutral defaults (a
 # library names nothing after drkit); DrStack passes drkit's, so drkit's stacks keep every name and text.
@@ -222,7 +249,7 @@ def zone_comment(environment: str) -> str:
 
 
 RESTORE_MARK = "-restore-"  # restored clusters are named <cluster>-restore-<time> (drkit/restore.py)
-RESTORE_STAMP_FORMAT = "%Y%m%d%H%M%S"  # the <time> of a restored cluster's name
+RESTORE_STAMP_FORMAT = PRESERVED_STAMP_FORMAT  # the <time> of a restored cluster's name
 RESTORE_STAMP_LENGTH = 14
 RDS_IDENTIFIER_MAX = 63  # DB cluster and instance identifiers: 1-63 characters (RDS API reference)
 REGION_SWITCH_PLAN_NAME_MAX = 32  # ARC Region switch plan names: 1-32 characters (API reference, CreatePlan.name)
@@ -246,3 +273,8 @@ def chain_record(zone_name: str, region: str) -> str:
 def failover_record_names(zone_name: str, regions: tuple[str, ...]) -> tuple[str, ...]:
     """Every name of the failover chain, ``db.<zone>`` first: one per member but the last."""
     return (database_record(zone_name), *(chain_record(zone_name, region) for region in regions[:-2]))
+
+
+def reconcile_command(environment_name: str) -> str:
+    """What on-call runs after a lossy failover (quoted in the monitor's pages; ``drkit/reconcile``)."""
+    return f"drkit runbook reconcile --env {environment_name}"

@@ -40,6 +40,7 @@ SERVICE_OF_TYPE: Mapping[str, str | None] = {
     "aws_fis_": "fis",
     "aws_flow_log": "ec2",
     "aws_iam_openid_connect_provider": "iam",
+    "aws_iam_policy": "iam",
     "aws_iam_policy_document": None,
     "aws_iam_role": "iam",
     "aws_internet_gateway": "ec2",
@@ -160,9 +161,7 @@ def _emulator_arguments(env: EnvironmentConfig) -> dict[str, object]:
     }
 
 
-def point_at_emulator(
-    contexts: Iterable[RegionContext], env: EnvironmentConfig, services: Iterable[str], extra: Iterable[AwsProvider] = ()
-) -> None:
+def point_at_emulator(contexts: Iterable[RegionContext], env: EnvironmentConfig, services: Iterable[str], extra: Iterable[AwsProvider] = ()) -> None:
     """Send every service in ``services`` to the emulator (local environment only), from every region's
     provider and the ``extra`` ones (a control plane's)."""
     if env.aws_endpoint_url is None:

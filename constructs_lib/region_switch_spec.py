@@ -46,6 +46,7 @@ AURORA_TIMEOUT_MINUTES = 60
 PREFLIGHT_TIMEOUT_MINUTES = 5
 PREFLIGHT_RETRY_MINUTES = 1  # ARC reruns a custom action that has not succeeded after this long, until its timeout
 EKS_TIMEOUT_MINUTES = 30
+PRESERVE_TIMEOUT_MINUTES = 15  # a snapshot copy starts in seconds; its retries cover an API that is slow to answer after a return
 TRIGGER_MIN_DELAY_MINUTES = 60
 
 
@@ -294,10 +295,31 @@ def _eks_step(props: RegionSwitchPlanProps, activating: PlanRegion) -> StepSpec:
 def post_recovery_steps(props: RegionSwitchPlanProps, active: PlanRegion) -> tuple[StepSpec, ...]:
     """The steps of the post-recovery workflow of ``active`` (the region that took over), run once the region
     it replaced is back (``WorkflowTargetAction`` postRecovery; a custom action there runs in ``activeRegion``
-    or ``inactiveRegion``, API reference ``CustomActionLambdaConfiguration.regionToRun``). None yet: a workflow
-    is emitted when this returns steps."""
-    del props, active
-    return ()
+    or ``inactiveRegion``, API reference ``CustomActionLambdaConfiguration.regionToRun``); a workflow is emitted
+    when this returns steps.
+
+    One step: the runbook function of the inactive region (the old primary's, back) keeps Aurora's point-of-failure
+    snapshot of its member (``functions/failover/arc.py``, the replication monitor's own idempotent preservation).
+    The monitor keeps it anyway within a minute of its appearing; the step makes keeping it part of the recovery a
+    plan records, for a team that runs recoveries through ARC."""
+    del active
+    functions = tuple(r.runbook_function_arn for r in props.regions)
+    return (
+        StepSpec(
+            name=runbook_steps.PRESERVE_SNAPSHOT,
+            description="keep Aurora's point-of-failure snapshot of the region that returned (a manual copy, as its monitor makes)",
+            block_type=BlockType.CUSTOM_ACTION_LAMBDA,
+            configuration={
+                "CustomActionLambdaConfig": {
+                    "Lambdas": [{"Arn": arn} for arn in functions],
+                    "RegionToRun": "inactiveRegion",
+                    "RetryIntervalMinutes": PREFLIGHT_RETRY_MINUTES,
+                    "TimeoutMinutes": PRESERVE_TIMEOUT_MINUTES,
+                }
+            },
+            permissions=(Permission("RunbookCustomAction", ("lambda:GetFunction", "lambda:InvokeFunction"), functions),),
+        ),
+    )
 
 
 @dataclass(frozen=True)

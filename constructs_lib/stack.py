@@ -23,17 +23,18 @@ from constructs_lib.backup import BackupConstruct, BackupProps, BackupRegion
 from constructs_lib.config import EnvironmentConfig
 from constructs_lib.config.model import LAMBDA_UNRESERVED_MINIMUM, PROBE_RESERVED_CONCURRENCY, RUNBOOK_RESERVED_CONCURRENCY
 from constructs_lib.dashboard import DashboardConstruct, DashboardProps
-from constructs_lib.dr_operations import DrOperationsConstruct, DrOperationsProps, RestoreScope, RunbookRegion
+from constructs_lib.dr_operations import DrOperationsConstruct, DrOperationsProps, RunbookRegion, restore_scope
 from constructs_lib.failover_automation import RunbookAutomation
 from constructs_lib.failover_dns import DnsMember, FailoverDnsConstruct, FailoverDnsProps, ZoneVpc
 from constructs_lib.fault_injection import FaultInjectionConstruct, FaultInjectionProps
 from constructs_lib.kms import RegionalKeyConstruct, RegionalKeyProps
 from constructs_lib.lambda_package import build_package
 from constructs_lib.lambda_quota import LambdaConcurrencyQuotaCheck, LambdaConcurrencyQuotaProps
-from constructs_lib.monitoring import ReplicationMonitorConstruct, ReplicationMonitorProps, WatchedRegion
-from constructs_lib.naming import PROJECT_NAME, RESTORE_MARK
+from constructs_lib.monitoring import MonitorPreservation, ReplicationMonitorConstruct, ReplicationMonitorProps, WatchedRegion
+from constructs_lib.naming import PROJECT_NAME, reconcile_command
 from constructs_lib.network import NetworkConstruct, NetworkProps
 from constructs_lib.peering import PeeringConstruct, PeeringProps, PeerSide
+from constructs_lib.point_of_failure import RegionScope, monitor_grants, plan_step_grants, reconcile_grants, record_grants
 from constructs_lib.policy.aspect import PolicyAspect
 from constructs_lib.providers import (
     MANAGED_BY,
@@ -362,10 +363,19 @@ class DrStack(TerraformStack):
                     lag_alarm_name=names.lag_alarm(ctx.region),
                     watched=watched,
                     function_description=naming.MONITOR_DESCRIPTION,
+                    preservation=MonitorPreservation(
+                        lossy_failover_parameter_name=names.lossy_failover_parameter,
+                        snapshot_wait_seconds=env.reconcile.snapshot_wait_minutes * 60,
+                        reconcile_command=reconcile_command(env.name),
+                        grants=monitor_grants(names, self.account_id, self._region_scope(ctx.region), env.regions),
+                    ),
                     writer_lost=self._writer_lost(ctx.region),
                 ),
             )
         return monitors
+
+    def _region_scope(self, region: str) -> RegionScope:
+        return RegionScope(region=region, kms_key_arn=self.keys[region].key_arn)
 
     def _writer_lost(self, region: str) -> WatchedRegion | None:
         """The primary's writer-lost alarm, in its observer, when an ARC plan's trigger watches it (``_region_switch_plans``)."""
@@ -430,20 +440,7 @@ class DrStack(TerraformStack):
                 eks_cluster_arns=tuple(
                     f"arn:aws:eks:{region}:{self.account_id}:cluster/{names.regional(region)}" for region in env.regions if env.app_clusters.enabled
                 ),
-                restore=tuple(
-                    RestoreScope(
-                        region=region,
-                        source_cluster_arn=names.cluster_arn(self.account_id, region),
-                        subnet_group_arn=names.rds_arn(self.account_id, region, "subgrp"),
-                        parameter_group_arn=names.rds_arn(self.account_id, region, "cluster-pg"),
-                        restored_cluster_arns=names.rds_arn(self.account_id, region, "cluster", f"{RESTORE_MARK}*"),
-                        restored_instance_arns=names.rds_arn(self.account_id, region, "db", f"{RESTORE_MARK}*"),
-                        restored_snapshot_arns=names.rds_arn(self.account_id, region, "cluster-snapshot", f"{RESTORE_MARK}*"),
-                        instance_arns=names.rds_arn(self.account_id, region, "db", "-*"),
-                        kms_key_arn=self.keys[region].key_arn,
-                    )
-                    for region in env.regions
-                ),
+                restore=tuple(restore_scope(names, self.account_id, region, self.keys[region].key_arn) for region in env.regions),
                 switchover_max_lag_seconds=env.failover.switchover_max_lag_seconds,
                 region_switch_plan_arns=tuple(
                     names.region_switch_plan_arns(self.account_id, names.region_switch_plan(env.primary_region, secondary))
@@ -452,7 +449,8 @@ class DrStack(TerraformStack):
                 ),
                 reserved_concurrency=RUNBOOK_RESERVED_CONCURRENCY,
                 log_retention_days=env.log_retention_days,
-                package=build_package("failover"),
+                # the ARC plan's post-recovery step keeps the point-of-failure snapshot with the monitor's own module
+                package=build_package("failover", shared=("replication_monitor/preserve.py", "replication_monitor/contract.py")),
                 role_description=naming.DR_ROLE_DESCRIPTION,
                 function_description=naming.RUNBOOK_DESCRIPTION,
                 automation=self._automation(),
@@ -464,6 +462,14 @@ class DrStack(TerraformStack):
                         alert_topic_arn=self.alert_topics[ctx.region].topic_arn,
                     )
                     for ctx in self.regions
+                ),
+                lossy_failover_parameter=names.lossy_failover_parameter,
+                record_grants=record_grants(names, self.account_id),
+                reconcile_grants=reconcile_grants(names, self.account_id, tuple(self._region_scope(region) for region in env.regions)),
+                plan_step_grants=(
+                    plan_step_grants(names, self.account_id, tuple(self._region_scope(region) for region in env.regions))
+                    if env.region_switch.enabled
+                    else ()
                 ),
             ),
         )

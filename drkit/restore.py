@@ -17,6 +17,10 @@ instance if it is missing, waits for it). The wait has no fixed cap; it ends whe
 or instance is available, or in a state that cannot become so. When the session expires or the
 operator interrupts, the CLI says to assume the role again and run the same command.
 
+A restore from a snapshot (``reconcile``'s restore of the preserved point-of-failure copy,
+``drkit/reconcile/aws.py``) is resumable the same way: :func:`restore_from_snapshot` shares the waiting,
+the instance and the refusal of a cluster that is not a restore (:func:`finish`).
+
 The decisions are pure functions below; the CLI wires clients (the DR role's own credentials).
 """
 
@@ -260,19 +264,7 @@ def execute(
             request["KmsKeyId"] = plan.kms_key
         rds.restore_db_cluster_to_point_in_time(**request)
         say(f"restore started: {plan.identifier}")
-    wait_until_available(lambda: _find_cluster(rds, plan.identifier), f"cluster {plan.identifier}", say, poll, sleep)
-    if _find_instance(rds, plan.instance) is None:
-        rds.create_db_instance(
-            DBInstanceIdentifier=plan.instance,
-            DBClusterIdentifier=plan.identifier,
-            Engine=plan.engine,
-            DBInstanceClass=plan.instance_class,
-            PubliclyAccessible=False,  # as the stack's own instances: a restore never gets a public address
-            Tags=[{"Key": RESTORED_TAG, "Value": plan.source_arn}],
-        )
-        say(f"instance {plan.instance} created")
-    wait_until_available(lambda: _find_instance(rds, plan.instance), f"instance {plan.instance}", say, poll, sleep)
-    cluster = rds.describe_db_clusters(DBClusterIdentifier=plan.identifier)["DBClusters"][0]
+    cluster = finish(rds, plan.identifier, plan.instance, plan.engine, plan.instance_class, ((RESTORED_TAG, plan.source_arn),), say, poll, sleep)
     seconds = round(time.monotonic() - started, 1)
     instance = plan.instance
     say(f"restored: {plan.identifier} ({plan.region}), endpoint {cluster.get('Endpoint')}, instance {instance}, in {seconds} s")
@@ -283,6 +275,100 @@ def execute(
     say("    (a reviewed change of the stack, not a runbook step);")
     say(f"  - when done: drkit runbook discard --restored {plan.identifier} --env <env>")
     return {"identifier": plan.identifier, "endpoint": cluster.get("Endpoint"), "instance": instance, "seconds": seconds}
+
+
+def finish(
+    rds: Any,
+    identifier: str,
+    instance: str,
+    engine: str,
+    instance_class: str,
+    tags: tuple[tuple[str, str], ...],
+    say: Callable[[str], None],
+    poll: float,
+    sleep: Callable[[float], None],
+) -> dict[str, Any]:
+    """The second half of every restore, started or resumed: the cluster available, its one instance created if it is
+    missing ("RestoreDBClusterToPointInTime"/"RestoreDBClusterFromSnapshot" restore the cluster only, RDS API reference),
+    the instance available. No fixed cap: ``wait_until_available`` ends on available or on a state waiting cannot leave."""
+    wait_until_available(lambda: _find_cluster(rds, identifier), f"cluster {identifier}", say, poll, sleep)
+    if _find_instance(rds, instance) is None:
+        rds.create_db_instance(
+            DBInstanceIdentifier=instance,
+            DBClusterIdentifier=identifier,
+            Engine=engine,
+            DBInstanceClass=instance_class,
+            PubliclyAccessible=False,  # as the stack's own instances: a restore never gets a public address
+            Tags=[{"Key": k, "Value": v} for k, v in tags],
+        )
+        say(f"instance {instance} created")
+    wait_until_available(lambda: _find_instance(rds, instance), f"instance {instance}", say, poll, sleep)
+    return dict(rds.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"][0])
+
+
+@dataclass(frozen=True, kw_only=True)
+class SnapshotRestoreRequest:
+    """A restore of a snapshot beside the global database: a standalone cluster and one instance (``reconcile``)."""
+
+    region: str
+    identifier: str  # the same snapshot always restores to the same name: a second run resumes
+    snapshot: str
+    engine: str
+    engine_version: str | None
+    subnet_group: str
+    security_groups: tuple[str, ...]
+    parameter_group: str | None
+    kms_key: str | None
+    instance_class: str
+    tags: tuple[tuple[str, str], ...]  # the first is the RESTORED_TAG: what makes it a restore ``discard`` accepts
+
+    @property
+    def instance(self) -> str:
+        return f"{self.identifier}-1"[:MAX_IDENTIFIER]
+
+    def describe(self) -> str:
+        return (
+            f"restore {self.snapshot} ({self.region}) into new cluster {self.identifier} with one {self.instance_class} instance "
+            f"(subnet group {self.subnet_group}, security groups {', '.join(self.security_groups) or 'default'}, "
+            f"key {self.kms_key or 'the snapshot key'})"
+        )
+
+
+def restore_from_snapshot(
+    client: ClientFactory,
+    request: SnapshotRestoreRequest,
+    say: Callable[[str], None],
+    poll: float = POLL_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """The restored cluster (created, or found from an earlier run and continued) with its instance, both available."""
+    rds = client("rds", request.region)
+    existing = _find_cluster(rds, request.identifier)
+    if existing is not None and not is_restore(existing):
+        raise RestoreStuck(f"{request.identifier} exists and is not a drkit restore: refusing to use it")
+    if existing is not None:
+        say(f"resuming: {request.identifier} exists already (an earlier run started it; {existing.get('Status')})")
+    else:
+        call: dict[str, Any] = {
+            "DBClusterIdentifier": request.identifier,
+            "SnapshotIdentifier": request.snapshot,
+            "Engine": request.engine,
+            "DBSubnetGroupName": request.subnet_group,
+            "VpcSecurityGroupIds": list(request.security_groups),
+            "DeletionProtection": False,
+            "CopyTagsToSnapshot": True,
+            "Tags": [{"Key": k, "Value": v} for k, v in request.tags],
+        }
+        for name, value in (
+            ("EngineVersion", request.engine_version),
+            ("DBClusterParameterGroupName", request.parameter_group),
+            ("KmsKeyId", request.kms_key),
+        ):
+            if value:
+                call[name] = value
+        rds.restore_db_cluster_from_snapshot(**call)
+        say(f"restoring {request.snapshot} into {request.identifier}")
+    return finish(rds, request.identifier, request.instance, request.engine, request.instance_class, request.tags, say, poll, sleep)
 
 
 def session_expired(error: BaseException) -> bool:

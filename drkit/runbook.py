@@ -6,6 +6,7 @@
   drkit runbook restore --env production --to-time 2026-11-29T14:05:00Z [--execute]
   drkit runbook discard --env production --restored <restored cluster id>
   drkit runbook rearm --env production
+  drkit runbook reconcile --env production [--execute] [--report-dir DIR] [--ca-bundle PEM]
   drkit runbook arc-start --env production --activate us-west-2 [--ungraceful] [--dry-run]
   drkit runbook arc-status|arc-approve|arc-cancel|arc-retry|arc-skip --env production --execution <region>/<id>
 
@@ -20,6 +21,9 @@ the target region (or ``--region``), so a failover never waits on the lost regio
 
 Exit codes: 0 done, no-op, dry run or status; 3 refused; 1 failed (an expired session included: the message says
 to assume the role again and re-run, which resumes a restore); 2 bad usage or configuration; 130 interrupted.
+``reconcile`` (after a lossy failover, ``drkit/reconcile``): 0 every lost transaction accounted for, 3 the old primary's
+region has not returned yet, 4 accounted for with conflicts a person must decide, 5 unaccounted
+(``drkit.reconcile.evidence.Exit``).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ def runbook_settings(env: Any, home_region: str, client: Callable[[str, str], An
         zone_name=env.dns.zone_name,
         record_names=failover_record_names(env.dns.zone_name, env.regions),
         switchover_max_lag_seconds=env.failover.switchover_max_lag_seconds,
+        lossy_failover_parameter=names.lossy_failover_parameter,
     )
 
 
@@ -63,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return region_switch.main(argv)
     parser = argparse.ArgumentParser(prog="drkit runbook", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("operation", choices=["switchover", "failover", "status", "restore", "discard", "rearm"])
+    parser.add_argument("operation", choices=["switchover", "failover", "status", "restore", "discard", "rearm", "reconcile"])
     parser.add_argument("--env", required=True, help="environment name from ./cdktf.json (or $DR_CONFIG)")
     parser.add_argument("--to", dest="target", help="target region (switchover/failover)")
     parser.add_argument("--region", help="region to read the global cluster in (default: the target, else the primary)")
@@ -71,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--to-time", help="restore: the point in time, ISO 8601 with a zone (2026-11-29T14:05:00Z)")
     parser.add_argument("--execute", action="store_true", help="restore: do it (the default is a dry run)")
     parser.add_argument("--restored", help="discard: the restored cluster to delete")
+    parser.add_argument("--report-dir", help="reconcile: where the evidence report goes (default ./.drkit/reconcile)")
+    parser.add_argument("--ca-bundle", help="reconcile: the RDS CA bundle (PEM) for verify-full connections (default $PGSSLROOTCERT)")
+    parser.add_argument("--since", help="reconcile: the divergence point, when the runbook did not record the failover (ISO 8601 with a zone)")
     args = parser.parse_args(argv)
 
     import boto3
@@ -117,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"re-armed: {len(removed)} latch(es) removed" if removed else "nothing to re-arm: no region holds a latch")
         return 0
+    if args.operation == "reconcile":  # after a lossy failover: every acknowledged transaction accounted for (drkit/reconcile)
+        return reconcile_operation(args, env, client)
     if args.operation in ("restore", "discard"):
         from drkit.restore import RestoreStuck, session_expired
 
@@ -153,8 +163,34 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_CODES.get(outcome["result"], 1)
 
 
+def reconcile_operation(args: argparse.Namespace, env: Any, client: Callable[[str, str], Any]) -> int:
+    """``reconcile``: its own exit codes (``drkit.reconcile.evidence.Exit``); a failure to reach AWS is 1, an expired
+    session says to assume the role again (the restore it started resumes)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from drkit.reconcile import cli
+    from drkit.restore import RestoreStuck, session_expired
+
+    try:
+        return cli.main(args, env, client, Path.cwd())
+    except ClientError as error:
+        print(expired_session_advice(args, error) if session_expired(error) else f"drkit: reconcile failed: {error}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, RestoreStuck, ValueError) as error:
+        print(f"drkit: reconcile failed: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"drkit: interrupted; nothing is undone: run the same command again to resume ({command_line(args)})", file=sys.stderr)
+        return 130
+
+
 def command_line(args: argparse.Namespace) -> str:
-    """The restore or discard command the operator ran, to run again."""
+    """The restore, discard or reconcile command the operator ran, to run again."""
+    if args.operation == "reconcile":
+        extra = "".join(
+            f" --{flag} {value}" for flag, value in (("report-dir", args.report_dir), ("ca-bundle", args.ca_bundle), ("since", args.since)) if value
+        )
+        return f"drkit runbook reconcile --env {args.env}{extra}{' --execute' if args.execute else ''}"
     if args.operation == "discard":
         return f"drkit runbook discard --env {args.env} --restored {args.restored}"
     return f"drkit runbook restore --env {args.env} --to-time {args.to_time}{' --execute' if args.execute else ''}"

@@ -32,9 +32,13 @@ from constructs_lib.config.readers import (
     INSTANCE_CLASS,
     K8S_VERSION,
     NAME,
+    SQL_NAME,
+    TABLE_NAME,
     URL,
     ZONE_NAME,
+    ConfigError,
     Parser,
+    Section,
     as_any_cidr,
     as_bool,
     as_enum,
@@ -371,6 +375,51 @@ class BackupSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReconciledTable:
+    """A table the reconciliation compares by primary key between the point-of-failure copy and the writer."""
+
+    name: str
+    primary_key: tuple[str, ...]
+    updated_at: str | None  # a column set on every change; None: commit timestamps (track_commit_timestamp)
+
+
+def as_reconciled_table(value: object, path: str) -> ReconciledTable:
+    entry = Section(value, path)
+    table = ReconciledTable(
+        name=entry.get("name", TABLE_NAME, ""),
+        primary_key=entry.get("primary_key", as_list(SQL_NAME, max_items=16, min_items=1), ()),
+        updated_at=entry.get("updated_at", SQL_NAME, None),
+    )
+    entry.finish()
+    for key, present in (("name", table.name), ("primary_key", table.primary_key)):
+        if not present:
+            raise ConfigError(f"{entry.child(key)}: required (the table's {'name' if key == 'name' else 'primary key columns'})")
+    return table
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReconcileSettings:
+    tables: tuple[ReconciledTable, ...] = setting(
+        "tables `drkit runbook reconcile` compares by primary key after a lossy failover: "
+        '`[{"name": "public.payments", "primary_key": ["id"], "updated_at": "updated_at"}]` (without `updated_at`: commit timestamps, '
+        "which need `track_commit_timestamp`); the differences become reviewable SQL, never executed",
+        as_list(as_reconciled_table, max_items=200),
+        (),
+    )
+    margin_seconds: int = setting(
+        "how far before the failover the comparison starts (the target's last known lag is added): clock skew and commits in flight",
+        as_int(0, 86400),
+        300,
+    )
+    snapshot_wait_minutes: int = setting(
+        "after the old primary's region returns, how long the monitor waits for Aurora's point-of-failure snapshot before paging "
+        "that the lost commits are unrecoverable",
+        as_int(5, 10080),
+        60,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class FaultInjectionSettings:
     enabled: bool = setting(
         "an AWS FIS experiment template that cuts the primary's app and data subnets off the network (run by `make gameday ENV=<env>`)",
@@ -506,6 +555,7 @@ class EnvironmentConfig:
     fault_injection: FaultInjectionSettings = section("the real-AWS game day's experiment (AWS FIS)")
     app_clusters: AppClusterSettings = section("EKS per region")
     region_switch: RegionSwitchSettings = section("ARC Region switch plans")
+    reconcile: ReconcileSettings = section("after a lossy failover: the point-of-failure snapshot and the reconciliation")
 
     @property
     def names(self) -> Names:

@@ -216,3 +216,7 @@ AZ_ID = as_str(r"[a-z]{2,4}[0-9]-az[0-9]{1,2}", "an availability zone ID such as
 ACCOUNT_ID = as_str(r"\d{12}", "a 12-digit AWS account ID")
 CRON = as_str(r"cron\(\S+ \S+ \S+ \S+ \S+ \S+\)", "an AWS Backup schedule of six cron fields, such as 'cron(0 3 * * ? *)'")
 ENGINE_VERSION = as_str(r"\d{1,2}\.\d{1,2}(\.\d{1,2})?", "a version such as '16.6'")
+SQL_NAME = as_str(r"[A-Za-z_][A-Za-z0-9_$]{0,62}", "a PostgreSQL name (letters, digits, _ or $; at most 63)")
+TABLE_NAME = as_str(
+    r"([A-Za-z_][A-Za-z0-9_$]{0,62}\.)?[A-Za-z_][A-Za-z0-9_$]{0,62}", "a table name, optionally schema-qualified, such as 'public.payments'"
+)

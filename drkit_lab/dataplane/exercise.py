@@ -29,6 +29,10 @@ class Measured:
     integrity: bool
     longest_write_gap_seconds: float
     commits_per_second: float
+    # How long before the operation began the oldest missing commit was acknowledged (0: none missing, or every missing
+    # one acknowledged after it began). What a lossy failover may lose is bounded by the lag, so this is what is checked:
+    # ``missing_seconds`` runs to the newest acknowledgement, which after a loss includes the new writer's commits.
+    missing_before_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -37,7 +41,8 @@ class Measured:
         lag = "n/a" if self.lag_before_seconds is None else f"{self.lag_before_seconds:.2f} s"
         return (
             f"{self.operation}: {self.acknowledged} commits acknowledged, {self.missing} missing "
-            f"({self.missing_seconds:.2f} s of history; lag before: {lag}), integrity {'ok' if self.integrity else 'BROKEN'}, "
+            f"({self.missing_seconds:.2f} s of history, the oldest acknowledged {self.missing_before_seconds:.2f} s before the operation; "
+            f"lag before: {lag}), integrity {'ok' if self.integrity else 'BROKEN'}, "
             f"longest write gap {self.longest_write_gap_seconds:.2f} s, {self.commits_per_second:.0f} commits/s"
         )
 
@@ -74,6 +79,8 @@ def through(workload: Workload, name: str, operation: Callable[[], object], lag_
     ended = time.monotonic()
     verdict = verify(workload)
     window = workload.acknowledged[acknowledged_before:]
+    times = dict(workload.acknowledged)
+    oldest = min((times[seq] for seq in verdict.missing), default=started)
     rate = len(window) / max(ended - started, 1e-6)
     return Measured(
         operation=name,
@@ -84,4 +91,5 @@ def through(workload: Workload, name: str, operation: Callable[[], object], lag_
         integrity=verdict.integrity,
         longest_write_gap_seconds=round(workload.longest_gap(started, ended), 2),
         commits_per_second=round(rate, 1),
+        missing_before_seconds=round(max(0.0, started - oldest), 2),
     )

@@ -26,8 +26,10 @@ class Lab:
     regions: tuple[str, ...] = ("us-east-1", "us-west-2", "eu-west-1")
     name: str = "ledger"
     password: str = field(default="Ledger-password-123", repr=False)
+    encrypted: bool = False  # each member encrypted with its own region's KMS key, as the stack's are
     emulator: process.Emulator | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)  # region -> KMS key ARN (encrypted)
 
     @property
     def url(self) -> str:
@@ -41,9 +43,12 @@ class Lab:
             GlobalClusterIdentifier=self.name, Engine="aurora-postgresql", EngineVersion=ENGINE_VERSION, DatabaseName="transactions"
         )
         for index, region in enumerate(self.regions):
-            extra = (
+            extra: dict[str, Any] = (
                 {"MasterUsername": "dbadmin", "MasterUserPassword": self.password} if index == 0 else {}
             )  # the database name is the global cluster's, as Terraform creates it
+            if self.encrypted:
+                self.keys[region] = self.client("kms", region).create_key(Description=f"{self.name} {region}")["KeyMetadata"]["Arn"]
+                extra.update(StorageEncrypted=True, KmsKeyId=self.keys[region])
             self.client("rds", region).create_db_cluster(
                 DBClusterIdentifier=self.cluster(region),
                 Engine="aurora-postgresql",

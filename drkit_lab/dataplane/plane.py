@@ -18,6 +18,10 @@ does to its storage:
   replicas of the current writer;
 * **a member is deleted**: its server stops and its data is removed.
 
+A set-aside data directory is what Aurora's point-of-failure snapshot holds (``drkit_lab.dataplane.pof``):
+the emulated RDS takes that snapshot when the old writer's region returns, a copy shares it, and
+RestoreDBClusterFromSnapshot starts a standalone server from a copy of it.
+
 Every few seconds it publishes, for every secondary, ``AuroraGlobalDBReplicationLag`` and
 ``AuroraGlobalDBRPOLag`` in the secondary's region, from the replica's real replay position: 0 when
 it has replayed everything the writer wrote, else the time since the last transaction it replayed.
@@ -81,6 +85,9 @@ class DataPlane:
     events: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     modeled: set[str] = field(default_factory=set)  # clusters whose lag a game day models: not published from the servers
+    aside: dict[str, list[Path]] = field(default_factory=dict)  # cluster id -> its diverged data directories, oldest first
+    snapshots: dict[str, Path] = field(default_factory=dict)  # snapshot ARN -> the set-aside directory it holds (drkit_lab.dataplane.pof)
+    held: set[str] = field(default_factory=set)  # replicas whose replication is held back (drkit_lab.dataplane.pof.hold)
     _publishing: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -224,10 +231,12 @@ class DataPlane:
         self.rebuild(old, new_server, resync=False)  # fenced and caught up before the promotion: nothing to resynchronize
 
     def failover(self, old: Member, target: Member) -> None:
-        if old.up:  # a failover while the writer still runs: fence it by stopping it (it is rebuilt below)
+        if old.up:  # a failover while the writer still runs: fence it by stopping it (it is rebuilt below, its data set aside)
             old.server.stop("immediate")
+            old.diverged = True
         target.server.promote()
         target.server.wait_until(lambda: not target.server.in_recovery(), "promotion")
+        self.held.discard(target.server.cluster)
         for member in list(self.members.values()):
             if member.global_id != old.global_id or member is target or member is old:
                 continue
@@ -250,14 +259,22 @@ class DataPlane:
         with contextlib.suppress(ServerError):
             server.stop("immediate")
         if member.diverged and server.datadir.exists():
-            aside = self.base / f"{server.cluster}.diverged-{datetime.now(UTC):%Y%m%dT%H%M%S}"
-            server.datadir.rename(aside)
-            self.note("diverged data set aside", cluster=server.cluster, path=str(aside))
+            self.set_aside(member)
         server.base_backup_from(writer)
         server.start()
         member.diverged = False
         member.up = True
         member.resyncing = resync  # until it has replayed what the writer wrote (``synchronization``)
+        self.held.discard(server.cluster)
+
+    def set_aside(self, member: Member) -> Path:
+        """Keep a diverged member's data directory (never served again; a point-of-failure snapshot may hold it)."""
+        server = member.server
+        aside = self.base / f"{server.cluster}.diverged-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+        server.datadir.rename(aside)
+        self.aside.setdefault(server.cluster, []).append(aside)
+        self.note("diverged data set aside", cluster=server.cluster, path=str(aside))
+        return aside
 
     def region_down(self, region: str) -> None:
         with self.lock:
@@ -273,7 +290,7 @@ class DataPlane:
                 if member.server.region != region or member.up:
                     continue
                 writer = self.writer_of(member.global_id)
-                if writer is member:  # no failover happened: the writer simply comes back
+                if not member.global_id or writer is member:  # a standalone restore: it simply comes back
                     member.server.start()
                     member.up = True
                 elif writer is not None and writer.up:
@@ -393,6 +410,8 @@ class DataPlane:
                 "servers": servers,
                 "endpoints": endpoints,
                 "masters": masters,
+                "held": sorted(self.held),
+                "snapshots": {arn: path.name for arn, path in self.snapshots.items()},
                 "events": self.events[-50:],
             }
 

@@ -28,6 +28,10 @@ A WSGI middleware inside the emulator process:
   ``POST {"modeled_lag": [cluster, ...]}``: the caller (a game day) publishes those clusters' lag
   itself, and the data plane stops publishing theirs. A region going down
   or returning is passed on to it.
+* **Further controls** registered by patches and the data plane in :data:`CONTROLS` (a path and a
+  handler of ``(method, body)``): ``/_drkit/point-of-failure`` (the point-of-failure snapshot of an
+  unplanned failover: its retention, a failed attempt) and ``/_drkit/replication`` (holding back one
+  replica's replication).
 """
 
 from __future__ import annotations
@@ -95,6 +99,8 @@ class ControlState:
 
 
 STATE = ControlState()
+ControlHandler = Callable[[str, dict[str, Any]], dict[str, Any]]  # (method, JSON body) -> JSON answer
+CONTROLS: dict[str, ControlHandler] = {}  # further control paths, registered by patches and the data plane
 
 
 def _action(environ: dict[str, Any], body: bytes) -> str:
@@ -248,4 +254,10 @@ class ControlMiddleware:
             if method == "POST" and self.model_lag is not None:
                 self.model_lag({str(cluster) for cluster in body.get("modeled_lag", [])})
             return _json(start_response, "200 OK", self.describe_dataplane() if self.describe_dataplane else {"enabled": False})
+        handler = CONTROLS.get(path)
+        if handler is not None:
+            try:
+                return _json(start_response, "200 OK", handler(method, body))
+            except ValueError as error:  # a request the control refuses, with the reason
+                return _json(start_response, "400 Bad Request", {"message": str(error)})
         return _json(start_response, "404 Not Found", {"message": f"unknown control path {path}"})

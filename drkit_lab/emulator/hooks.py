@@ -15,6 +15,7 @@ Named = Callable[[str], None]  # a cluster identifier, or a region
 
 _listeners: dict[str, list[Any]] = {
     "writer_moved": [], "cluster_created": [], "cluster_deleted": [], "region_down": [], "region_returned": [], "lag_modeled": [],
+    "region_settled": [], "snapshot_taken": [], "snapshot_copied": [], "snapshot_deleted": [], "cluster_restored": [],
 }  # fmt: skip
 _describe: list[Callable[[], dict[str, Any]]] = []
 _synchronization: list[Callable[[str], str | None]] = []
@@ -42,6 +43,31 @@ def on_region_returned(listener: Named) -> None:
 
 def on_lag_modeled(listener: Callable[[set[str]], None]) -> None:
     _listeners["lag_modeled"].append(listener)
+
+
+def on_region_settled(listener: Named) -> None:
+    """After every ``region_returned`` listener ran (the data plane has set diverged data aside)."""
+    _listeners["region_settled"].append(listener)
+
+
+def on_snapshot_taken(listener: Callable[[str, str], None]) -> None:
+    """(cluster identifier, snapshot ARN): the emulated RDS took a snapshot of that cluster's data."""
+    _listeners["snapshot_taken"].append(listener)
+
+
+def on_snapshot_copied(listener: Callable[[str, str], None]) -> None:
+    """(source snapshot ARN, copy ARN)."""
+    _listeners["snapshot_copied"].append(listener)
+
+
+def on_snapshot_deleted(listener: Callable[[str], None]) -> None:
+    """A snapshot ARN that no longer exists (deleted, or expired with its retention)."""
+    _listeners["snapshot_deleted"].append(listener)
+
+
+def on_cluster_restored(listener: Callable[[Any, str], None]) -> None:
+    """(moto cluster, snapshot ARN): a standalone cluster restored from that snapshot."""
+    _listeners["cluster_restored"].append(listener)
 
 
 def on_describe(view: Callable[[], dict[str, Any]]) -> None:
@@ -86,6 +112,29 @@ def region_down(region: str) -> None:
 def region_returned(region: str) -> None:
     for listener in list(_listeners["region_returned"]):
         listener(region)
+    for listener in list(_listeners["region_settled"]):
+        listener(region)
+
+
+def snapshot_taken(cluster: str, snapshot_arn: str) -> None:
+    for listener in list(_listeners["snapshot_taken"]):
+        listener(cluster, snapshot_arn)
+
+
+def snapshot_copied(source_arn: str, copy_arn: str) -> None:
+    for listener in list(_listeners["snapshot_copied"]):
+        listener(source_arn, copy_arn)
+
+
+def snapshot_deleted(snapshot_arn: str) -> None:
+    for listener in list(_listeners["snapshot_deleted"]):
+        listener(snapshot_arn)
+
+
+def cluster_restored(cluster: Any, snapshot_arn: str) -> None:
+    """A listener that raises fails the API call (the restore has no database)."""
+    for listener in list(_listeners["cluster_restored"]):
+        listener(cluster, snapshot_arn)
 
 
 def lag_modeled(clusters: set[str]) -> None:

@@ -3,8 +3,8 @@
 moto's Lambda cannot execute code here (no Docker daemon), so whatever the emulator must invoke for real
 (ARC's custom-action step) runs here: the deployed function's environment variables, ``AWS_REGION`` of its
 region, credentials of its own execution role, the emulator as the endpoint, and a fresh interpreter as its
-cold start. The handler string maps to drkit's source (``failover.handler.lambda_handler`` is
-``functions/failover/handler.py``), the code the function was packaged from.
+cold start. The handler string maps to drkit's source (``failover.handler.lambda_handler`` and
+``functions.failover.handler.lambda_handler`` are ``functions/failover/handler.py``), the code the function was packaged from.
 
 ``python -m drkit_lab.emulator.lambda_runner <module> <function> <result file>``: the event on stdin; the result
 file gets ``{"ok": true, "result": ...}`` or ``{"ok": false, "errorType": ..., "errorMessage": ...}``, as
@@ -42,6 +42,12 @@ class Invocation:
     log: str = ""
 
 
+def source_module(module: str) -> str:
+    """The module of drkit's source a handler names: ``failover.handler`` (zipped at the top level) and
+    ``functions.failover.handler`` (zipped under ``functions/`` with shared modules) are both ``functions/failover/handler.py``."""
+    return module if module.startswith("functions.") else f"functions.{module}"
+
+
 def invoke(
     configuration: dict[str, Any], region: str, endpoint: str, credentials: dict[str, str], event: dict[str, Any], request_id: str
 ) -> Invocation:
@@ -68,7 +74,7 @@ def invoke(
     result_file = Path(os.environ.get("TMPDIR", "/tmp")) / f"drkit-lambda-{os.getpid()}-{request_id.replace('/', '-')}.json"
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "drkit_lab.emulator.lambda_runner", f"functions.{module}", function, str(result_file)],
+            [sys.executable, "-m", "drkit_lab.emulator.lambda_runner", source_module(module), function, str(result_file)],
             input=json.dumps(event),
             env=env,
             cwd=PROJECT_DIR,

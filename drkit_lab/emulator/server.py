@@ -92,6 +92,9 @@ def _attach_dataplane(home: Path) -> None:
     hooks.on_describe(lambda: {"enabled": True, **plane.describe()})
     hooks.on_lag_modeled(plane.model_lag_of)
     hooks.on_synchronization(plane.synchronization)
+    from drkit_lab.dataplane import pof
+
+    pof.attach(plane)  # point-of-failure snapshots hold set-aside data; restores start from it; replication can be held back
 
     def put(region: str, cluster: str, milliseconds: float) -> None:
         """As Aurora publishes it: AWS/RDS, per secondary cluster, in the secondary's region."""

@@ -47,6 +47,7 @@ from drkit_lab.emf import emf_metrics
 from drkit_lab.emulator.evaluation import ALARM, Evaluator, get_control, post_control
 from drkit_lab.gameday.clock import SimulatedClock
 from drkit_lab.gameday.detection import FastDetection
+from drkit_lab.gameday.lossy import LostWrites
 from drkit_lab.smoke import region_of, stack_regions
 
 BASELINE_LAG_MS = 400.0
@@ -92,6 +93,7 @@ class GameDay:
     fine: bool = False  # step each minute at the probes' interval (detection scenarios)
     pace: bool = False  # each step takes its length in wall time (the ledger's RTO)
     partitioned: set[tuple[str, str]] = field(default_factory=set)  # (observer, region): the observer cannot reach that region
+    lost: LostWrites | None = None  # what primary-region-outage lost on purpose, for region-returns to reconcile (``lossy``)
     _real_data: bool | None = None
     _wall_mark: float = 0.0  # pacing: the wall time of the simulated now
     minutes_run: int = 0  # simulated minutes this game day has run (alarms with 5-minute periods settle after 7)

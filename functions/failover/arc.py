@@ -40,9 +40,11 @@ RUNBOOK_KEYS = frozenset({Request.OPERATION, Request.TARGET_REGION, Request.DRY_
 _FOLDED = {key.lower(): key for key in METADATA_KEYS}  # a spelling folded (case, '_' and '-' dropped) -> the documented key
 MAX_LOGGED_KEYS = 50
 LAG_PREFLIGHT = "lag-preflight"  # graceful activation: refuse while the activating region's lag is above the limit
-# Steps this function implements. A new custom action (the point-of-failure snapshot, say) is a name here,
-# its function below, and its step spec in constructs_lib/region_switch_plan.py.
-STEPS = (LAG_PREFLIGHT,)
+# post-recovery, in the inactive region (the old primary, back): keep Aurora's point-of-failure snapshot
+PRESERVE_SNAPSHOT = "preserve-point-of-failure-snapshot"
+# Steps this function implements. A new custom action is a name here, its function below, and its step spec in
+# constructs_lib/region_switch_spec.py.
+STEPS = (LAG_PREFLIGHT, PRESERVE_SNAPSHOT)
 
 
 class StepRefused(RuntimeError):
@@ -106,6 +108,8 @@ def handle(invocation: Invocation, settings: Any, client: Callable[[str, str], A
     say(f"ARC Region switch: step {step} of execution {invocation.execution_id} (plan {invocation.plan_arn})")
     if step == LAG_PREFLIGHT:
         return lag_preflight(settings, client, say)
+    if step == PRESERVE_SNAPSHOT:
+        return preserve_snapshot(settings, client, say)
     raise StepRefused(f"step {step!r}: this function implements only {', '.join(STEPS)}")
 
 
@@ -130,3 +134,42 @@ def lag_preflight(settings: Any, client: Callable[[str, str], Any], say: Callabl
     if isinstance(decision, NoOp):
         return {"result": "no-op", "reason": decision.reason}
     return {"result": "ok", "region": target, "lag_seconds": lag}
+
+
+def preserve_snapshot(settings: Any, client: Callable[[str, str], Any], say: Callable[[str], None]) -> dict[str, Any]:
+    """Post-recovery, in the region the plan deactivated (its member was the writer): copy Aurora's point-of-failure
+    snapshot of that member to a manual one, with the replication monitor's own idempotent function (a copy the
+    monitor made first is found and kept). Nothing there yet is no failure: Aurora attempts the snapshot when the
+    region is healthy again, and the monitor's next runs keep it or page that it never came."""
+    from ..replication_monitor import preserve
+
+    region = settings.home_region
+    found = client("rds", region).describe_global_clusters(GlobalClusterIdentifier=settings.global_cluster_id)["GlobalClusters"]
+    members = [m["DBClusterArn"] for m in found[0]["GlobalClusterMembers"]] if found else []
+    local = next((arn for arn in members if arn.split(":")[3] == region), None)
+    if local is None:
+        raise StepRefused(f"{settings.global_cluster_id} has no member in {region}: nothing to preserve here")
+    cluster = client("rds", region).describe_db_clusters(DBClusterIdentifier=local)["DBClusters"][0]
+
+    def markers() -> list[Any]:
+        if not settings.lossy_failover_parameter:
+            return []
+        records: list[Any] = []
+        for member_region in sorted({arn.split(":")[3] for arn in members}):
+            try:
+                records += preserve.read_markers(client("ssm", member_region), settings.lossy_failover_parameter)
+            except Exception as error:  # a record is a tag on the copy: never worth failing the step for
+                say(f"the failover records of {member_region} could not be read: {str(error).splitlines()[0][:200]}")
+        return records
+
+    done = preserve.preserve(client, region, str(cluster["DBClusterIdentifier"]), cluster.get("KmsKeyId"), markers)
+    for kept in done:
+        say(f"preserved {kept.plan.source.identifier} as {kept.plan.target}" if kept.created else f"{kept.plan.target} was kept already")
+    if not done:
+        say(f"no point-of-failure snapshot of {cluster['DBClusterIdentifier']} to keep (yet): the replication monitor of {region} watches for it")
+    return {
+        "result": "ok",
+        "region": region,
+        "preserved": [kept.plan.target for kept in done if kept.created],
+        "kept_already": [kept.plan.target for kept in done if not kept.created],
+    }

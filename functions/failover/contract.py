@@ -22,6 +22,7 @@ class Env:
     ZONE_ID = "ZONE_ID"
     RECORD_NAMES = "RECORD_NAMES"  # comma-separated: db.<zone> and the chain's further links
     SWITCHOVER_MAX_LAG_SECONDS = "SWITCHOVER_MAX_LAG_SECONDS"
+    LOSSY_FAILOVER_PARAMETER = "LOSSY_FAILOVER_PARAMETER"  # optional: where a failover that allowed data loss is recorded
     POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
     REGION = "AWS_REGION"  # set by Lambda
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import marker
 from .logic import (
     GlobalState,
     NoOp,
@@ -45,6 +46,7 @@ class RunbookSettings:
     record_names: tuple[str, ...]
     switchover_max_lag_seconds: float
     zone_name: str | None = None
+    lossy_failover_parameter: str | None = None  # SSM parameter where a failover that allowed data loss is recorded (``marker``)
     timeout_seconds: float = 840.0
     poll_seconds: float = 10.0
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
@@ -204,6 +206,7 @@ def execute(
     if operation is Operation.SWITCHOVER:
         rds.switchover_global_cluster(GlobalClusterIdentifier=state.identifier, TargetDbClusterIdentifier=decision.target.arn)
     else:
+        requested_at = datetime.now(UTC)  # the point of failure is no later than this: the record's time
         rds.failover_global_cluster(GlobalClusterIdentifier=state.identifier, TargetDbClusterIdentifier=decision.target.arn, AllowDataLoss=True)
     watch = replace(settings, home_region=call_region)
     lost = writer_region if operation is Operation.FAILOVER else None
@@ -225,5 +228,9 @@ def execute(
     details: dict[str, Any] = {"plan": decision.describe(), "api_region": call_region, "seconds": round(elapsed, 1), "verification": checks}
     if operation is Operation.FAILOVER:
         details["data_loss_window_seconds"] = lag  # the target's last observed lag: what may not have replicated
+        if settings.lossy_failover_parameter:
+            record = marker.entry(decision.source.arn, decision.target.arn, requested_at, lag)
+            details["lossy_failover"] = marker.record(client, call_region, settings.lossy_failover_parameter, record)
+            say(details["lossy_failover"])
     say(audit(client, settings, audit_regions, f"{operation.value} to {target_region} completed", details))
     return {"result": "completed", **details}

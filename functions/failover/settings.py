@@ -36,4 +36,5 @@ def from_env(environ: Mapping[str, str]) -> RunbookSettings:
         zone_id=environ.get(Env.ZONE_ID) or None,
         record_names=tuple(n for n in environ.get(Env.RECORD_NAMES, "").split(",") if n),
         switchover_max_lag_seconds=max_lag,
+        lossy_failover_parameter=environ.get(Env.LOSSY_FAILOVER_PARAMETER) or None,
     )

@@ -23,9 +23,26 @@ class Env:
     STATE_KEY_ID = "STATE_KEY_ID"
     LAG_ALARM_THRESHOLD_SECONDS = "LAG_THRESHOLD_SECONDS"
     MEMBER_REGIONS = "MEMBER_REGIONS"  # comma-separated, every region of the stack
+    # Preserving the point-of-failure snapshot after an unplanned failover (``preserve``); all optional together.
+    LOCAL_CLUSTER_ID = "LOCAL_CLUSTER_ID"  # the member cluster in this region
+    SNAPSHOT_KEY_ID = "SNAPSHOT_KEY_ID"  # the region's key: the copy's KmsKeyId
+    LOSSY_FAILOVER_PARAMETER = "LOSSY_FAILOVER_PARAMETER"  # SSM parameter where the runbook records lossy failovers
+    SNAPSHOT_WAIT_SECONDS = "SNAPSHOT_WAIT_SECONDS"  # after the old primary is back, how long before "unrecoverable"
+    RECONCILE_COMMAND = "RECONCILE_COMMAND"  # what on-call runs next, quoted in the page
     POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
     POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
     REGION = "AWS_REGION"  # set by Lambda
+
+
+# The snapshot Aurora attempts of the old primary's volume when its region returns after an unplanned
+# failover (Aurora User Guide, "Using switchover or failover in Amazon Aurora Global Database"):
+# "rds:unplanned-global-failover-name-of-old-primary-DB-cluster-timestamp". The timestamp's format is not
+# documented: only this prefix and the cluster's name are relied on.
+POINT_OF_FAILURE_PREFIX = "rds:unplanned-global-failover-"
+PRESERVED_MARK = "-pof-"  # a preserved copy is named <cluster><PRESERVED_MARK><source's creation time, UTC>
+PRESERVED_STAMP_FORMAT = "%Y%m%d%H%M%S"
+PRESERVED_FROM_TAG = "drkit:preserved-from"  # on a copy: the ARN of the system snapshot it preserves
+FAILOVER_TAG = "drkit:failover"  # on a copy: the failover it belongs to (<old cluster>@<time>, from the runbook's record)
 
 
 class Metric:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import preserve
 from .logic import (
     WRITER_KEY,
     LagSample,
@@ -38,6 +39,7 @@ class RunResult:
     verdict: LagVerdict
     changes: list[Transition]
     writer_healthy: dict[str, int]  # per other member region, see logic.writer_health
+    preservation: preserve.StepResult | None = None  # the point-of-failure snapshot (``preserve``)
     writer_unreachable: dict[str, int] = field(default_factory=dict)  # the writer's region at most, see logic.writer_unreachable
 
 
@@ -111,9 +113,13 @@ def run(settings: MonitorSettings, client: ClientFactory, now: datetime | None =
     if changes:
         subject, message = render_alert(settings.environment, settings.region, changes, verdict)
         client("sns", settings.region).publish(TopicArn=settings.alert_topic_arn, Subject=subject, Message=message)
+    preservation = preserve.step(settings.preservation, client, now, previous) if settings.preservation else None
+    for subject, message in preservation.alerts if preservation else []:
+        client("sns", settings.region).publish(TopicArn=settings.alert_topic_arn, Subject=subject, Message=message)
     state = verdict.state()
     state[WRITER_KEY] = writer_status(verdict, answers).value
+    state.update(preservation.state if preservation else {})
     if state != previous:  # steady state costs no write
         save_state(client, settings, state)
     unreachable = writer_unreachable(topology, settings.region, answers)
-    return RunResult(verdict=verdict, changes=changes, writer_healthy=healthy, writer_unreachable=unreachable)
+    return RunResult(verdict=verdict, changes=changes, writer_healthy=healthy, writer_unreachable=unreachable, preservation=preservation)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .contract import Env
+from .preserve import PreservationSettings
 
 
 class MissingSetting(RuntimeError):
@@ -40,16 +41,33 @@ class MonitorSettings:
     lag_alarm_threshold_seconds: float
     member_regions: tuple[str, ...]
     state_key_id: str | None = None  # KMS key of the SecureString state parameter
+    preservation: PreservationSettings | None = None  # the point-of-failure snapshot (``preserve``); None: not deployed with it
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> MonitorSettings:
+        environment = _required(environ, Env.ENVIRONMENT)
+        region = _required(environ, Env.REGION)
+        member_regions = tuple(r for r in _required(environ, Env.MEMBER_REGIONS).split(",") if r)
+        preservation = None
+        if environ.get(Env.LOCAL_CLUSTER_ID):  # the preservation variables come together
+            preservation = PreservationSettings(
+                environment=environment,
+                region=region,
+                member_regions=member_regions,
+                cluster=_required(environ, Env.LOCAL_CLUSTER_ID),
+                key_id=environ.get(Env.SNAPSHOT_KEY_ID) or None,
+                lossy_failover_parameter=_required(environ, Env.LOSSY_FAILOVER_PARAMETER),
+                wait_seconds=_positive(environ, Env.SNAPSHOT_WAIT_SECONDS),
+                command=_required(environ, Env.RECONCILE_COMMAND),
+            )
         return cls(
-            environment=_required(environ, Env.ENVIRONMENT),
-            region=_required(environ, Env.REGION),
+            environment=environment,
+            region=region,
             global_cluster_id=_required(environ, Env.GLOBAL_CLUSTER_ID),
             alert_topic_arn=_required(environ, Env.ALERT_TOPIC_ARN),
             state_parameter=_required(environ, Env.STATE_PARAMETER),
             lag_alarm_threshold_seconds=_positive(environ, Env.LAG_ALARM_THRESHOLD_SECONDS),
-            member_regions=tuple(r for r in _required(environ, Env.MEMBER_REGIONS).split(",") if r),
+            member_regions=member_regions,
             state_key_id=environ.get(Env.STATE_KEY_ID) or None,
+            preservation=preservation,
         )

@@ -32,12 +32,14 @@ KEYS: dict[str, str] = {}  # region -> the ARN of the key its cluster is encrypt
 
 
 def operator_policy(stack: dict[str, Any]) -> dict[str, Any]:
-    """The synthesized operator policy, each region's key reference resolved to the key created here."""
+    """The synthesized permissions of the DR role as one document (its inline policy and its data-recovery managed
+    policies), each region's key reference resolved to the key created here."""
     documents = stack["data"]["aws_iam_policy_document"]
-    (name,) = [n for n in documents if n.startswith("dr_operations_operator_permissions")]
+    names = [n for n in sorted(documents) if n.startswith(("dr_operations_operator_permissions", "dr_operations_recovery_permissions_"))]
     aliases = {"aws.primary": REGIONS[0], "aws.secondary": REGIONS[1]}
     known = {f"aws_kms_key.{key}.arn": KEYS[aliases[body["provider"]]] for key, body in stack["resource"]["aws_kms_key"].items()}
-    return policy_json(documents[name], stack, known)
+    parts = [policy_json(documents[name], stack, known) for name in names]
+    return {"Version": "2012-10-17", "Statement": [s for part in parts for s in part["Statement"]]}
 
 
 def without(policy: dict[str, Any], sid: str, marker: str) -> dict[str, Any]:
@@ -84,8 +86,23 @@ def dr_role(aws: Aws, stacks: dict[str, dict[str, Any]]) -> Iterator[Callable[[d
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ROLE}]}))  # fmt: skip
     key = iam.create_access_key(UserName="operator")["AccessKey"]
 
+    versions = iter(range(1000))
+
     def as_role(policy: dict[str, Any]) -> Callable[..., Any]:
-        iam.put_role_policy(RoleName=f"drkit-{ENV}-dr-operations", PolicyName="operator", PolicyDocument=json.dumps(policy))
+        """The role carries ``policy`` in managed policies of at most 6,144 characters (as the stack packs them: the
+        emulator holds IAM's size quotas), replacing what it carried before."""
+        role = f"drkit-{ENV}-dr-operations"
+        for attached in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+            iam.detach_role_policy(RoleName=role, PolicyArn=attached["PolicyArn"])
+        parts: list[list[dict[str, Any]]] = [[]]
+        for statement in policy["Statement"]:
+            if parts[-1] and len(json.dumps({"Version": "2012-10-17", "Statement": [*parts[-1], statement]}, separators=(",", ":"))) > 6_144:
+                parts.append([])
+            parts[-1].append(statement)
+        for part in parts:
+            document = json.dumps({"Version": "2012-10-17", "Statement": part}, separators=(",", ":"))
+            arn = iam.create_policy(PolicyName=f"operator-{next(versions)}", PolicyDocument=document)["Policy"]["Arn"]
+            iam.attach_role_policy(RoleName=role, PolicyArn=arn)
         sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
         credentials = sts.assume_role(RoleArn=ROLE, RoleSessionName="drill")["Credentials"]
         return lambda service, region="us-east-1": boto3.client(

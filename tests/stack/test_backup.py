@@ -78,11 +78,12 @@ def test_enforced_rpo_on_every_member_when_configured(stacks: dict[str, Any]) ->
 
 
 def test_the_dr_role_may_create_and_delete_only_restores(stacks: dict[str, Any]) -> None:
-    documents = [
-        d for name, d in data_sources(stacks["three"], "aws_iam_policy_document").items() if name.startswith("dr_operations_operator_permissions")
+    documents = [  # the inline policy, and the data-recovery set in managed policies (restore and reconciliation)
+        d
+        for name, d in data_sources(stacks["three"], "aws_iam_policy_document").items()
+        if name.startswith(("dr_operations_operator_permissions", "dr_operations_recovery_permissions_"))
     ]
-    (document,) = documents
-    statements = {s["sid"]: s for s in document["statement"]}
+    statements = {s["sid"]: s for document in documents for s in document["statement"]}
     for sid in ("DiscardRestores", "DiscardRestoredInstances", "RestoredInstances", "TagRestores"):
         created = [r for r in statements[sid]["resources"] if ":pg:default." not in r and ":og:default:" not in r]  # engine default groups
         assert created and all("-restore-*" in resource for resource in created), sid

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from constructs_lib.naming import Names
+from constructs_lib.point_of_failure import MANAGED_POLICIES_PER_ROLE, MANAGED_POLICY_MAX, ROLE_INLINE_MAX, Grant, policy_size, reconcile_grants
 from functions.failover import contract
 from tests.helpers import data_sources, minimal_environment, only, resources
 
@@ -15,6 +17,12 @@ def documents(stack: dict[str, Any], prefix: str) -> dict[str, Any]:
     matches = [d for name, d in data_sources(stack, "aws_iam_policy_document").items() if name.startswith(prefix)]
     assert len(matches) == 1, prefix
     return matches[0]
+
+
+def dr_role_documents(stack: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every policy document of the DR role: its inline policy, its data-recovery managed policies, any overflow."""
+    prefixes = ("dr_operations_operator_permissions", "dr_operations_recovery_permissions_", "dr_operations_operator_more_permissions_")
+    return [d for name, d in sorted(data_sources(stack, "aws_iam_policy_document").items()) if name.startswith(prefixes)]
 
 
 def provider_regions(stack: dict[str, Any]) -> dict[str, str]:
@@ -159,7 +167,14 @@ def test_dr_role_trusts_an_arn_pattern_only_through_aws_principal_arn(tmp_path: 
 
 
 def test_dr_role_permissions_are_exactly_the_runbook_and_the_cli(stacks: dict[str, Any]) -> None:
-    operator = {s["sid"]: s for s in documents(stacks["dev"], "dr_operations_operator_permissions")["statement"]}
+    inline = {s["sid"] for s in documents(stacks["dev"], "dr_operations_operator_permissions")["statement"]}
+    operator = {s["sid"]: s for d in dr_role_documents(stacks["dev"]) for s in d["statement"]}
+    assert len(operator) == sum(len(d["statement"]) for d in dr_role_documents(stacks["dev"]))  # statement ids unique across them
+    restore = {"RestoreBesideTheDatabase", "RestoredInstances", "TagRestores", "ReadRestores", "ReadInstances", "DiscardRestoredInstances",
+               "DiscardRestores", "RestoreEncrypted", "RestoreKeys"}  # fmt: skip
+    # one data-recovery set in managed policies: the restore's, and the reconciliation's but what the restore already gives
+    reconcile = {g.sid for g in reconcile_grants(Names("dev"), "1", ())} - {"ReconcileEncrypted", "ReconcileKeys"}
+    assert set(operator) - inline == restore | reconcile  # constructs_lib.point_of_failure, each shown needed in tests/emulator
     assert set(operator) == {
         "MoveTheWriter",
         "ReadTopology",
@@ -182,6 +197,8 @@ def test_dr_role_permissions_are_exactly_the_runbook_and_the_cli(stacks: dict[st
         "RestoreEncrypted",
         "RestoreKeys",
         "RearmAutomation",  # read and remove the failover automation's latch (tests/stack/test_writer_probe.py)
+        "RecordLossyFailover",
+        *reconcile,
     }
     # what it may create or delete is only ever a restore (``<cluster>-restore-*``), never a member
     for sid in ("RestoredInstances", "TagRestores", "ReadRestores", "DiscardRestoredInstances", "DiscardRestores"):
@@ -198,6 +215,7 @@ def test_dr_role_permissions_are_exactly_the_runbook_and_the_cli(stacks: dict[st
         assert not any(a.startswith(("sns:List", "rds:Modify")) for a in statement["actions"]), sid
     runbook = {s["sid"] for s in documents(stacks["dev"], "dr_operations_runbook_permissions")["statement"]}
     assert "InvokeRunbook" not in runbook and "FindZone" not in runbook and "Logs" in runbook
+    assert "RecordLossyFailover" in runbook and not any(sid.startswith("Reconcile") for sid in runbook)
 
 
 def test_every_action_of_the_dr_role_names_each_resource_type_the_reference_requires(stacks: dict[str, Any]) -> None:
@@ -206,7 +224,7 @@ def test_every_action_of_the_dr_role_names_each_resource_type_the_reference_requ
     policy the same way). The restore once lacked ``og``, the discard ``cluster-snapshot``."""
     from drkit_lab.emulator.patches.sar import pattern_names_type, required_types
 
-    for statement in documents(stacks["prod"], "dr_operations_operator_permissions")["statement"]:
+    for statement in (s for d in dr_role_documents(stacks["prod"]) for s in d["statement"]):
         for action in statement["actions"]:
             required = required_types(action)
             assert required is not None, f"{action}: not in drkit_lab/emulator/patches/sar_resource_types.json"
@@ -223,7 +241,7 @@ def test_runbook_per_region_never_retries_a_stale_request(stacks: dict[str, Any]
     assert sorted(f["provider"] for f in functions) == ["aws.primary", "aws.secondary"]
     for function in functions:
         assert function["reserved_concurrent_executions"] == 1
-        assert function["handler"] == "failover.handler.lambda_handler"
+        assert function["handler"] == "functions.failover.handler.lambda_handler"  # packaged with the monitor's preserve module
         variables = function["environment"]["variables"]
         assert variables[contract.Env.GLOBAL_CLUSTER_ID] == "drkit-dev"
         assert variables[contract.Env.RECORD_NAMES] == "db.dev.drkit.internal"
@@ -244,3 +262,34 @@ def test_every_chain_name_reaches_the_runbook(stacks: dict[str, Any]) -> None:
     assert {f["environment"]["variables"][contract.Env.RECORD_NAMES] for f in functions} == {
         "db.three.drkit.internal,db-after-us-east-1.three.drkit.internal"
     }
+
+
+def rendered_size(document: dict[str, Any]) -> int:
+    """The size IAM counts of a synthesized policy document (references resolved as ``point_of_failure.policy_size`` does)."""
+    grants = tuple(
+        Grant(
+            sid=st.get("sid", ""), actions=tuple(st["actions"]), resources=tuple(st["resources"]),
+            condition=tuple((c["test"], c["variable"], tuple(c["values"])) for c in st.get("condition", [])),
+        )
+        for st in document["statement"]
+    )  # fmt: skip
+    return policy_size(grants)
+
+
+@pytest.mark.parametrize("name", ["dev", "prod", "three"])
+def test_the_dr_role_s_and_the_runbook_s_policies_fit_iam_s_quotas(stacks: dict[str, Any], name: str) -> None:
+    """IAM and AWS STS quotas: a role's inline policies 10,240 characters together, a managed policy 6,144, 10 managed
+    policies attached to a role (the default). The emulator refuses the sizes too (``policy_size_quotas``); eleven
+    regions are measured in tests/unit/test_iam_quotas.py."""
+    stack = stacks[name]
+    policies = data_sources(stack, "aws_iam_policy_document")
+    for role in ("operator", "runbook"):
+        assert rendered_size(documents(stack, f"dr_operations_{role}_permissions")) <= ROLE_INLINE_MAX
+    managed = {
+        key: d
+        for key, d in policies.items()
+        if key.startswith(("dr_operations_recovery_permissions_", "dr_operations_operator_more_", "dr_operations_runbook_more_"))
+    }
+    assert managed and all(rendered_size(d) <= MANAGED_POLICY_MAX for d in managed.values())
+    attached = [a for a in resources(stack, "aws_iam_role_policy_attachment").values() if "${aws_iam_policy.dr_operations_" in str(a["policy_arn"])]
+    assert len(attached) == len(managed) and len(attached) <= MANAGED_POLICIES_PER_ROLE

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from constructs_lib.naming import Names
+from constructs_lib.point_of_failure import RegionScope, monitor_grants
 from functions.replication_monitor import contract
 from tests.helpers import by_provider, data_sources, only, resources
 
@@ -135,6 +137,33 @@ def test_monitor_role_is_limited_to_its_calls(stacks: dict[str, Any]) -> None:
             assert statement["actions"] == ["cloudwatch:GetMetricData"], sid
     assert statements["ReadTopology"]["resources"][0].endswith(":global-cluster:drkit-dev")
     assert sorted(r.rsplit(":", 1)[-1] for r in statements["WriterAnswers"]["resources"]) == ["drkit-dev-us-east-1", "drkit-dev-us-west-2"]
+
+
+def test_each_monitor_may_preserve_its_own_region_s_point_of_failure_snapshot_and_no_more(stacks: dict[str, Any]) -> None:
+    """constructs_lib.point_of_failure.monitor_grants (each one shown needed in tests/emulator), in their own policy."""
+    documents = data_sources(stacks["dev"], "aws_iam_policy_document")
+    (primary,) = [d for name, d in documents.items() if name.startswith("primary_monitor_preservation_permissions")]
+    statements = {s["sid"]: s for s in primary["statement"]}
+    assert set(statements) == {g.sid for g in monitor_grants(Names("dev"), "1", RegionScope(region="us-east-1", kms_key_arn="k"), ())}
+    assert statements["PreservePointOfFailureSnapshot"]["resources"] == [
+        "arn:aws:rds:us-east-1:${data.aws_caller_identity.caller.account_id}:cluster-snapshot:rds:unplanned-global-failover-drkit-dev-us-east-1-*",
+        "arn:aws:rds:us-east-1:${data.aws_caller_identity.caller.account_id}:cluster-snapshot:drkit-dev-us-east-1-pof-*",
+    ]
+    assert statements["EncryptPreservedCopies"]["condition"] == [{"test": "Bool", "variable": "kms:GrantIsForAWSResource", "values": ["true"]}]
+    found = statements["FindPointOfFailureSnapshots"]["resources"]
+    assert sorted(r.rsplit(":", 1)[-1] for r in found) == ["drkit-dev-us-east-1", "drkit-dev-us-west-2"]  # the members, no "*"
+    function = next(
+        f
+        for f in resources(stacks["dev"], "aws_lambda_function").values()
+        if f["function_name"] == "drkit-dev-replication-monitor" and f["provider"] == "aws.primary"
+    )
+    variables = function["environment"]["variables"]
+    assert variables["LOCAL_CLUSTER_ID"] == "drkit-dev-us-east-1" and variables["LOSSY_FAILOVER_PARAMETER"].startswith(
+        "${aws_ssm_parameter.primary_monitor_lossy_failovers_"
+    )
+    assert variables["RECONCILE_COMMAND"] == "drkit runbook reconcile --env dev" and variables["SNAPSHOT_WAIT_SECONDS"] == "3600"
+    records = [r for r in resources(stacks["dev"], "aws_ssm_parameter").values() if r["name"] == "/drkit/dev/lossy-failovers"]
+    assert len(records) == 2 and all(r["lifecycle"]["ignore_changes"] == ["value"] for r in records)  # one per region; the runbook writes it
 
 
 def test_log_groups_encrypted_with_retention(stacks: dict[str, Any]) -> None:

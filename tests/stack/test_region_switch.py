@@ -68,7 +68,12 @@ def test_one_plan_per_pair_of_the_primary_and_a_secondary_in_the_control_planes_
     ]
     assert {body["provider"] for body in plans(stack).values()} == {"aws.primary"}  # us-east-1: ARC's control plane
     for document in documents:
-        assert [w["WorkflowTargetRegion"] for w in document["Workflows"]] == [document["Regions"][1], "us-east-1"]
+        assert [(w["WorkflowTargetAction"], w["WorkflowTargetRegion"]) for w in document["Workflows"]] == [
+            ("activate", document["Regions"][1]),
+            ("activate", "us-east-1"),
+            ("postRecovery", document["Regions"][1]),  # keep the point-of-failure snapshot of the region that returned
+            ("postRecovery", "us-east-1"),
+        ]
         assert all(s["Name"] != "approval" for w in document["Workflows"] for s in w["Steps"])  # not production
     outputs = stack["output"]["region_switch_plan_arns"]
     assert "drkit-three-use1-usw2" in outputs["value"] and outputs["description"]
@@ -155,7 +160,9 @@ def test_a_configured_approval_role_is_the_plans_approver(tmp_path: Path) -> Non
     synthesize(parse_environments({"ap": env}, source="test"), tmp_path / "out")
     stack = stack_json(tmp_path / "out", "dr-ap")
     (body,) = plans(stack).values()
-    for workflow in json.loads(body["desired_state"])["Workflows"]:
+    activations = [w for w in json.loads(body["desired_state"])["Workflows"] if w["WorkflowTargetAction"] == "activate"]
+    assert len(activations) == 2  # the post-recovery workflows keep the point-of-failure snapshot: no approval there
+    for workflow in activations:
         assert workflow["Steps"][0]["ExecutionBlockConfiguration"]["ExecutionApprovalConfig"]["ApprovalRole"] == approver
 
 

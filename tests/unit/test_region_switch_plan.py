@@ -83,8 +83,15 @@ def test_a_plan_activates_either_region_of_its_pair_with_the_runbooks_preflight_
     assert [(w["WorkflowTargetAction"], w["WorkflowTargetRegion"]) for w in document["Workflows"]] == [
         ("activate", "us-west-2"),
         ("activate", "us-east-1"),
+        ("postRecovery", "us-west-2"),
+        ("postRecovery", "us-east-1"),
     ]
-    for workflow in document["Workflows"]:
+    for workflow in document["Workflows"][2:]:  # once the region it replaced is back: keep the point-of-failure snapshot there
+        (step,) = workflow["Steps"]
+        config = step["ExecutionBlockConfiguration"]["CustomActionLambdaConfig"]
+        assert (step["Name"], step["ExecutionBlockType"]) == ("preserve-point-of-failure-snapshot", "CustomActionLambda")
+        assert config["RegionToRun"] == "inactiveRegion" and len(config["Lambdas"]) == 2
+    for workflow in document["Workflows"][:2]:
         assert [s["Name"] for s in workflow["Steps"]] == ["lag-preflight", "database"]
         preflight, database = (s["ExecutionBlockConfiguration"] for s in workflow["Steps"])
         lambdas = preflight["CustomActionLambdaConfig"]
@@ -103,7 +110,7 @@ def test_a_plan_activates_either_region_of_its_pair_with_the_runbooks_preflight_
 def test_production_approves_every_activation_with_the_dr_operations_role_first() -> None:
     document = plan_document(props(approval_role_arn=DR_ROLE), ROLE)
     valid_everywhere(document)
-    for workflow in document["Workflows"]:
+    for workflow in (w for w in document["Workflows"] if w["WorkflowTargetAction"] == "activate"):
         first = workflow["Steps"][0]
         assert (first["Name"], first["ExecutionBlockType"]) == ("approval", "ManualApproval")
         assert first["ExecutionBlockConfiguration"] == {"ExecutionApprovalConfig": {"ApprovalRole": DR_ROLE, "TimeoutMinutes": 60}}

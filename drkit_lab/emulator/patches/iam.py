@@ -147,6 +147,151 @@ def _ssm_parameter(request: Request) -> list[str]:
     return [f"arn:aws:ssm:{request.region}:{request.current_account}:parameter{path}"]
 
 
+# -- preserving and reconciling the point-of-failure snapshot (drkit/reconcile, functions/replication_monitor/preserve.py).
+# Service Authorization Reference, Amazon RDS: DescribeDBClusterSnapshots takes ``cluster`` or ``cluster-snapshot`` (neither
+# required: without either, the request is checked against ``*``); CopyDBClusterSnapshot ``cluster-snapshot*`` (the source and
+# the copy); RestoreDBClusterFromSnapshot ``cluster*``, ``cluster-pg*``, ``og*``, ``subgrp*`` (the request's, or the defaults
+# it gets: "If this argument is omitted, the default DB cluster parameter group for the specified engine is used"; "DB clusters
+# are associated with a default option group") and the ``cluster-snapshot`` it restores (optional there, checked here:
+# stricter); AWS Secrets Manager: GetSecretValue ``Secret*``. What each brings (``DEPENDENCIES``): tags given or copied need
+# rds:AddTagsToResource on the new resource; the KMS key of an encrypted copy or restore (KmsKeyId, else the source's) needs
+# kms:CreateGrant (for an AWS resource) and kms:DescribeKey ("To create an Aurora resource using a customer managed key, a user
+# must have permissions to call the following operations on the customer managed key: kms:CreateGrant, kms:DescribeKey", Aurora
+# User Guide, "AWS KMS key management"); a secret encrypted with a customer managed key needs kms:Decrypt on it, evaluated with
+# ``kms:ViaService`` = ``secretsmanager.<region>.amazonaws.com`` (Secrets Manager User Guide, "Secret encryption and
+# decryption"; AWS KMS Developer Guide, condition keys).
+Check = tuple[str, str, dict[str, str]]
+GRANT_FOR_RDS = {"kms:GrantIsForAWSResource": "true"}
+
+
+def _account_region(request: Request) -> tuple[str, str]:
+    return str(request.current_account), str(request.region)
+
+
+def _snapshot_arn(request: Request, name: str) -> str:
+    value = _param(request, name)
+    account, region = _account_region(request)
+    return value if value.startswith("arn:") else f"arn:aws:rds:{region}:{account}:cluster-snapshot:{value}"
+
+
+def _snapshot(request: Request, name: str) -> Any:
+    """The moto snapshot the request names (None when there is none: the API call will say so)."""
+    from moto.rds.models import rds_backends
+
+    account, region = _account_region(request)
+    value = _param(request, name)
+    identifier = value.split(":", 6)[6] if value.startswith("arn:") and value.count(":") >= 6 else value
+    return rds_backends[account][region].cluster_snapshots.get(identifier) or rds_backends[account][region].cluster_snapshots.get(identifier.lower())
+
+
+def _key_arn(request: Request, key: str) -> str:
+    from moto.kms.models import kms_backends
+
+    account, region = _account_region(request)
+    key_region = key.split(":")[3] if key.startswith("arn:") else region
+    try:
+        return str(kms_backends[account][key_region].describe_key(key).arn)
+    except Exception:
+        return key
+
+
+def _has_tags(request: Request) -> bool:
+    """Whether a create request gives tags. moto 5.2 parses the query protocol's ``Tags.Tag.1.Key`` into ``Tags``
+    (``_get_param("Tags.Tag.1.Key")`` answers None there): the parsed list, and the raw query string as well."""
+    return bool(request._get_param("Tags")) or any(str(key).startswith("Tags.") for key in getattr(request, "querystring", {}) or {})
+
+
+def _tagged(request: Request) -> bool:
+    return _has_tags(request) or _param(request, "CopyTags").lower() == "true"
+
+
+def _kms_for_rds(request: Request, key: str | None) -> list[Check]:
+    if not key:
+        return []
+    arn = _key_arn(request, key)
+    return [("kms:CreateGrant", arn, dict(GRANT_FOR_RDS)), ("kms:DescribeKey", arn, {})]
+
+
+def _describe_snapshots(request: Request) -> list[str]:
+    if _param(request, "DBClusterIdentifier"):
+        return _rds_cluster(request, "DBClusterIdentifier")
+    if _param(request, "DBClusterSnapshotIdentifier"):
+        return [_snapshot_arn(request, "DBClusterSnapshotIdentifier")]
+    return ["*"]
+
+
+def _copy_resources(request: Request) -> list[str]:
+    return [_snapshot_arn(request, "SourceDBClusterSnapshotIdentifier"), _snapshot_arn(request, "TargetDBClusterSnapshotIdentifier")]
+
+
+def _copy_dependencies(request: Request) -> list[Check]:
+    checks: list[Check] = []
+    if _tagged(request):
+        checks.append(("rds:AddTagsToResource", _snapshot_arn(request, "TargetDBClusterSnapshotIdentifier"), {}))
+    source = _snapshot(request, "SourceDBClusterSnapshotIdentifier")
+    key = _param(request, "KmsKeyId") or (getattr(source, "kms_key_id", None) if source is not None and source.encrypted else None)
+    return checks + _kms_for_rds(request, key)
+
+
+def _snapshot_engine(request: Request) -> tuple[str, str]:
+    snapshot = _snapshot(request, "SnapshotIdentifier")
+    engine = _param(request, "Engine") or str(getattr(snapshot, "engine", "") or "aurora-postgresql")
+    version = _param(request, "EngineVersion") or str(getattr(snapshot, "engine_version", "") or "")
+    return engine, version.split(".")[0]
+
+
+def _snapshot_restore_resources(request: Request) -> list[str]:
+    account, region = _account_region(request)
+    engine, major = _snapshot_engine(request)
+    parameter_group = _param(request, "DBClusterParameterGroupName") or f"default.{engine}{major}"
+    option_group = _param(request, "OptionGroupName") or f"default:{engine}-{major}"  # the default's name is not documented
+    subnet_group = _param(request, "DBSubnetGroupName") or "default"
+    return [
+        *_rds_arn(request, "cluster", "DBClusterIdentifier"),
+        f"arn:aws:rds:{region}:{account}:cluster-pg:{parameter_group}",
+        f"arn:aws:rds:{region}:{account}:og:{option_group}",
+        f"arn:aws:rds:{region}:{account}:subgrp:{subnet_group}",
+        _snapshot_arn(request, "SnapshotIdentifier"),
+    ]
+
+
+def _snapshot_restore_dependencies(request: Request) -> list[Check]:
+    checks: list[Check] = []
+    if _tagged(request):
+        checks += [("rds:AddTagsToResource", arn, {}) for arn in _rds_arn(request, "cluster", "DBClusterIdentifier")]
+    snapshot = _snapshot(request, "SnapshotIdentifier")
+    key = _param(request, "KmsKeyId") or (getattr(snapshot, "kms_key_id", None) if snapshot is not None and snapshot.encrypted else None)
+    return checks + _kms_for_rds(request, key)
+
+
+def _secret(request: Request) -> Any:
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    account, region = _account_region(request)
+    try:
+        return secretsmanager_backends[account][region].secrets[_param(request, "SecretId")]
+    except Exception:
+        return None
+
+
+def _secret_resources(request: Request) -> list[str]:
+    secret = _secret(request)
+    if secret is not None:
+        return [str(secret.arn)]
+    value = _param(request, "SecretId")
+    account, region = _account_region(request)
+    return [value if value.startswith("arn:") else f"arn:aws:secretsmanager:{region}:{account}:secret:{value}"]
+
+
+def _secret_key(request: Request) -> list[Check]:
+    secret = _secret(request)
+    key = getattr(secret, "kms_key_id", None) if secret is not None else None
+    if not key or str(key).startswith("alias/aws/"):
+        return []  # the AWS managed key: its key policy, not the caller's IAM policy, decides
+    _, region = _account_region(request)
+    return [("kms:Decrypt", _key_arn(request, str(key)), {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"})]
+
+
 # (service, API action) -> (IAM action, the resources the request touches). Sources: AWS Service
 # Authorization Reference, "Actions defined by" Amazon RDS, CloudWatch, SNS, Route 53, Lambda,
 # STS, EKS (resource types marked required).
@@ -186,6 +331,12 @@ RESOURCE_MODEL: dict[tuple[str, str], tuple[str, ResourceModel]] = {
     ("ssm", "GetParameter"): ("ssm:GetParameter", _ssm_parameter),
     ("ssm", "PutParameter"): ("ssm:PutParameter", _ssm_parameter),
     ("ssm", "DeleteParameter"): ("ssm:DeleteParameter", _ssm_parameter),
+    # the point-of-failure snapshot: the monitor preserves it, the DR role reconciles from it (the runbook records the failover
+    # with ssm:GetParameter/PutParameter above)
+    ("rds", "DescribeDBClusterSnapshots"): ("rds:DescribeDBClusterSnapshots", _describe_snapshots),
+    ("rds", "CopyDBClusterSnapshot"): ("rds:CopyDBClusterSnapshot", _copy_resources),
+    ("rds", "RestoreDBClusterFromSnapshot"): ("rds:RestoreDBClusterFromSnapshot", _snapshot_restore_resources),
+    ("secretsmanager", "GetSecretValue"): ("secretsmanager:GetSecretValue", _secret_resources),
 }
 # Actions a request needs besides its own: tags given on a create need rds:AddTagsToResource on the new
 # resource; an encrypted restore with a customer key needs kms:CreateGrant and kms:DescribeKey on it
@@ -193,6 +344,14 @@ RESOURCE_MODEL: dict[tuple[str, str], tuple[str, ResourceModel]] = {
 # the grant RDS uses).
 DEPENDENT_TAGGING = frozenset({"rds:RestoreDBClusterToPointInTime", "rds:CreateDBInstance"})
 ALWAYS_ALLOWED = frozenset({("sts", "GetCallerIdentity")})  # "always allowed, even with an explicit Deny"
+# Further checks an IAM action brings, with the request context each is evaluated in (see above): IAM action ->
+# a function of the request returning (action, resource, context).
+Dependency = Callable[[Request], list[Check]]
+DEPENDENCIES: dict[str, Dependency] = {
+    "rds:CopyDBClusterSnapshot": _copy_dependencies,
+    "rds:RestoreDBClusterFromSnapshot": _snapshot_restore_dependencies,
+    "secretsmanager:GetSecretValue": _secret_key,
+}
 
 
 def _documents(policies: list[Any]) -> list[dict[str, Any]]:
@@ -219,7 +378,10 @@ def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _matches(patterns: list[str], value: str) -> bool:
-    return any(fnmatch.fnmatchcase(value, pattern.replace("?", "[?]")) for pattern in patterns)
+    """IAM's wildcards: "You can use wildcard characters (* and ?) within any ARN segment" (IAM User Guide,
+    "IAM JSON policy elements: Resource"): ``?`` is one character (Secrets Manager ARNs end in six random
+    ones, ``-??????``); ``[`` has no special meaning."""
+    return any(fnmatch.fnmatchcase(value, pattern.replace("[", "[[]")) for pattern in patterns)
 
 
 def arn_like(value: str, pattern: str) -> bool:
@@ -450,10 +612,15 @@ def enforce_issued_credentials() -> None:
         checks = [(iam_action, r) for r in resources_of(self)]
         if iam_action == "sns:Publish":
             checks += [(kms_action, key) for key in _kms_resources(self, checks[0][1]) for kms_action in ("kms:GenerateDataKey", "kms:Decrypt")]
-        if iam_action in DEPENDENT_TAGGING and (self._get_param("Tags.Tag.1.Key") or self._get_param("Tags.member.1.Key")):
+        if iam_action in DEPENDENT_TAGGING and _has_tags(self):
             checks.append(("rds:AddTagsToResource", checks[0][1]))
         if iam_action == "rds:RestoreDBClusterToPointInTime" and _param(self, "KmsKeyId"):
             checks += [(kms_action, _param(self, "KmsKeyId")) for kms_action in ("kms:CreateGrant", "kms:DescribeKey")]
+        contexts: dict[tuple[str, str], dict[str, str]] = {}
+        dependency = DEPENDENCIES.get(iam_action)
+        for action, target, context in dependency(self) if dependency else []:
+            checks.append((action, target))
+            contexts[(action, target)] = context
         if iam_action == "rds:DeleteDBCluster" and len(checks) > 1:
             # A final snapshot needs rds:CreateDBClusterSnapshot on the cluster and the snapshot (AWS notice of
             # 2024-08-15 on DeleteDBCluster, quoted in aws-solutions/instance-scheduler-on-aws#572).
@@ -464,6 +631,7 @@ def enforce_issued_credentials() -> None:
             # guide, condition keys: "kms:GrantIsForAWSResource ... true when an integrated AWS service
             # calls CreateGrant on the user's behalf").
             context = {"kms:GrantIsForAWSResource": "true"} if action == "kms:CreateGrant" and iam_action != "kms:CreateGrant" else {}
+            context = contexts.get((action, target), context)
             verdict = decide(documents, action, target, context)
             if verdict != "allow":
                 _deny(caller.arn, action, target, "no identity-based policy allows it" if verdict == "implicit-deny" else "explicitly denied")
@@ -488,7 +656,7 @@ def enforce_issued_credentials() -> None:
             _deny(caller_arn, action, "*", "the drkit emulator has no Service Authorization Reference data for it (sar_resource_types.json)")
         service = action.split(":", 1)[0]
         for rtype in required or ():
-            if any(sar.resource_type(resource) == rtype for resource in touched):
+            if any(sar.same_type(resource, rtype) for resource in touched):
                 continue
             if not _names_type(documents, action, service, request.region, request.current_account, rtype):
                 why = (
@@ -502,5 +670,18 @@ def enforce_issued_credentials() -> None:
 
         raise AccessDeniedError(user_arn=caller_arn, action=f"{action} on resource: {resource} because {why}")
 
-    authorization.ActionAuthenticatorMixin._authenticate_and_authorize_action = authorize  # type: ignore[method-assign]
+    def authorize_in_the_protocol(self: Request, iam_request_cls: type, resource: str = "*") -> None:
+        """A denial in the request's protocol: services of the AWS JSON protocols (``X-Amz-Target``: SSM,
+        Secrets Manager, KMS ...) answer ``{"__type": "AccessDeniedException", "message": ...}``, which SDKs
+        parse; moto answers them in XML, which an SDK reports as a bare HTTP 403 without the message."""
+        from moto.core.exceptions import AccessDeniedError, JsonRESTError
+
+        try:
+            authorize(self, iam_request_cls, resource)
+        except AccessDeniedError as error:
+            if not self.headers.get("X-Amz-Target"):
+                raise
+            raise JsonRESTError("AccessDeniedException", error.message) from None
+
+    authorization.ActionAuthenticatorMixin._authenticate_and_authorize_action = authorize_in_the_protocol  # type: ignore[method-assign]
     _ = original

@@ -9,6 +9,7 @@ PATCHES: list[Callable[[], None]] = []
 _APPLIED: list[str] = []
 SERVICE_MODULES = (
     "rds", "awslambda", "route53", "eks", "ec2", "iam", "backup", "fis", "servicequotas", "arc_region_switch", "cloudcontrol", "cloudwatch",
+    "rds_snapshots", "iam_quotas",
 )  # fmt: skip
 
 

@@ -29,6 +29,13 @@ def required_types(action: str) -> tuple[str, ...] | None:
     return None if found is None else tuple(found)
 
 
+def same_type(arn: str, rtype: str) -> bool:
+    """Whether ``arn`` is of the reference's resource type ``rtype`` (compared without case: the reference names Secrets
+    Manager's ``Secret``, its ARNs say ``secret``)."""
+    found = resource_type(arn)
+    return found is not None and found.lower() == rtype.lower()
+
+
 def resource_type(arn: str) -> str | None:
     """The SAR resource type an ARN names (``cluster-snapshot``, ``hostedzone``, ``topic``); None for ``*``."""
     parts = arn.split(":", 5)
@@ -56,5 +63,5 @@ def pattern_names_type(pattern: str, service: str, region: str, account: str, rt
         return False
     if p_resource == "*":
         return True
-    head = p_resource.split("*", 1)[0]
+    head, rtype = p_resource.split("*", 1)[0].lower(), rtype.lower()  # the reference's ``Secret`` is ARNs' ``secret``
     return head.startswith((f"{rtype}:", f"{rtype}/")) or f"{rtype}:".startswith(head) or f"{rtype}/".startswith(head)

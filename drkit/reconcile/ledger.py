@@ -1,0 +1,199 @@
+"""Keyed replay: the transactions of an application that keys them, as drkit's ledger does.
+
+The ledger (``accounts``, ``transfers`` with a client-generated ``key`` UUID, unique, and
+``committed_at``, ``entries``; no balance below zero) is drkit's stand-in for a payments schema. On the
+restored copy of the old primary, the transfers committed after the divergence point whose keys the
+writer does not have are the ones lost at the failover: presence is decided by key, never by time.
+
+Each is replayed on the writer, in the original order, in its own savepoint of one transaction, with
+its original key, amount and commit time (``replayed_at`` says when it was replayed): ``INSERT ... ON
+CONFLICT (key) DO NOTHING``, the two entries, the two balances. It is **replayable** when every
+invariant holds afterwards: no overdraft (the ledger's ``CHECK``), the transfer's entries sum to zero,
+each touched balance equals its opening balance plus its entries. Otherwise it is a **conflict**: the
+savepoint is rolled back and a person decides. A dry run rolls the whole transaction back;
+``--execute`` commits it. A second run finds the replayed keys on the writer (already present) and
+changes nothing; a transfer once classified a conflict by an executed run stays one (the decision is
+kept in the restored copy, ``drkit_reconcile.decisions``), even if a later balance would allow it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from drkit.reconcile.evidence import LostTransaction, Outcome
+
+REQUIRED_COLUMNS = {
+    "accounts": {"id", "balance", "opening"},
+    "transfers": {"seq", "key", "from_account", "to_account", "amount", "committed_at", "replayed_at"},
+    "entries": {"transfer_seq", "account", "delta"},
+}
+DECISIONS = (
+    "CREATE SCHEMA IF NOT EXISTS drkit_reconcile",
+    "CREATE TABLE IF NOT EXISTS drkit_reconcile.decisions (key uuid PRIMARY KEY, outcome text NOT NULL, reason text NOT NULL,"
+    " decided_at timestamptz NOT NULL DEFAULT now())",
+)
+
+
+@dataclass(frozen=True)
+class Transfer:
+    key: str
+    seq: int
+    from_account: int
+    to_account: int
+    amount: int
+    committed_at: datetime
+
+
+def is_ledger(db: Any) -> bool:
+    """Whether ``db`` holds drkit's ledger (its tables and columns, in the search path)."""
+    rows = db.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ANY(%s)",
+        (list(REQUIRED_COLUMNS),),
+    ).fetchall()
+    found: dict[str, set[str]] = {}
+    for table, column in rows:
+        found.setdefault(str(table), set()).add(str(column))
+    return all(columns <= found.get(table, set()) for table, columns in REQUIRED_COLUMNS.items())
+
+
+def transfers_since(copy: Any, since: datetime) -> list[Transfer]:
+    """The copy's transfers committed at or after ``since``, in commit order (an index on ``committed_at``: no full scan)."""
+    rows = copy.execute(
+        "SELECT key::text, seq, from_account, to_account, amount, committed_at FROM transfers WHERE committed_at >= %s ORDER BY committed_at, seq",
+        (since,),
+    ).fetchall()
+    return [Transfer(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), r[5]) for r in rows]
+
+
+def on_writer(writer: Any, keys: Sequence[str]) -> dict[str, datetime | None]:
+    """The keys the writer has, with when drkit replayed each (None: it replicated there before the failover)."""
+    if not keys:
+        return {}
+    rows = writer.execute("SELECT key::text, replayed_at FROM transfers WHERE key = ANY(%s::uuid[])", (list(keys),)).fetchall()
+    return {str(r[0]): r[1] for r in rows}
+
+
+def decided_conflicts(copy: Any) -> dict[str, str]:
+    """Conflicts an executed run recorded (key -> reason)."""
+    exists = copy.execute("SELECT to_regclass('drkit_reconcile.decisions') IS NOT NULL").fetchone()[0]
+    if not exists:
+        return {}
+    rows = copy.execute("SELECT key::text, reason, decided_at FROM drkit_reconcile.decisions WHERE outcome = 'conflict'").fetchall()
+    return {str(r[0]): f"{r[1]} (decided {r[2]:%Y-%m-%d %H:%M:%S}Z; a person resolves it)" for r in rows}
+
+
+def record_conflicts(copy: Any, conflicts: Sequence[LostTransaction]) -> None:
+    for statement in DECISIONS:
+        copy.execute(statement)
+    for transfer in conflicts:
+        copy.execute(
+            "INSERT INTO drkit_reconcile.decisions (key, outcome, reason) VALUES (%s, 'conflict', %s) ON CONFLICT (key) DO NOTHING",
+            (transfer.key, transfer.reason),
+        )
+    copy.commit()
+
+
+def _lost(transfer: Transfer, outcome: Outcome, reason: str = "", replayed_at: datetime | None = None) -> LostTransaction:
+    return LostTransaction(
+        key=transfer.key,
+        seq=transfer.seq,
+        from_account=transfer.from_account,
+        to_account=transfer.to_account,
+        amount=transfer.amount,
+        committed_at=transfer.committed_at,
+        outcome=outcome,
+        reason=reason,
+        replayed_at=replayed_at,
+    )
+
+
+def _broken_invariant(writer: Any, transfer: Transfer) -> str | None:
+    """What the replay of ``transfer`` (inside its savepoint) broke, if anything."""
+    delta = writer.execute("SELECT coalesce(sum(delta), 0), count(*) FROM entries WHERE transfer_seq = %s", (transfer.seq,)).fetchone()
+    if int(delta[0]) != 0 or int(delta[1]) != 2:
+        return f"sequence {transfer.seq} already has entries on the writer: double entry would not balance"
+    mismatched = writer.execute(
+        "SELECT a.id FROM accounts a LEFT JOIN (SELECT account, sum(delta) AS moved FROM entries WHERE account = ANY(%s) GROUP BY account) e"
+        " ON e.account = a.id WHERE a.id = ANY(%s) AND a.balance <> a.opening + coalesce(e.moved, 0)",
+        ([transfer.from_account, transfer.to_account], [transfer.from_account, transfer.to_account]),
+    ).fetchall()
+    if mismatched:
+        return f"account {mismatched[0][0]}'s balance would not equal its opening balance plus its entries"
+    return None
+
+
+def replay(writer: Any, lost: Sequence[Transfer], *, execute: bool, decided: dict[str, str]) -> list[LostTransaction]:
+    """Classify (and with ``execute`` apply) every lost transfer on the writer, in order; see the module docstring."""
+    import psycopg
+
+    outcomes: list[LostTransaction] = []
+    now = datetime.now(UTC)
+    for transfer in lost:
+        if transfer.key in decided:
+            outcomes.append(_lost(transfer, Outcome.CONFLICT, decided[transfer.key]))
+            continue
+        writer.execute("SAVEPOINT replay")
+        balance = None
+        try:
+            inserted = writer.execute(
+                "INSERT INTO transfers (seq, key, from_account, to_account, amount, committed_at, replayed_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (key) DO NOTHING RETURNING seq",
+                (transfer.seq, transfer.key, transfer.from_account, transfer.to_account, transfer.amount, transfer.committed_at, now),
+            ).fetchone()
+            if inserted is None:  # the key arrived meanwhile: nothing to do, nothing done
+                writer.execute("ROLLBACK TO SAVEPOINT replay")
+                outcomes.append(_lost(transfer, Outcome.ALREADY_PRESENT, "the writer has this key"))
+                continue
+            balance = writer.execute("SELECT balance FROM accounts WHERE id = %s", (transfer.from_account,)).fetchone()
+            writer.execute(
+                "INSERT INTO entries (transfer_seq, account, delta) VALUES (%s, %s, %s), (%s, %s, %s)",
+                (transfer.seq, transfer.from_account, -transfer.amount, transfer.seq, transfer.to_account, transfer.amount),
+            )
+            moved = [
+                writer.execute("UPDATE accounts SET balance = balance + %s WHERE id = %s RETURNING id", (change, account)).fetchone()
+                for account, change in ((transfer.from_account, -transfer.amount), (transfer.to_account, transfer.amount))
+            ]
+            problem = None if all(moved) else "an account of the transfer does not exist on the writer"
+            problem = problem or _broken_invariant(writer, transfer)
+            if problem:
+                writer.execute("ROLLBACK TO SAVEPOINT replay")
+                outcomes.append(_lost(transfer, Outcome.CONFLICT, problem))
+                continue
+            writer.execute("RELEASE SAVEPOINT replay")
+            outcomes.append(_lost(transfer, Outcome.REPLAYED if execute else Outcome.REPLAYABLE, "", now if execute else None))
+        except psycopg.errors.CheckViolation:
+            writer.execute("ROLLBACK TO SAVEPOINT replay")
+            held = "?" if balance is None else str(balance[0])
+            reason = f"would overdraw account {transfer.from_account}: the writer's balance is {held}, the transfer debits {transfer.amount}"
+            outcomes.append(_lost(transfer, Outcome.CONFLICT, reason))
+        except psycopg.errors.IntegrityError as error:  # a sequence number taken by another transfer, a missing account...
+            writer.execute("ROLLBACK TO SAVEPOINT replay")
+            outcomes.append(_lost(transfer, Outcome.CONFLICT, f"the writer refuses it: {str(error).splitlines()[0][:200]}"))
+    if execute:
+        writer.commit()
+    else:
+        writer.rollback()
+    return outcomes
+
+
+def reconcile(copy: Any, writer: Any, since: datetime, *, execute: bool) -> list[LostTransaction]:
+    """Every transfer of the copy committed since ``since`` that the writer did not have at the failover, with its outcome."""
+    candidates = transfers_since(copy, since)
+    present = on_writer(writer, [t.key for t in candidates])
+    decided = decided_conflicts(copy)
+    already, missing = [], []
+    for transfer in candidates:
+        if present.get(transfer.key) is not None:
+            already.append(_lost(transfer, Outcome.ALREADY_PRESENT, "replayed by an earlier run", present[transfer.key]))
+        elif transfer.key in present and transfer.key in decided:
+            already.append(_lost(transfer, Outcome.ALREADY_PRESENT, f"resolved by a person after: {decided[transfer.key]}"))
+        elif transfer.key not in present:
+            missing.append(transfer)  # (a key the writer has without a replay time replicated before the failover: not lost)
+    writer.commit()  # end the read's transaction: the replay is one transaction of its own
+    outcomes = replay(writer, missing, execute=execute, decided=decided)
+    if execute:
+        record_conflicts(copy, [o for o in outcomes if o.outcome is Outcome.CONFLICT])
+    return sorted([*already, *outcomes], key=lambda t: (t.committed_at, t.seq))

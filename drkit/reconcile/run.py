@@ -1,0 +1,190 @@
+"""One reconciliation, end to end: find the failover, preserve, restore beside the database, compare, replay, report.
+
+``drkit runbook reconcile --env E [--execute] [--report-dir DIR]`` (``drkit.reconcile.cli``):
+
+1. the newest failover the runbook recorded as allowing data loss (``functions.failover.marker``);
+2. in the old primary's region: preserve Aurora's point-of-failure snapshot if the monitor has not
+   (the same, idempotent function), and find its preserved copy; none there means the region has not
+   returned yet (run again later) or the snapshot was never taken or expired unpreserved (the loss is
+   unrecoverable, and the report says so);
+3. restore the copy beside the database (``<cluster>-restore-<time>``: the DR role's restore grants and
+   ``discard`` apply; a restore already there is continued);
+4. connect to it and to the current writer (the stack's master credentials, ``verify-full``);
+5. ledger mode (``drkit.reconcile.ledger``) when the database is drkit's ledger, and the configured
+   tables (``drkit.reconcile.tables``);
+6. the evidence report, JSON and Markdown; its exit code (``evidence.Exit``).
+
+Nothing is deleted: the restored cluster stays until ``discard``, the preserved copy until someone
+deletes it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from drkit.reconcile import aws, evidence, ledger, tables
+from drkit.reconcile.database import Resolver, connect
+
+
+@dataclass(frozen=True, kw_only=True)
+class Options:
+    report_dir: Path
+    execute: bool = False
+    since: datetime | None = None  # the divergence point, when the runbook did not record the failover
+    ca_bundle: str | None = None
+    tables: tuple[tables.TableSpec, ...] = ()
+    poll_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class Written:
+    report: evidence.Report
+    json_path: Path
+    markdown_path: Path
+
+
+def divergence_point(failover: Any, margin_seconds: float) -> datetime:
+    """Where the comparison starts: the failover, minus the target's last known lag, minus the margin."""
+    lag = failover.target_lag_seconds or 0.0
+    return failover.failed_over_at - timedelta(seconds=lag + margin_seconds)
+
+
+def next_steps(target: aws.Target, report: evidence.Report) -> tuple[str, ...]:
+    command = f"drkit runbook reconcile --env {target.environment}"
+    steps = []
+    if not report.executed and report.totals["replayable"]:
+        steps.append(f"review this report, then replay: `{command} --execute`")
+    if report.totals["conflicts"]:
+        steps.append(
+            "each conflict needs a person: the customer was told it succeeded; refund, re-enter or reverse it by hand with its key, "
+            "then set its replayed_at (it then counts as already present)"
+        )
+    if report.sql_file:
+        steps.append(f"review and run `{report.sql_file}` through the writer (drkit never runs it)")
+    if report.restored_cluster:
+        steps.append(f"when the incident is closed: `drkit runbook discard --env {target.environment} --restored {report.restored_cluster}`")
+    if report.preserved_copy:
+        steps.append(f"the manual snapshot {report.preserved_copy} stays as evidence until someone deletes it")
+    return tuple(steps)
+
+
+def write(report: evidence.Report, directory: Path) -> Written:
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = directory / f"{report.written_at:%Y%m%dT%H%M%SZ}-reconcile-{report.environment}"
+    json_path, markdown_path = stem.with_suffix(".json"), stem.with_suffix(".md")
+    json_path.write_text(json.dumps(evidence.document(report), indent=2, default=str) + "\n", encoding="utf-8")
+    markdown_path.write_text(evidence.markdown(report), encoding="utf-8")
+    return Written(report, json_path, markdown_path)
+
+
+def reconcile(target: aws.Target, client: aws.ClientFactory, options: Options, say: Callable[[str], None], resolver: Resolver) -> Written:
+    now = datetime.now(UTC)
+    report = evidence.Report(environment=target.environment, executed=options.execute, written_at=now)
+    try:
+        report = _reconcile(target, client, options, say, resolver, report)
+    except Exception as error:  # the report says what failed; the run never claims success
+        report = replace(report, unaccounted_reason=f"the reconciliation failed: {type(error).__name__}: {str(error).splitlines()[0][:300]}")
+    report = replace(report, unaccounted_reason=evidence.unaccounted_reasons(report))
+    report = replace(report, next_steps=next_steps(target, report))
+    return write(report, options.report_dir)
+
+
+def _reconcile(
+    target: aws.Target, client: aws.ClientFactory, options: Options, say: Callable[[str], None], resolver: Resolver, report: evidence.Report
+) -> evidence.Report:
+    writer = aws.writer_arn(client, target, say)
+    report = replace(report, writer=writer.rsplit(":", 1)[-1] if writer else None)
+    failovers = aws.recorded_failovers(client, target, say)
+    if not failovers:
+        return replace(
+            report,
+            notes=("no failover that allowed data loss is recorded by the runbook in any region: nothing was lost that drkit knows of",),
+        )
+    failover = failovers[-1]
+    report = replace(
+        report,
+        failover={
+            "old_cluster": failover.old_cluster,
+            "old_region": failover.old_region,
+            "new_writer": failover.new_writer,
+            "failed_over_at": failover.failed_over_at.isoformat(),
+            "target_lag_seconds": failover.target_lag_seconds,
+        },
+    )
+    say(f"failover {failover.id}: {failover.old_cluster} ({failover.old_region}) -> {failover.new_writer}")
+    source = aws.find_source(client, failover.old_region, failover.old_cluster, failover.failed_over_at, say, failovers)
+    report = replace(
+        report,
+        snapshot=source.system_snapshot.identifier if source.system_snapshot else None,
+        preserved_copy=source.copy.identifier if source.copy else None,
+    )
+    if source.unreachable is not None:
+        return replace(
+            report,
+            waiting=True,
+            unaccounted_reason=(
+                f"the old primary's region {failover.old_region} does not answer yet ({source.unreachable}): Aurora attempts the "
+                "point-of-failure snapshot when it returns; run this again then"
+            ),
+        )
+    if source.copy is None:
+        return replace(
+            report,
+            unaccounted_reason=(
+                f"the point-of-failure snapshot of {failover.old_cluster} was not taken (or expired before it was preserved): the commits it "
+                f"acknowledged that {failover.new_writer} never received are unrecoverable"
+            ),
+        )
+    request = aws.restore_request(client, target, source, source.copy)
+    say(f"plan: {request.describe()}")
+    restored = aws.restore_from_snapshot(client, request, say, poll=options.poll_seconds)
+    report = replace(report, restored_cluster=request.identifier)
+    writer_region = writer.split(":")[3] if writer else target.regions[0]
+    credentials = aws.credentials(client, target, (writer_region, *(r for r in target.regions if r != writer_region)))
+    ca_bundle = options.ca_bundle or resolver.default_ca_bundle()
+    if not ca_bundle:
+        raise RuntimeError("give --ca-bundle <the RDS CA bundle of the region> (or PGSSLROOTCERT): connections are verify-full")
+    since = options.since or divergence_point(failover, target.margin_seconds)
+    report = replace(report, divergence_point=since)
+    with (
+        connect(str(restored["Endpoint"]), credentials, resolver, ca_bundle) as copy,
+        connect(credentials.writer_host, credentials, resolver, ca_bundle) as db,
+    ):
+        modes: list[str] = []
+        lost: list[evidence.LostTransaction] = []
+        if ledger.is_ledger(copy) and ledger.is_ledger(db):
+            modes.append("ledger: transfers by idempotency key, replayed in order")
+            lost = ledger.reconcile(copy, db, since, execute=options.execute)
+        results, statements = [], []
+        for spec in options.tables:
+            compared = tables.compare(copy, db, spec, since)
+            results.append(compared.result)
+            statements += compared.statements
+        if options.tables:
+            modes.append(f"tables by primary key: {', '.join(t.name for t in options.tables)}")
+    sql_file = None
+    if statements:
+        options.report_dir.mkdir(parents=True, exist_ok=True)
+        path = options.report_dir / f"{report.written_at:%Y%m%dT%H%M%SZ}-reconcile-{target.environment}.sql"
+        path.write_text(
+            tables.sql_file_header(target.environment, request.identifier, since)
+            + "\n\n".join(statements)
+            + "\n\nROLLBACK;  -- COMMIT after review\n",
+            encoding="utf-8",
+        )
+        sql_file = str(path)
+    report = replace(report, modes=tuple(modes), transactions=tuple(lost), tables=tuple(results), sql_file=sql_file)
+    if not modes:
+        report = replace(
+            report,
+            unaccounted_reason=(
+                f"nothing was compared: the database is not drkit's ledger and reconcile.tables is empty; the old primary's data is in "
+                f"{request.identifier} for a person to compare"
+            ),
+        )
+    return report

@@ -1,0 +1,185 @@
+"""After a lossy failover, every acknowledged transfer accounted for: real PostgreSQL, the emulated RDS API, the real tools.
+
+Two regions, each member encrypted with its region's key. Replication of the secondary is held back
+while the ledger writes, so what the writer acknowledges meanwhile is lost at the failover (and one of
+those transfers debits the low-balance account, which the new writer debits again afterwards: replaying
+it would overdraw). When the old primary's region returns, the emulated RDS takes Aurora's
+point-of-failure snapshot from the old writer's set-aside data; the monitor's preservation step copies
+it; the reconciliation restores the copy beside the database, compares by key and replays.
+
+Each test below fails when its rule is broken: a snapshot not preserved before its retention ends is
+lost while the preserved copy survives; a conflict is never replayed; a second run replays nothing; a
+failed snapshot attempt is reported unaccounted with a non-zero exit, never as a success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from drkit.reconcile import aws, evidence
+from drkit.reconcile.database import Resolver
+from drkit.reconcile.run import Options, Written, reconcile
+from drkit.restore import discard
+from drkit_lab.dataplane.binaries import PostgresNotFound, find
+from drkit_lab.dataplane.exercise import ledger
+from drkit_lab.dataplane.lab import Lab
+from drkit_lab.dataplane.ledger import LOW_BALANCE, LOW_BALANCE_ACCOUNT, Workload, verify
+from drkit_lab.emulator.evaluation import post_control
+from functions.failover import marker
+from functions.replication_monitor import preserve
+
+pytestmark = pytest.mark.integration
+RECORDS = "/drkit/lab/lossy-failovers"
+COMMAND = "drkit runbook reconcile --env lab"
+EAST, WEST = "us-east-1", "us-west-2"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    try:
+        find()
+    except PostgresNotFound:
+        pytest.skip("PostgreSQL is not installed (make install installs it)")
+    current = Lab(tmp_path_factory.mktemp("pof"), regions=(EAST, WEST), name="payments", encrypted=True)
+    try:
+        yield current.start()
+    finally:
+        current.stop()
+
+
+def target(lab: Lab) -> aws.Target:
+    return aws.Target(
+        environment="lab",
+        global_cluster_id=lab.name,
+        regions=lab.regions,
+        cluster_ids={r: lab.cluster(r) for r in lab.regions},
+        secrets={r: f"{lab.name}-master" for r in lab.regions},  # the lab keeps the secret in its first region only
+        lossy_failover_parameter=RECORDS,
+        instance_class="db.r6g.large",
+        margin_seconds=60,
+    )
+
+
+def monitor(lab: Lab, region: str, wait_seconds: float = 600) -> preserve.PreservationSettings:
+    """What the replication monitor of ``region`` runs with (its function's environment)."""
+    return preserve.PreservationSettings(
+        environment="lab", region=region, member_regions=lab.regions, cluster=lab.cluster(region), key_id=lab.keys[region],
+        lossy_failover_parameter=RECORDS, wait_seconds=wait_seconds, command=COMMAND,
+    )  # fmt: skip
+
+
+def fail_over(lab: Lab, to: str, lag: float | None) -> str:
+    """As the runbook does it: record the lossy failover in the target region, then FailoverGlobalCluster with the writer's
+    region lost. The old primary cluster."""
+    old = lab.writer()
+    marker.record(lab.client, to, RECORDS, marker.entry(lab.arn(old), lab.arn(to), datetime.now(UTC), lag))
+    lab.lose_region_and_fail_over(to)
+    return lab.cluster(old)
+
+
+def run(lab: Lab, tmp_path: Path, *, execute: bool) -> Written:
+    said: list[str] = []
+    written = reconcile(target(lab), lab.client, Options(report_dir=tmp_path, execute=execute, poll_seconds=0.2), said.append, Resolver(lab.url))
+    print("\n".join(said))
+    return written
+
+
+def balances(workload: Workload) -> dict[int, int]:
+    with workload.connection.open() as db:
+        return {int(a): int(b) for a, b in db.execute("SELECT id, balance FROM accounts").fetchall()}
+
+
+def copies_of(transfers: Workload, keys: list[str]) -> int:
+    with transfers.connection.open() as db:
+        return int(db.execute("SELECT count(*) FROM transfers WHERE key = ANY(%s::uuid[])", (keys,)).fetchone()[0])
+
+
+def test_lost_transfers_are_preserved_reconciled_and_replayed_exactly_once(lab: Lab, tmp_path: Path) -> None:
+    with ledger(lab, lab.outputs) as workload:
+        post_control(lab.url, "replication", {"hold": [lab.cluster(WEST)]})  # from now on nothing reaches us-west-2
+        workload.wait_for_commits(25)
+        doomed = workload.transfer(LOW_BALANCE_ACCOUNT, 1, 80)  # acknowledged by the old writer, never replicated
+        workload.wait_for_commits(10)
+        fail_over(lab, WEST, lag=5.0)
+        workload.wait_for_commits(20, timeout=120)  # the clients found the new writer
+        accepted = workload.transfer(LOW_BALANCE_ACCOUNT, 2, 50)  # 100 - 50: the lost 80 no longer fits
+        lost = verify(workload)
+        assert doomed in lost.missing_keys and accepted not in lost.missing_keys and len(lost.missing) >= 30
+
+        lab.every_region_back()  # Aurora's point-of-failure snapshot of the old primary, from its set-aside volume
+        step = preserve.step(monitor(lab, EAST), lab.client, datetime.now(UTC), {})
+        (preserved,) = step.preserved
+        assert preserved.created and preserved.failover is not None and preserved.failover.old_cluster == lab.cluster(EAST)
+        ((subject, message),) = step.alerts
+        assert "point-of-failure snapshot preserved" in subject and COMMAND in message and f"{COMMAND} --execute" in message
+        again = preserve.step(monitor(lab, EAST), lab.client, datetime.now(UTC), step.state)
+        assert again.preserved == [] and again.alerts == []  # idempotent: found by name, nothing copied, nobody paged twice
+
+        expired = post_control(lab.url, "point-of-failure", {"expire_now": True})
+        assert expired["taken"] == []  # the system snapshot is gone with its retention; the manual copy is not
+
+        dry = run(lab, tmp_path, execute=False).report
+        assert dry.unaccounted == "0" and dry.exit_code == evidence.Exit.CONFLICTS, evidence.markdown(dry)
+        outcomes = {t.key: t.outcome for t in dry.transactions}
+        assert set(lost.missing_keys) <= set(outcomes)  # every acknowledged transfer the writer lacks is found on the copy
+        assert outcomes[doomed] is evidence.Outcome.CONFLICT
+        assert {o for k, o in outcomes.items() if k != doomed} == {evidence.Outcome.REPLAYABLE}
+        assert verify(workload).missing_keys == lost.missing_keys  # a dry run changes nothing
+
+        before = balances(workload)
+        done = run(lab, tmp_path, execute=True).report
+        assert done.totals["replayed"] == len(outcomes) - 1 and done.totals["conflicts"] == 1 and done.unaccounted == "0"
+        after = verify(workload)
+        assert after.missing_keys == (doomed,) and after.integrity, after  # replayed in order with their keys; the ledger balances
+        assert balances(workload)[LOW_BALANCE_ACCOUNT] == LOW_BALANCE - 50  # the conflict was not replayed: no overdraft
+
+        workload.stop()
+        settled = balances(workload)
+        twice = run(lab, tmp_path, execute=True).report
+        assert twice.totals["replayed"] == 0 and twice.totals["already_present"] == len(outcomes) - 1 and twice.totals["conflicts"] == 1
+        assert balances(workload) == settled  # running it twice changes nothing
+        assert copies_of(workload, [k for k in outcomes if k != doomed]) == len(outcomes) - 1  # each replayed exactly once
+        assert before != settled
+
+    report = twice
+    assert report.restored_cluster and report.preserved_copy
+    markdown = (tmp_path / next(p.name for p in tmp_path.glob("*.md"))).read_text(encoding="utf-8")
+    assert "**Unaccounted: 0**" in markdown and doomed in markdown
+    reason = discard(lab.client, EAST, report.restored_cluster, print)
+    assert reason is None
+
+
+def test_a_failed_snapshot_attempt_is_unaccounted_paged_and_never_a_success(lab: Lab, tmp_path: Path) -> None:
+    post_control(lab.url, "point-of-failure", {"fail_next": 1})
+    old = fail_over(lab, EAST, lag=0.4)  # from us-west-2, the writer since the first test
+    watch = monitor(lab, EAST, wait_seconds=600)  # the monitor in the region holding the record
+    start = datetime.now(UTC)
+    away = preserve.step(watch, lab.client, start, {})
+    assert away.alerts == [] and not any(v.startswith(preserve.BACK) for v in away.state.values())  # its region is still down
+    lab.every_region_back()
+    back = preserve.step(watch, lab.client, start, away.state)
+    assert back.alerts == []  # back, but Aurora may still be taking it: wait
+    late = preserve.step(watch, lab.client, start + timedelta(seconds=601), back.state)
+    ((subject, message),) = late.alerts
+    assert f"UNRECOVERABLE: no point-of-failure snapshot of {old}" in subject and COMMAND in message
+    once = preserve.step(watch, lab.client, start + timedelta(seconds=700), late.state)
+    assert once.alerts == []  # paged once
+
+    written = run(lab, tmp_path, execute=True)
+    report = written.report
+    assert report.exit_code == evidence.Exit.UNACCOUNTED and report.unaccounted.startswith("unknown — the point-of-failure snapshot")
+    assert "**Unaccounted: unknown — the point-of-failure snapshot" in written.markdown_path.read_text(encoding="utf-8")
+
+
+def test_a_snapshot_not_preserved_before_its_retention_ends_is_lost(lab: Lab, tmp_path: Path) -> None:
+    old = fail_over(lab, WEST, lag=0.4)
+    lab.every_region_back()
+    taken = post_control(lab.url, "point-of-failure", {})["taken"]
+    assert [t["arn"].split(":cluster-snapshot:")[1].startswith(f"{preserve.POINT_OF_FAILURE_PREFIX}{old}-") for t in taken] == [True]
+    post_control(lab.url, "point-of-failure", {"expire_now": True})  # nobody preserved it in time
+    report = run(lab, tmp_path, execute=False).report
+    assert report.exit_code == evidence.Exit.UNACCOUNTED and "not taken (or expired before it was preserved)" in report.unaccounted

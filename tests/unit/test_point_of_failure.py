@@ -1,0 +1,165 @@
+"""The pure decisions after a lossy failover: which snapshot, its copy's name, the failover record, the watch, the report."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from constructs_lib.config.loader import parse_environments
+from constructs_lib.naming import RDS_IDENTIFIER_MAX, Names
+from constructs_lib.point_of_failure import (
+    MANAGED_POLICY_MAX,
+    RegionScope,
+    managed_policies,
+    monitor_grants,
+    policy_size,
+    reconcile_grants,
+    record_grants,
+)
+from drkit.reconcile.evidence import Exit, LostTransaction, Outcome, Report, TableResult, document, markdown, unaccounted_reasons
+from drkit.reconcile.run import divergence_point
+from functions.failover import marker
+from functions.replication_monitor import preserve
+from functions.replication_monitor.contract import PRESERVED_FROM_TAG
+from tests.helpers import minimal_environment
+
+T0 = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)
+
+
+def snapshot(identifier: str, cluster: str | None, created: datetime = T0, status: str = "available", **tags: str) -> preserve.Snapshot:
+    return preserve.Snapshot(identifier, f"arn:aws:rds:us-east-1:1:cluster-snapshot:{identifier}", cluster, created, status, True, "automated", tags)
+
+
+def test_the_point_of_failure_snapshot_is_found_by_its_name_prefix_and_its_cluster() -> None:
+    snapshots = [
+        snapshot("rds:unplanned-global-failover-drkit-a-us-east-1-2026-11-29-14-00", "drkit-a-us-east-1"),
+        snapshot("rds:unplanned-global-failover-drkit-a-us-east-1-us-east-1-2026-11-29-14-00", "drkit-a-us-east-1-us-east-1"),  # env "a-us-east-1"
+        snapshot("rds:drkit-a-us-east-1-2026-11-29-03-00", "drkit-a-us-east-1"),  # the daily automated one
+        snapshot("rds:unplanned-global-failover-drkit-a-us-east-1-whatever-format", None),  # the timestamp is not parsed
+    ]
+    found = [s.identifier for s in preserve.points_of_failure(snapshots, "drkit-a-us-east-1")]
+    assert found == [snapshots[0].identifier, snapshots[3].identifier]
+
+
+def test_each_snapshot_is_copied_once_under_a_name_rds_accepts() -> None:
+    source = snapshot("rds:unplanned-global-failover-drkit-a-us-east-1-x", "drkit-a-us-east-1", T0 + timedelta(seconds=7))
+    prefix = preserve.copy_prefix("drkit-a-us-east-1")
+    (plan,) = preserve.plan_copies([source], "drkit-a-us-east-1", prefix)
+    assert plan.target == "drkit-a-us-east-1-pof-20261129140007" and plan.target.startswith(Names("a").preserved_snapshot_prefix("us-east-1"))
+    copy = snapshot(plan.target, "drkit-a-us-east-1", T0 + timedelta(minutes=1), **{PRESERVED_FROM_TAG: source.arn})
+    assert preserve.plan_copies([source, copy], "drkit-a-us-east-1", prefix) == []  # found by name
+    renamed = snapshot("drkit-a-us-east-1-pof-kept-by-hand", "drkit-a-us-east-1", **{PRESERVED_FROM_TAG: source.arn})
+    assert preserve.plan_copies([source, renamed], "drkit-a-us-east-1", prefix) == []  # found by tag
+    creating = snapshot(source.identifier, "drkit-a-us-east-1", status="creating")
+    assert preserve.plan_copies([creating], "drkit-a-us-east-1", prefix) == []  # "Must specify a valid source snapshot in the "available" state"
+
+
+def test_a_copy_name_fits_wherever_a_restore_name_fits() -> None:
+    """The configuration refuses environments whose restores (``<cluster>-restore-<14>-1``) would not fit 63 characters."""
+    longest = "a" * 17  # the longest name whose restores fit in ap-southeast-1, the longest region name here
+    env = parse_environments({longest: minimal_environment(primary_region="ap-southeast-1", secondary_regions=["ap-northeast-1"])}, source="t").get(
+        longest
+    )
+    for region in env.regions:
+        assert len(f"{env.names.preserved_snapshot_prefix(region)}20261129140007") <= RDS_IDENTIFIER_MAX
+
+
+def test_the_runbook_record_is_what_the_monitor_reads() -> None:
+    value = None
+    for minute in range(12):
+        value = marker.appended(
+            value, marker.entry("arn:aws:rds:us-east-1:1:cluster:a", "arn:aws:rds:us-west-2:1:cluster:b", T0 + timedelta(minutes=minute), 0.4)
+        )
+    records = preserve.parse_markers(value)
+    assert len(records) == marker.KEEP and records[-1].failed_over_at == T0 + timedelta(minutes=11)
+    assert (records[-1].old_cluster, records[-1].old_region, records[-1].new_writer, records[-1].target_lag_seconds) == ("a", "us-east-1", "b", 0.4)
+    assert records[-1].id == "a@2026-11-29T14:11:00Z"
+    assert preserve.parse_markers("not json") == [] and preserve.parse_markers(json.dumps({"failovers": [{"old_cluster_arn": 1}]})) == []
+    assert preserve.failover_of(records, "a", T0 + timedelta(minutes=5, seconds=30)) == records[3]
+    assert preserve.failover_of(records, "b", T0 + timedelta(hours=1)) is None
+
+
+def test_the_watch_waits_for_the_region_then_for_the_snapshot_then_pages_once() -> None:
+    wait = 600.0
+    away = preserve.watch_step(None, False, T0, wait)
+    assert away == preserve.Watch(None, look=False)
+    back = preserve.watch_step(None, True, T0, wait)
+    assert back.state == f"back:{T0.isoformat()}" and not back.look
+    assert not preserve.watch_step(back.state, True, T0 + timedelta(seconds=599), wait).look
+    due = preserve.watch_step(back.state, True, T0 + timedelta(seconds=600), wait)
+    assert due.look and due.state == back.state  # the wait counts from the first run that saw it back
+    assert preserve.watch_verdict(False) == preserve.Watch("unrecoverable", look=False, page_unrecoverable=True)
+    assert preserve.watch_verdict(True) == preserve.Watch("found", look=False)
+    assert preserve.watch_step("unrecoverable", True, T0 + timedelta(days=1), wait) == preserve.Watch("unrecoverable", look=False)  # once
+
+
+def transaction(key: str, outcome: Outcome) -> LostTransaction:
+    return LostTransaction(key=key, seq=1, from_account=1, to_account=2, amount=5, committed_at=T0, outcome=outcome)
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "reason", "waiting", "code", "unaccounted"),
+    [
+        ((Outcome.REPLAYED, Outcome.ALREADY_PRESENT), None, False, Exit.ACCOUNTED, "0"),
+        ((Outcome.REPLAYED, Outcome.CONFLICT), None, False, Exit.CONFLICTS, "0"),
+        ((), "the point-of-failure snapshot was not taken", False, Exit.UNACCOUNTED, "unknown — the point-of-failure snapshot was not taken"),
+        ((), "the old primary's region does not answer yet", True, Exit.NOT_YET, "unknown — the old primary's region does not answer yet"),
+        ((), None, False, Exit.ACCOUNTED, "0"),  # no lossy failover recorded: nothing lost that drkit knows of
+    ],
+)  # fmt: skip
+def test_the_report_accounts_or_says_why_not(outcomes: tuple[Outcome, ...], reason: str | None, waiting: bool, code: int, unaccounted: str) -> None:
+    report = Report(
+        environment="e", executed=True, written_at=T0, transactions=tuple(transaction(str(i), o) for i, o in enumerate(outcomes)),
+        unaccounted_reason=reason, waiting=waiting,
+    )  # fmt: skip
+    assert report.exit_code == code and report.unaccounted == unaccounted
+    assert document(report)["unaccounted"] == unaccounted and f"**Unaccounted: {unaccounted}**" in markdown(report)
+    assert document(report)["totals"]["lost_at_failover"] == len(outcomes)
+
+
+def test_a_table_that_could_not_be_compared_is_unaccounted() -> None:
+    report = Report(environment="e", executed=False, written_at=T0, tables=(TableResult(table="public.p", reason="no change marker"),))
+    assert unaccounted_reasons(report) == "table public.p not compared: no change marker"
+
+
+def test_the_comparison_starts_before_the_last_replicated_commit() -> None:
+    failover = preserve.LossyFailover("arn:aws:rds:us-east-1:1:cluster:a", "arn:aws:rds:us-west-2:1:cluster:b", T0, 2.5)
+    assert divergence_point(failover, 300) == T0 - timedelta(seconds=302.5)
+
+
+def test_the_grants_write_nothing_on_star_and_create_grants_only_for_rds() -> None:
+    names, scopes = Names("dev"), (RegionScope(region="us-east-1", kms_key_arn="k1"), RegionScope(region="us-west-2", kms_key_arn="k2"))
+    grants = (
+        *reconcile_grants(names, "1", scopes),
+        *monitor_grants(names, "1", scopes[0], ("us-east-1", "us-west-2")),
+        *record_grants(names, "1"),
+    )
+    for grant in grants:
+        assert not [r for r in grant.resources if r == "*" or (r.startswith("arn:aws:rds:*") and ":default" not in r)], grant.sid
+        if "kms:CreateGrant" in grant.actions:
+            assert grant.condition == (("Bool", "kms:GrantIsForAWSResource", ("true",)),), grant.sid
+        if "kms:Decrypt" in grant.actions:
+            assert grant.condition[0][1] == "kms:ViaService", grant.sid
+    # reconciling deletes nothing (the restore's discard does, of restores only) and restores only into `*-restore-*`
+    assert not [a for g in grants for a in g.actions if a.startswith(("rds:Delete", "rds:Modify"))]
+    (restore,) = [g for g in grants if g.sid == "ReconcileRestoreCopies"]
+    assert [r for r in restore.resources if ":cluster:" in r] == [
+        f"arn:aws:rds:{r}:1:cluster:drkit-dev-{r}-restore-*" for r in ("us-east-1", "us-west-2")
+    ]
+
+
+@pytest.mark.parametrize("count", [2, 3, 11])  # two regions, three, Aurora's most (a primary and ten secondaries)
+def test_the_reconcile_grants_fit_managed_policies_whatever_the_number_of_regions(count: int) -> None:
+    from constructs_lib.regions import POWERTOOLS_LAYER_REGIONS
+
+    regions = sorted(POWERTOOLS_LAYER_REGIONS)[:count]
+    scopes = tuple(RegionScope(region=r, kms_key_arn=f"${{aws_kms_key.{r.replace('-', '_')}_key.arn}}") for r in regions)
+    grants = reconcile_grants(Names("a" * 17), "${data.aws_caller_identity.caller.account_id}", scopes)
+    policies = managed_policies(grants)
+    assert all(policy_size(policy) <= MANAGED_POLICY_MAX for policy in policies) and len(policies) <= 4  # with the restore's: test_iam_quotas
+    granted = {(a, r, g.condition) for g in grants for a in g.actions for r in g.resources}
+    packed = {(a, r, g.condition) for policy in policies for g in policy for a in g.actions for r in g.resources}
+    assert packed == granted  # nothing lost, nothing added
+    assert len({g.sid for policy in policies for g in policy}) == sum(len(policy) for policy in policies)  # statement ids stay unique
