@@ -13,8 +13,9 @@ Per region:
   ``WriterLost`` (both paths failed) over ``probe_interval_seconds`` periods, ALARM after
   ``lost_after_probes`` breaching periods in a row. It is a high-resolution alarm (CloudWatch API
   Reference, PutMetricAlarm ``Period``: "Valid values are 10, 20, 30, and any multiple of 60"; 10, 20 or 30
-  only for metrics stored with a StorageResolution of 1). Missing data is ``missing``: a silent probe
-  (its own region failing) is no verdict. Its action invokes the runbook function of this region
+  only for metrics stored with a StorageResolution of 1). Missing data is ``notBreaching``: a silent
+  probe (its own region failing) is no verdict (``missing`` would be one: CloudWatch's "premature alarm
+  state" turns ``- - X - -`` into ALARM). Its action invokes the runbook function of this region
   (CloudWatch User Guide, "Invoke a Lambda function from an alarm": the function's resource policy must
   allow ``lambda.alarms.cloudwatch.amazonaws.com``; scoped here to the alarm's ARN and the account).
   These alarms cannot steer Route 53: its health checks support "Standard-resolution metrics.
@@ -64,6 +65,14 @@ MEMORY_MB = 128  # sleeps most of the minute; 128 MB keeps the GB-seconds of a m
 SCHEDULE = f"rate({contract.SCHEDULE_SECONDS // 60} minute)"
 HTTPS_PORT = 443
 UNREACHABLE_PERIOD_SECONDS = 60  # a whole minute without a connection pages
+# A silent probe (its own region failing, a late or throttled run) must never complete a verdict. "missing"
+# does: "if the last few data points are - - X - -, the alarm goes into ALARM state even if missing data points
+# are treated as missing" (CloudWatch User Guide, "Configuring how CloudWatch alarms treat missing data",
+# "Avoiding premature transitions to alarm state"; the same table gives OK for NOT BREACHING). notBreaching
+# fills missing periods with good data only while fewer than Evaluation Periods real points are in the
+# evaluation range; with that many, "the value you set for how to treat missing data is not needed and is
+# ignored", so three real failed probes still alarm across an empty period (drkit_lab/emulator/evaluation.py).
+LOST_ALARM_MISSING_DATA = "notBreaching"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -306,7 +315,7 @@ class WriterProbeConstruct(Construct):
             datapoints_to_alarm=props.lost_after_probes,
             threshold=1,
             comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="missing",  # a silent probe (its own region failing) is not a verdict
+            treat_missing_data=LOST_ALARM_MISSING_DATA,
             alarm_actions=[props.runbook_function_arn],
         )
         LambdaPermission(

@@ -259,3 +259,28 @@ def test_a_silence_alarm_keeps_its_last_real_point_while_it_is_in_the_evaluation
         evaluator.evaluate_alarms(start + timedelta(seconds=300 * periods))
         states.append(evaluator.states[("us-west-2", "drkit-t-silent")])
     assert states == [OK, OK, OK, ALARM]
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ("0 0 X X X", ALARM),  # three failed probes in a row
+        ("0 X X - X", ALARM),  # a late run left a period empty: three real failed probes in the range still decide
+        ("X X - - X", ALARM),
+        ("0 0 X X -", OK),  # two failed probes, then the observer fell silent
+        ("- - X - -", OK),  # the premature-alarm row: one failed probe and silence
+        ("X - - - -", OK),
+        ("- - - - -", OK),  # a silent observer is no verdict (its "blind" alarm pages)
+        ("X X X X 0", OK),  # the writer answers again
+    ],
+)
+def test_the_deployed_writer_lost_alarm_decides_on_real_failed_probes_only(row: str, expected: str) -> None:
+    """``constructs_lib.writer_probe``'s writer-lost alarm (Minimum of WriterLost, 3 of 3 periods of 10 s) with
+    its missing-data setting: silence never completes a verdict, three real failed probes in the range do."""
+    from constructs_lib.writer_probe import LOST_ALARM_MISSING_DATA
+
+    state = alarm_state(
+        _points(row), evaluation_periods=3, threshold=1.0, comparison="GreaterThanOrEqualToThreshold",
+        datapoints_to_alarm=3, treat_missing=LOST_ALARM_MISSING_DATA, current=OK,
+    )  # fmt: skip
+    assert state == expected

@@ -66,7 +66,7 @@ def test_each_observer_judges_every_other_region_with_a_high_resolution_alarm(st
         assert alarm["dimensions"] == contract.writer_dimensions("dev", writer)
         assert (alarm["period"], alarm["evaluation_periods"], alarm["datapoints_to_alarm"]) == (10, 3, 3)
         assert alarm["statistic"] == "Minimum" and alarm["threshold"] == 1
-        assert alarm["treat_missing_data"] == "missing"  # a silent probe is no verdict
+        assert alarm["treat_missing_data"] == "notBreaching"  # a silent probe is no verdict ("missing" alarms on - - X - -)
         (action,) = alarm["alarm_actions"]
         assert action.startswith("${aws_lambda_function.dr_operations_") and f"{observer.replace('-', '_')}_function" in action
 
