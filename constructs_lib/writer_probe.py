@@ -37,6 +37,7 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAla
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -168,7 +169,6 @@ class WriterProbeConstruct(Construct):
                 env.PROBE_INTERVAL_SECONDS: str(props.probe_interval_seconds),
                 env.LATCH_PARAMETER: props.latch_parameter_name,
                 env.POWERTOOLS_SERVICE_NAME: contract.SERVICE,
-                env.POWERTOOLS_METRICS_NAMESPACE: contract.NAMESPACE,
             },
             vpc_config=LambdaFunctionVpcConfig(subnet_ids=list(props.app_subnet_ids), security_group_ids=[security_group.id]),
         )
@@ -235,7 +235,7 @@ class WriterProbeConstruct(Construct):
             "https_egress",
             provider=props.provider,
             security_group_id=group.id,
-            description="HTTPS to the regional AWS API endpoints (RDS, SSM), through the app subnets' NAT",
+            description="HTTPS to the regional AWS API endpoints (RDS, SSM), through the app subnets' NAT",  # CloudWatch too (PutMetricData)
             ip_protocol="tcp",
             from_port=HTTPS_PORT,
             to_port=HTTPS_PORT,
@@ -258,6 +258,16 @@ class WriterProbeConstruct(Construct):
                 DataAwsIamPolicyDocumentStatement(sid="WriterAnswers", actions=["rds:DescribeDBClusters"], resources=list(props.member_cluster_arns)),
                 DataAwsIamPolicyDocumentStatement(sid="ReadLatch", actions=["ssm:GetParameter"], resources=list(props.latch_parameter_arns)),
                 DataAwsIamPolicyDocumentStatement(sid="KeepLatchHere", actions=["ssm:PutParameter"], resources=[props.own_latch_parameter_arn]),
+                # PutMetricData has no resource types; its namespace condition key scopes it (CloudWatch User Guide,
+                # "Using condition keys to limit access to CloudWatch namespaces").
+                DataAwsIamPolicyDocumentStatement(
+                    sid="PublishVerdicts",
+                    actions=["cloudwatch:PutMetricData"],
+                    resources=["*"],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="cloudwatch:namespace", values=[contract.NAMESPACE])
+                    ],
+                ),
                 # The on-failure destination publishes to the encrypted alert topic with this role.
                 DataAwsIamPolicyDocumentStatement(sid="FailuresPage", actions=["sns:Publish"], resources=[props.alert_topic_arn]),
                 DataAwsIamPolicyDocumentStatement(

@@ -135,8 +135,11 @@ def test_the_probe_role_scopes_every_write(stacks: dict[str, Any]) -> None:
     assert statements["KeepLatchHere"]["resources"][0].startswith("arn:aws:ssm:us-east-1:")
     create = statements["CreateNetworkInterfaces"]["resources"]
     assert create[0].endswith(":network-interface/*") and sum(":subnet/" in r for r in create) == 3 and ":security-group/" in create[-1]
+    publish = statements["PublishVerdicts"]
+    assert publish["actions"] == ["cloudwatch:PutMetricData"]  # no resource types: scoped by its namespace condition key
+    assert publish["condition"] == [{"test": "StringEquals", "variable": "cloudwatch:namespace", "values": ["drkit"]}]
     for sid, statement in statements.items():
-        if statement["resources"] == ["*"]:
+        if statement["resources"] == ["*"] and sid != "PublishVerdicts":
             assert statement["actions"] == ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], sid
 
 
