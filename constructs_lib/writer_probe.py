@@ -23,7 +23,13 @@ Per region:
 * for every other member region W, the **"writer unreachable in W from here"** page: no probe reached
   the writer's server for a whole minute (``WriterDataPathUp`` maximum below 1). A partition of the
   peering link does only this, and pages it; a lost region does it as well as the rest.
-* the probe's own health: errors and silence page.
+* for every other member region W, the **"control path down in W from here"** page: for five minutes every
+  probe found the writer's server answering and W's RDS API not (``WriterApiDownDataPathUp`` minimum 1).
+  The quorum then rests on the data path alone (an IAM or SCP denial, a NAT gone): say so before a
+  peering blip would look like a lost writer.
+* the probe's own health: errors, silence, and blindness page. Blind: the probe runs but has judged
+  nothing for five minutes (``ProbeVerdict`` minimum below 1: the writer unknown, or every probe's
+  control path failed in this container), which its Lambda metrics cannot show.
 """
 
 from __future__ import annotations
@@ -66,6 +72,7 @@ MEMORY_MB = 128  # sleeps most of the minute; 128 MB keeps the GB-seconds of a m
 SCHEDULE = f"rate({contract.SCHEDULE_SECONDS // 60} minute)"
 HTTPS_PORT = 443
 UNREACHABLE_PERIOD_SECONDS = 60  # a whole minute without a connection pages
+DEGRADED_PERIOD_SECONDS = 300  # five minutes on one path, or without a verdict, page (slow enough to be a condition)
 # A silent probe (its own region failing, a late or throttled run) must never complete a verdict. "missing"
 # does: "if the last few data points are - - X - -, the alarm goes into ALARM state even if missing data points
 # are treated as missing" (CloudWatch User Guide, "Configuring how CloudWatch alarms treat missing data",
@@ -83,6 +90,7 @@ class WatchedWriter:
     region: str
     lost_alarm_name: str
     unreachable_alarm_name: str
+    control_path_alarm_name: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -360,6 +368,27 @@ class WriterProbeConstruct(Construct):
             alarm_actions=[props.alert_topic_arn],
             ok_actions=[props.alert_topic_arn],
         )
+        CloudwatchMetricAlarm(
+            self,
+            f"control_path_down_{label}",
+            provider=props.provider,
+            alarm_name=watched.control_path_alarm_name,
+            alarm_description=(
+                f"From {props.region}: for five minutes {watched.region}'s RDS API has not answered for the writer while its server did. "
+                "The quorum rests on the data path alone (an IAM or SCP denial, a NAT gone): fix it before a peering blip looks like a lost writer."
+            ),
+            namespace=contract.NAMESPACE,
+            metric_name=contract.Metric.API_ONLY_DOWN,
+            dimensions=dimensions,
+            statistic="Minimum",  # every probe of the period
+            period=DEGRADED_PERIOD_SECONDS,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[props.alert_topic_arn],
+            ok_actions=[props.alert_topic_arn],
+        )
         self.lost_alarm_names[watched.region] = watched.lost_alarm_name
 
     def _health_alarms(self, props: WriterProbeProps) -> None:
@@ -386,3 +415,23 @@ class WriterProbeConstruct(Construct):
                 alarm_actions=[props.alert_topic_arn],
                 ok_actions=[props.alert_topic_arn],
             )
+        CloudwatchMetricAlarm(
+            self,
+            "probe_blind",
+            provider=props.provider,
+            alarm_name=function_health_alarm(self.function_name, "blind"),
+            alarm_description=(
+                "The writer probe runs but has judged nothing for 5 minutes (the writer unknown, or its own errors): fast detection is blind"
+            ),
+            namespace=contract.NAMESPACE,
+            metric_name=contract.Metric.VERDICT,
+            dimensions=contract.verdict_dimensions(props.environment),
+            statistic="Minimum",
+            period=DEGRADED_PERIOD_SECONDS,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="LessThanThreshold",
+            treat_missing_data="notBreaching",  # a probe that does not run at all is the "silent" alarm's
+            alarm_actions=[props.alert_topic_arn],
+            ok_actions=[props.alert_topic_arn],
+        )

@@ -289,3 +289,43 @@ def test_one_failed_probe_then_silence_never_fails_over_a_healthy_writer(world: 
                 outcomes.append(on_alarm(event, runbook(observer), two_regions, client, at, lambda line: None))
     assert evaluator.states[(observer, name)] != ALARM and outcomes == [], [(o.get("automation") or o.get("result"), o.get("reason")) for o in outcomes]
     assert world.writer() == "us-east-1"
+
+
+def test_a_latch_create_whose_answer_was_lost_is_still_this_deciders(world: World) -> None:
+    """botocore retries a PutParameter that timed out: the retry meets the latch the first attempt created. That is
+    this decider's latch, not another's: it must act, not leave the incident latched with nobody failing over."""
+    world.alarm("us-east-1", "us-west-2", "ALARM")
+    world.alarm("us-east-1", "eu-west-1", "ALARM")
+    from functions.failover import automation
+
+    first_take = automation.take_latch
+
+    def answer_lost(client_: Any, settings: AutomationSettings, latch: Any) -> str | None:
+        assert first_take(client_, settings, latch) is None  # the first attempt commits; its response never arrives
+        return first_take(client_, settings, latch)  # the retry: ParameterAlreadyExists
+
+    automation.take_latch = answer_lost  # type: ignore[assignment]
+    try:
+        outcome = act(world, "us-west-2")
+    finally:
+        automation.take_latch = first_take  # type: ignore[assignment]
+    assert outcome.get("result") == "completed", outcome["said"]
+    assert world.writer() == "us-west-2"
+
+
+def test_a_failed_failover_call_pages_with_the_command_and_keeps_the_latch(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world.alarm("us-east-1", "us-west-2", "ALARM")
+    world.alarm("us-east-1", "eu-west-1", "ALARM")
+    from botocore.exceptions import ClientError
+
+    from functions.failover import automation
+
+    def refused(*_: Any, **__: Any) -> dict[str, Any]:
+        raise ClientError({"Error": {"Code": "InvalidGlobalClusterStateFault", "Message": "not now"}}, "FailoverGlobalCluster")
+
+    monkeypatch.setattr(automation, "execute", refused)
+    outcome = act(world, "us-west-2")
+    assert outcome["result"] == "failed" and "InvalidGlobalClusterStateFault" in outcome["reason"], outcome
+    assert "drkit runbook failover" in outcome["reason"] and world.writer() == "us-east-1"
+    assert any("FAILOVER CALL FAILED" in p["Subject"] for p in world.pages("us-west-2"))
+    assert client("ssm", "us-west-2").get_parameter(Name=LATCH)["Parameter"]["Value"]  # no second automatic attempt
