@@ -165,6 +165,11 @@ class Names:
         partition does only this; a lost region does this and more)."""
         return f"{self.prefix}-writer-unreachable-in-{writer_region}-from-{observer_region}"
 
+    def writer_control_path_alarm(self, writer_region: str, observer_region: str) -> str:
+        """The page, in ``observer_region``, when for five minutes ``writer_region``'s RDS API has not answered
+        for the writer while its server did: the quorum rests on one path."""
+        return f"{self.prefix}-writer-api-down-in-{writer_region}-from-{observer_region}"
+
     @property
     def automation_latch_parameter(self) -> str:
         """The SSM parameter that latches one automatic failover until an operator re-arms (in every region)."""

@@ -47,7 +47,7 @@ from functions.replication_monitor.contract import SCHEDULE_SECONDS
 
 ALARM_PERIOD_SECONDS = SCHEDULE_SECONDS  # one datum per monitor run: a shorter period would read gaps
 HEALTH_CHECK_ALLOWANCE_SECONDS = 30
-PROMOTION_ALLOWANCE_SECONDS = 60
+PROMOTION_ALLOWANCE_SECONDS = 60  # the default of failover.promotion_allowance_seconds: an allowance, not a measurement
 ALARM_EVALUATION_SECONDS = 10  # high-resolution alarms evaluate every 10 s (AWS News Blog, high-resolution alarms)
 ACTION_DELIVERY_SECONDS = 10  # metric extraction, the asynchronous invocation (a cold start), the automation's cross-region reads
 DECISION_ALLOWANCE_SECONDS = ALARM_EVALUATION_SECONDS + ACTION_DELIVERY_SECONDS
@@ -140,6 +140,7 @@ class RecoveryBudget:
             f"(probe every {self.probe_interval_seconds} s x {self.lost_after_probes} failed in a row, both paths, "
             f"from {observed_from}) + decision {self.decision_seconds} s (alarm evaluation {ALARM_EVALUATION_SECONDS} s "
             f"+ action delivery {ACTION_DELIVERY_SECONDS} s){operator} + promotion {self.promotion_seconds} s "
+            "(failover.promotion_allowance_seconds: an allowance) "
             f"+ DNS TTL {self.writer_dns_ttl_seconds} s (global writer endpoint, writer.<zone>) (target {self.rto_target_seconds} s); "
             f"one failover spends {self.monthly_budget_share:.0%} of the 99.99% monthly budget ({MONTHLY_DOWNTIME_BUDGET_SECONDS:g} s); "
             f"RPO <= {self.rpo_seconds:g} s ({self.rpo_source})"

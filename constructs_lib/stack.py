@@ -542,6 +542,7 @@ class DrStack(TerraformStack):
                             region=region,
                             lost_alarm_name=names.writer_lost_alarm(region, ctx.region),
                             unreachable_alarm_name=names.writer_unreachable_alarm(region, ctx.region),
+                            control_path_alarm_name=names.writer_control_path_alarm(region, ctx.region),
                         )
                         for region in env.regions
                         if region != ctx.region

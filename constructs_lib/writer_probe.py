@@ -13,8 +13,9 @@ Per region:
   ``WriterLost`` (both paths failed) over ``probe_interval_seconds`` periods, ALARM after
   ``lost_after_probes`` breaching periods in a row. It is a high-resolution alarm (CloudWatch API
   Reference, PutMetricAlarm ``Period``: "Valid values are 10, 20, 30, and any multiple of 60"; 10, 20 or 30
-  only for metrics stored with a StorageResolution of 1). Missing data is ``missing``: a silent probe
-  (its own region failing) is no verdict. Its action invokes the runbook function of this region
+  only for metrics stored with a StorageResolution of 1). Missing data is ``notBreaching``: a silent
+  probe (its own region failing) is no verdict (``missing`` would be one: CloudWatch's "premature alarm
+  state" turns ``- - X - -`` into ALARM). Its action invokes the runbook function of this region
   (CloudWatch User Guide, "Invoke a Lambda function from an alarm": the function's resource policy must
   allow ``lambda.alarms.cloudwatch.amazonaws.com``; scoped here to the alarm's ARN and the account).
   These alarms cannot steer Route 53: its health checks support "Standard-resolution metrics.
@@ -22,7 +23,13 @@ Per region:
 * for every other member region W, the **"writer unreachable in W from here"** page: no probe reached
   the writer's server for a whole minute (``WriterDataPathUp`` maximum below 1). A partition of the
   peering link does only this, and pages it; a lost region does it as well as the rest.
-* the probe's own health: errors and silence page.
+* for every other member region W, the **"control path down in W from here"** page: for five minutes every
+  probe found the writer's server answering and W's RDS API not (``WriterApiDownDataPathUp`` minimum 1).
+  The quorum then rests on the data path alone (an IAM or SCP denial, a NAT gone): say so before a
+  peering blip would look like a lost writer.
+* the probe's own health: errors, silence, and blindness page. Blind: the probe runs but has judged
+  nothing for five minutes (``ProbeVerdict`` minimum below 1: the writer unknown, or every probe's
+  control path failed in this container), which its Lambda metrics cannot show.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAla
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -64,6 +72,15 @@ MEMORY_MB = 128  # sleeps most of the minute; 128 MB keeps the GB-seconds of a m
 SCHEDULE = f"rate({contract.SCHEDULE_SECONDS // 60} minute)"
 HTTPS_PORT = 443
 UNREACHABLE_PERIOD_SECONDS = 60  # a whole minute without a connection pages
+DEGRADED_PERIOD_SECONDS = 300  # five minutes on one path, or without a verdict, page (slow enough to be a condition)
+# A silent probe (its own region failing, a late or throttled run) must never complete a verdict. "missing"
+# does: "if the last few data points are - - X - -, the alarm goes into ALARM state even if missing data points
+# are treated as missing" (CloudWatch User Guide, "Configuring how CloudWatch alarms treat missing data",
+# "Avoiding premature transitions to alarm state"; the same table gives OK for NOT BREACHING). notBreaching
+# fills missing periods with good data only while fewer than Evaluation Periods real points are in the
+# evaluation range; with that many, "the value you set for how to treat missing data is not needed and is
+# ignored", so three real failed probes still alarm across an empty period (drkit_lab/emulator/evaluation.py).
+LOST_ALARM_MISSING_DATA = "notBreaching"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,6 +90,7 @@ class WatchedWriter:
     region: str
     lost_alarm_name: str
     unreachable_alarm_name: str
+    control_path_alarm_name: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,7 +177,6 @@ class WriterProbeConstruct(Construct):
                 env.PROBE_INTERVAL_SECONDS: str(props.probe_interval_seconds),
                 env.LATCH_PARAMETER: props.latch_parameter_name,
                 env.POWERTOOLS_SERVICE_NAME: contract.SERVICE,
-                env.POWERTOOLS_METRICS_NAMESPACE: contract.NAMESPACE,
             },
             vpc_config=LambdaFunctionVpcConfig(subnet_ids=list(props.app_subnet_ids), security_group_ids=[security_group.id]),
         )
@@ -226,7 +243,7 @@ class WriterProbeConstruct(Construct):
             "https_egress",
             provider=props.provider,
             security_group_id=group.id,
-            description="HTTPS to the regional AWS API endpoints (RDS, SSM), through the app subnets' NAT",
+            description="HTTPS to the regional AWS API endpoints (RDS, SSM), through the app subnets' NAT",  # CloudWatch too (PutMetricData)
             ip_protocol="tcp",
             from_port=HTTPS_PORT,
             to_port=HTTPS_PORT,
@@ -249,6 +266,16 @@ class WriterProbeConstruct(Construct):
                 DataAwsIamPolicyDocumentStatement(sid="WriterAnswers", actions=["rds:DescribeDBClusters"], resources=list(props.member_cluster_arns)),
                 DataAwsIamPolicyDocumentStatement(sid="ReadLatch", actions=["ssm:GetParameter"], resources=list(props.latch_parameter_arns)),
                 DataAwsIamPolicyDocumentStatement(sid="KeepLatchHere", actions=["ssm:PutParameter"], resources=[props.own_latch_parameter_arn]),
+                # PutMetricData has no resource types; its namespace condition key scopes it (CloudWatch User Guide,
+                # "Using condition keys to limit access to CloudWatch namespaces").
+                DataAwsIamPolicyDocumentStatement(
+                    sid="PublishVerdicts",
+                    actions=["cloudwatch:PutMetricData"],
+                    resources=["*"],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="cloudwatch:namespace", values=[contract.NAMESPACE])
+                    ],
+                ),
                 # The on-failure destination publishes to the encrypted alert topic with this role.
                 DataAwsIamPolicyDocumentStatement(sid="FailuresPage", actions=["sns:Publish"], resources=[props.alert_topic_arn]),
                 DataAwsIamPolicyDocumentStatement(
@@ -306,7 +333,7 @@ class WriterProbeConstruct(Construct):
             datapoints_to_alarm=props.lost_after_probes,
             threshold=1,
             comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="missing",  # a silent probe (its own region failing) is not a verdict
+            treat_missing_data=LOST_ALARM_MISSING_DATA,
             alarm_actions=[props.runbook_function_arn],
         )
         LambdaPermission(
@@ -341,6 +368,27 @@ class WriterProbeConstruct(Construct):
             alarm_actions=[props.alert_topic_arn],
             ok_actions=[props.alert_topic_arn],
         )
+        CloudwatchMetricAlarm(
+            self,
+            f"control_path_down_{label}",
+            provider=props.provider,
+            alarm_name=watched.control_path_alarm_name,
+            alarm_description=(
+                f"From {props.region}: for five minutes {watched.region}'s RDS API has not answered for the writer while its server did. "
+                "The quorum rests on the data path alone (an IAM or SCP denial, a NAT gone): fix it before a peering blip looks like a lost writer."
+            ),
+            namespace=contract.NAMESPACE,
+            metric_name=contract.Metric.API_ONLY_DOWN,
+            dimensions=dimensions,
+            statistic="Minimum",  # every probe of the period
+            period=DEGRADED_PERIOD_SECONDS,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[props.alert_topic_arn],
+            ok_actions=[props.alert_topic_arn],
+        )
         self.lost_alarm_names[watched.region] = watched.lost_alarm_name
 
     def _health_alarms(self, props: WriterProbeProps) -> None:
@@ -367,3 +415,23 @@ class WriterProbeConstruct(Construct):
                 alarm_actions=[props.alert_topic_arn],
                 ok_actions=[props.alert_topic_arn],
             )
+        CloudwatchMetricAlarm(
+            self,
+            "probe_blind",
+            provider=props.provider,
+            alarm_name=function_health_alarm(self.function_name, "blind"),
+            alarm_description=(
+                "The writer probe runs but has judged nothing for 5 minutes (the writer unknown, or its own errors): fast detection is blind"
+            ),
+            namespace=contract.NAMESPACE,
+            metric_name=contract.Metric.VERDICT,
+            dimensions=contract.verdict_dimensions(props.environment),
+            statistic="Minimum",
+            period=DEGRADED_PERIOD_SECONDS,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="LessThanThreshold",
+            treat_missing_data="notBreaching",  # a probe that does not run at all is the "silent" alarm's
+            alarm_actions=[props.alert_topic_arn],
+            ok_actions=[props.alert_topic_arn],
+        )

@@ -52,7 +52,7 @@ from constructs_lib.config.readers import (
 )
 from constructs_lib.engine_catalog import version_key
 from constructs_lib.naming import Names
-from constructs_lib.rto import RecoveryBudget
+from constructs_lib.rto import PROMOTION_ALLOWANCE_SECONDS, RecoveryBudget
 from functions.failover.contract import FailoverMode
 from functions.writer_probe.contract import PROBE_INTERVALS
 
@@ -314,6 +314,12 @@ class FailoverSettings:
         "`manual`: the operator's share of the recovery budget, from the page to the command (an assumption: measure it in drills)",
         as_int(0, 3600),
         180,
+    )
+    promotion_allowance_seconds: int = setting(
+        "the recovery budget's allowance for Aurora's promotion of the target (an assumption: the Aurora User Guide says "
+        '"within a few minutes", older AWS material "under a minute"; measure it in a drill on AWS and set it here)',
+        as_int(10, 1800),
+        PROMOTION_ALLOWANCE_SECONDS,
     )
     automation_dry_run: bool = setting("`automatic`: only record and page what the automation would have done", as_bool, False)
 
@@ -601,6 +607,7 @@ class EnvironmentConfig:
             probe_interval_seconds=failover.probe_interval_seconds,
             lost_after_probes=failover.lost_after_probes,
             operator_response_seconds=failover.operator_response_seconds,
+            promotion_seconds=failover.promotion_allowance_seconds,
         )
 
 

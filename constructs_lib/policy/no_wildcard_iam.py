@@ -11,6 +11,17 @@ READ_PREFIXES = ("Describe", "Get", "List", "Read", "View", "Search", "Lookup", 
 # Authorization Reference, Amazon CloudWatch Logs; the vended-logs examples of the CloudWatch Logs
 # user guide grant them on "*"): FIS sets up an experiment's log delivery with them.
 UNSCOPABLE_WRITES = frozenset({"logs:CreateLogDelivery", "logs:PutResourcePolicy"})
+# Writes without resource types that a condition key scopes instead: allowed on '*' only with that condition.
+# PutMetricData: "Use IAM condition keys to limit users to publishing metrics only in the CloudWatch namespaces
+# that you specify" (CloudWatch User Guide, "Using condition keys to limit access to CloudWatch namespaces",
+# whose example grants it on "*" with a StringEquals on cloudwatch:namespace).
+CONDITION_SCOPED_WRITES = {"cloudwatch:PutMetricData": "cloudwatch:namespace"}
+
+
+def scoped_by_condition(action: str, statement: dict[str, object]) -> bool:
+    key = CONDITION_SCOPED_WRITES.get(action)
+    conditions = statement.get("condition") or []
+    return key is not None and isinstance(conditions, list) and any(isinstance(c, dict) and c.get("variable") == key for c in conditions)
 
 
 def is_write(action: str) -> bool:
@@ -40,7 +51,7 @@ class NoWildcardIam:
                 if "*" in actions:
                     findings.append(Finding(self.rule_id, self.level, address, f"statement {sid} allows every action"))
                 if "*" in (statement.get("resources") or []):
-                    writes = [a for a in actions if is_write(a) and a not in UNSCOPABLE_WRITES]
+                    writes = [a for a in actions if is_write(a) and a not in UNSCOPABLE_WRITES and not scoped_by_condition(a, statement)]
                     if writes:
                         findings.append(Finding(self.rule_id, self.level, address, f"statement {sid} allows {', '.join(writes)} on every resource"))
         return findings

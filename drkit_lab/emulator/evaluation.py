@@ -5,11 +5,11 @@ state it was created in, a health check is always healthy, and nothing answers a
 day needs them to behave as AWS does, so this module evaluates, at a given (simulated) time:
 
 * **CloudWatch metric alarms** (CloudWatch User Guide, "Evaluating an alarm" and "Configuring how
-  CloudWatch alarms treat missing data"): the statistic over the last ``EvaluationPeriods``
-  complete periods, ALARM when at least ``DatapointsToAlarm`` (default: all) breach; missing
-  periods per ``TreatMissingData`` (``breaching``/``notBreaching`` count as such; ``missing`` and
-  ``ignore`` are left out, and when every period is missing the state is INSUFFICIENT_DATA for
-  ``missing`` and unchanged for ``ignore``). A state change runs the alarm's actions: the SNS
+  CloudWatch alarms treat missing data"): the statistic of every complete period of the alarm's
+  *evaluation range* (``EvaluationPeriods`` + 2 periods, see :func:`alarm_state`), judged by AWS's
+  rule for missing data: the most recent ``EvaluationPeriods`` real data points when there are that
+  many, else every real one plus missing ones filled per ``TreatMissingData``, and the
+  "premature alarm" case. A state change runs the alarm's actions: the SNS
   topics of ``AlarmActions``/``OKActions``/``InsufficientDataActions`` receive CloudWatch's
   notification; a Lambda function ARN is an asynchronous invocation with CloudWatch's alarm event,
   made only when the function's resource policy allows ``lambda.alarms.cloudwatch.amazonaws.com``
@@ -58,6 +58,9 @@ GLOBAL_WRITER_SUFFIX = ".global-"  # <id>.global-<hash>.global.rds.amazonaws.com
 # --------------------------------------------------------------------------- pure decisions
 
 
+EXTRA_EVALUATION_PERIODS = 2  # the evaluation range beyond EvaluationPeriods (see alarm_state)
+
+
 def alarm_state(
     values: Sequence[float | None],
     *,
@@ -66,21 +69,59 @@ def alarm_state(
     datapoints_to_alarm: int | None,
     treat_missing: str,
     current: str,
+    evaluation_periods: int | None = None,
 ) -> str:
-    """The state of a metric alarm given the statistic of its last N periods (None: no data)."""
+    """The state of a metric alarm from the statistic of each period of its evaluation range, oldest first
+    (None: no data in that period).
+
+    CloudWatch User Guide, "Configuring how CloudWatch alarms treat missing data", section "How alarm state
+    is evaluated when data is missing": "CloudWatch attempts to retrieve a higher number of data points than
+    the number specified as Evaluation Periods" (the *evaluation range*; its tables use Evaluation Periods 3
+    and a range of 5, which the evaluator takes as N + 2 for every alarm: AWS says the exact number "depends
+    on the length of the alarm period and whether it is based on a metric with standard resolution or high
+    resolution" and publishes no other). Then, with N = Evaluation Periods and M = Datapoints to Alarm:
+
+    * at least N real data points in the range: the most recent N real ones decide ("the value you set for
+      how to treat missing data is not needed and is ignored");
+    * none at all: ``missing`` INSUFFICIENT_DATA, ``ignore`` the current state, ``breaching`` ALARM,
+      ``notBreaching`` OK;
+    * fewer than N: "CloudWatch fills in the missing data points with the result you specified for how to
+      treat missing data ... all real data points in the evaluation range are included", as few fills as
+      possible (N minus the real ones). ``breaching`` fills count against the threshold, ``notBreaching``
+      ones for it, ``missing`` and ``ignore`` ones not at all; ALARM when M breach, else OK, except:
+    * **premature alarm state**: with ``missing`` (``ignore``: the state is kept) the alarm goes to ALARM
+      "when the oldest available breaching datapoint ... is at least as old as the value of Datapoints to
+      Alarm, and all other more recent data points are breaching or missing ... even if the total number of
+      datapoints available is lower than M". Read as: the oldest real data point of the range breaches, it
+      is at least M periods old, and every real point after it breaches: the only reading that gives every
+      row of both tables (a non-breaching point *before* the breaching one, ``0 - X - -`` with M 2, stays OK).
+
+    ``tests/emulator/test_evaluation.py`` checks every row and column of both tables.
+    """
     if comparison not in COMPARISONS:
         raise ValueError(f"unsupported ComparisonOperator {comparison!r}")
-    breaches = COMPARISONS[comparison]
-    needed = datapoints_to_alarm or len(values)
-    if all(value is None for value in values):
+    compare = COMPARISONS[comparison]
+
+    def breaches(value: float) -> bool:
+        return compare(value, threshold)
+
+    needed_periods = evaluation_periods or len(values)
+    needed = datapoints_to_alarm or needed_periods
+    real = [(age, value) for age, value in enumerate(reversed(values), start=1) if value is not None]  # newest first, age 1 = newest
+    if not real:
         return {"breaching": ALARM, "notBreaching": OK, "ignore": current}.get(treat_missing, INSUFFICIENT)
-    breaching = 0
-    for value in values:
-        if value is None:
-            breaching += treat_missing == "breaching"
-        else:
-            breaching += breaches(value, threshold)
-    return ALARM if breaching >= needed else OK
+    if len(real) >= needed_periods:
+        return ALARM if sum(breaches(value) for _, value in real[:needed_periods]) >= needed else OK
+    breaching = sum(breaches(value) for _, value in real)
+    if treat_missing == "breaching":
+        breaching += needed_periods - len(real)
+    if breaching >= needed:
+        return ALARM
+    oldest_age = real[-1][0]
+    premature = treat_missing in ("missing", "ignore") and all(breaches(value) for _, value in real) and oldest_age >= needed
+    if premature:
+        return ALARM if treat_missing == "missing" else current
+    return OK
 
 
 ALARM_INVOKER = "lambda.alarms.cloudwatch.amazonaws.com"
@@ -246,11 +287,12 @@ class Evaluator:
                     datapoints_to_alarm=alarm.get("DatapointsToAlarm"),
                     treat_missing=alarm.get("TreatMissingData", "missing"),
                     current=current,
+                    evaluation_periods=int(alarm["EvaluationPeriods"]),
                 )
                 self.states[key] = new
                 if new == current:
                     continue
-                reason = f"{alarm['Statistic']} of the last {len(values)} period(s) of {alarm['Period']} s: {values}"
+                reason = f"{alarm['Statistic']} of the last {len(values)} period(s) of {alarm['Period']} s (the evaluation range): {values}"
                 cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue=new, StateReason=reason[:1000])
                 changes.append(Change(now, "alarm", alarm["AlarmName"], region, current, new, reason))
                 changes.extend(self.run_actions(alarm, region, current, new, reason, now))
@@ -258,18 +300,18 @@ class Evaluator:
 
     @staticmethod
     def period_values(cloudwatch: Any, alarm: Mapping[str, Any], now: datetime) -> list[float | None]:
-        """The alarm's statistic for each of its last N complete periods (oldest first), periods aligned
-        to multiples of their length. One query per period, so each answer is exactly one period (moto
-        aligns its buckets to the first datum it finds, not to the period). A sub-minute (high-resolution)
-        alarm reads its whole window in one query at one-second buckets (its data is stored to the second)
-        and groups them into its periods."""
+        """The alarm's statistic for each complete period of its evaluation range (``EvaluationPeriods`` +
+        ``EXTRA_EVALUATION_PERIODS``, oldest first), periods aligned to multiples of their length. One query
+        per period, so each answer is exactly one period (moto aligns its buckets to the first datum it
+        finds, not to the period). A sub-minute (high-resolution) alarm reads its whole range in one query
+        at one-second buckets (its data is stored to the second) and groups them into its periods."""
         period = int(alarm["Period"])
         end = math.floor(now.timestamp() / period) * period
         statistic = alarm["Statistic"]
         if period < 60:
             return _high_resolution_values(cloudwatch, alarm, end, period, statistic)
         values: list[float | None] = []
-        for index in range(int(alarm["EvaluationPeriods"]), 0, -1):
+        for index in range(int(alarm["EvaluationPeriods"]) + EXTRA_EVALUATION_PERIODS, 0, -1):
             start = end - index * period
             points = cloudwatch.get_metric_statistics(
                 Namespace=alarm["Namespace"],
@@ -396,7 +438,7 @@ def writer_endpoint(evaluator: Evaluator, global_cluster_id: str) -> str | None:
 
 
 def _high_resolution_values(cloudwatch: Any, alarm: Mapping[str, Any], end: int, period: int, statistic: str) -> list[float | None]:
-    count = int(alarm["EvaluationPeriods"])
+    count = int(alarm["EvaluationPeriods"]) + EXTRA_EVALUATION_PERIODS
     start = end - count * period
     points = cloudwatch.get_metric_statistics(
         Namespace=alarm["Namespace"],

@@ -2,12 +2,12 @@
 
 * **Probes.** Each region's probe is a warm container: the real ``functions/writer_probe/handler`` module,
   loaded once per region with that function's deployed environment (as Lambda loads it once per
-  container), then called at every probe interval in ``fine`` steps (once a simulated minute otherwise:
-  scenarios that do not exercise detection need not pay for it). Its metrics are what CloudWatch
-  Logs extracts from its EMF output, at each probe's own time, high resolution. Its API calls go to the
-  emulator (a region that is down answers 503). Its data path connects to the real PostgreSQL server
-  behind the writer's endpoint (the emulator's endpoint map ``/_drkit/dataplane`` stands in for DNS);
-  without a data plane, to a stand-in listener that answers while the writer's region is up.
+  container), then called at every probe interval in ``fine`` steps (only the run's first probe, once a
+  simulated minute, otherwise: scenarios that do not exercise detection need not pay for six). It
+  publishes its own metrics (PutMetricData, at each probe's own time, high resolution). Its API calls go
+  to the emulator (a region that is down answers 503). Its data path connects to the real PostgreSQL
+  server behind the writer's endpoint (the emulator's endpoint map ``/_drkit/dataplane`` stands in for
+  DNS); without a data plane, to a stand-in listener that answers while the writer's region is up.
 * **Partitions.** The emulator cannot tell where a request comes from, so a partition between an
   observer region and another region is injected at the observer's boundary: its probe's connections
   to that region and every call of its probe and its monitor to that region fail.
@@ -31,7 +31,6 @@ from datetime import datetime, timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from drkit_lab.emf import emf_metrics
 from drkit_lab.emulator.evaluation import Change, get_control
 
 if TYPE_CHECKING:
@@ -85,11 +84,14 @@ class FastDetection:
     _credentials: dict[str, str] | None = None
     _endpoints: tuple[datetime, dict[str, Any]] | None = None
     _stand_in: StandIn | None = None
-    invoked: bool = False  # the automation has run in this game day: a latch may exist
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _session: Any = None
 
     def __post_init__(self) -> None:
+        import boto3
+
+        self._session = boto3.session.Session()
         self.interval = self.read_interval()
-        self.invoked = self.interval is not None and bool(self.latches())  # a latch left by an earlier game day
 
     # ---------------------------------------------------------------- what is deployed
 
@@ -121,21 +123,23 @@ class FastDetection:
     # ---------------------------------------------------------------- clients, as seen from one region
 
     def client(self, service: str, region: str) -> Any:
-        """A client as a function in this account calls AWS (not internal: a region that is down answers 503)."""
+        """A client as a function in this account calls AWS (not internal: a region that is down answers 503).
+        The probe calls it from its threads: clients are made under a lock, from one session (boto3's default
+        session is not safe to make clients from in several threads at once)."""
         key = (service, region)
-        if key not in self._clients:
-            import boto3
-            from botocore.config import Config
+        with self._lock:
+            if key not in self._clients:
+                from botocore.config import Config
 
-            self._clients[key] = boto3.client(
-                service,
-                region_name=region,
-                endpoint_url=self.world.deployment.url,
-                aws_access_key_id="drkit-local",
-                aws_secret_access_key="drkit-local",
-                config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=3),
-            )
-        return self._clients[key]
+                self._clients[key] = self._session.client(  # type: ignore[call-overload]
+                    service,
+                    region_name=region,
+                    endpoint_url=self.world.deployment.url,
+                    aws_access_key_id="drkit-local",
+                    aws_secret_access_key="drkit-local",
+                    config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=3),
+                )
+            return self._clients[key]
 
     def client_from(self, observer: str) -> Any:
         def factory(service: str, region: str) -> Any:
@@ -191,20 +195,16 @@ class FastDetection:
 
     def probe_all(self, now: datetime, minute: bool) -> None:
         """EventBridge runs each region's probe every minute; within it the probe runs every interval. Outside
-        ``fine`` steps (scenarios that do not exercise detection) the probes are not run: a minute's step could
-        not fill three 10 s periods anyway. Their runs are still counted (Invocations), and once the automation
-        has been invoked each region's run still keeps the latch (``keep_latch``)."""
+        ``fine`` steps (scenarios that do not exercise detection) only each run's first probe is run, at the
+        minute: a minute's step could not fill three 10 s periods anyway, and one probe a minute keeps what the
+        probe's own health alarms read (its runs, its verdicts) as it is. Each run keeps the latch too."""
         if self.interval is None:
             return
         for region in self.world.regions:
             if region in self.world.down:
                 continue
-            if self.world.fine:
+            if self.world.fine or minute:
                 self.probe(region, now, minute)
-            elif minute:
-                if self.invoked:
-                    self.keep_latch(region)
-                self.lambda_metrics(region, self.world.names.probe_function, now, 0)
 
     def probe(self, region: str, now: datetime, minute: bool) -> None:
         module = self.container(region)
@@ -221,14 +221,10 @@ class FastDetection:
                 self.world.record("note", f"writer probe in {region} failed", repr(error)[:300], region)
         seen = None if result is None else (result.data_path_up, result.api_up)
         if result is not None and (seen != self.last_seen.get(region) or result.lost):  # every lost probe, and every change
-            paths = f"data path {'up' if result.data_path_up else 'DOWN'}, API {'up' if result.api_up else 'DOWN'}"
+            api = "not judged" if result.api_up is None else ("up" if result.api_up else "DOWN")
+            paths = f"data path {'up' if result.data_path_up else 'DOWN'}, API {api}"
             self.world.record("probe", f"probe from {region}: writer in {result.writer_region}: {paths}", "lost" if result.lost else "", region)
         self.last_seen[region] = seen
-        by_namespace: dict[str, list[dict[str, Any]]] = {}
-        for namespace, datum in emf_metrics(printed.getvalue(), timestamps=True):
-            by_namespace.setdefault(namespace, []).append(datum)
-        for namespace, data in by_namespace.items():
-            self.world.client("cloudwatch", region).put_metric_data(Namespace=namespace, MetricData=data)
         if minute:
             self.lambda_metrics(region, self.world.names.probe_function, now, errors)
 
@@ -269,7 +265,6 @@ class FastDetection:
         """Run the function an alarm invoked, in-process; its result and the regions it called."""
         from drkit_lab.gameday.world import LambdaContext, patched_environ
 
-        self.invoked = True
         arn = change.subject
         region, name = arn.split(":")[3], arn.rsplit(":", 1)[-1]
         # ENGINE=arc: the operator moves the writer through the ARC plan, so the automation is held in manual (one

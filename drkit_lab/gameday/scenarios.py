@@ -23,6 +23,9 @@ from drkit_lab.gameday.world import GameDay
 SPIKE_LAG_MS = 8000.0
 RESYNC_SECONDS = 600.0  # a returning member reports pending-resync here until the scenario turns the knob down (Aurora: until it caught up)
 MAX_MINUTES = 15
+# A silence alarm (one 5-minute period, missing data breaching) fires only once no real point is left in its
+# evaluation range (period + 2 more: drkit_lab.emulator.evaluation.alarm_state), up to 20 minutes after the last run.
+SILENCE_MINUTES = 25
 
 
 @dataclass(frozen=True)
@@ -454,7 +457,7 @@ def monitor_silent(gd: GameDay) -> Outcome:
     alarm = f"{gd.names.monitor_function}-silent"
     gd.fault(f"the replication monitor in {region} stops running")
     gd.silenced.add(region)
-    for _ in range(MAX_MINUTES):
+    for _ in range(SILENCE_MINUTES):
         gd.tick()
         if gd.alarm(region, alarm) == ALARM:
             break

@@ -158,6 +158,15 @@ def take_latch(client: ClientFactory, settings: AutomationSettings, latch: Latch
         )
     except Exception as error:
         if "ParameterAlreadyExists" in f"{type(error).__name__} {error}":
+            # botocore retries a timed-out or 5xx PutParameter (retries/standard.py: HTTPClientError, 500-504), so
+            # "already exists" may answer this decider's own create whose first response was lost. The latch names
+            # its decider and the moment to the microsecond: the same value read back is ours.
+            try:
+                held = client("ssm", region).get_parameter(Name=settings.latch_parameter)["Parameter"]["Value"]
+            except Exception as read_error:
+                return f"the latch in {region} exists and could not be read back: {_first_line(read_error)}"
+            if held == latch.to_json():
+                return None
             return f"another decider took the latch of this incident in {region} first"
         return f"the latch could not be taken in {region}: {_first_line(error)}"
     return None
@@ -245,7 +254,16 @@ def on_alarm(
         return {"result": Action.REFUSE.value, "reason": reason}
     for missed in spread_latch(client, settings, latch):
         say(f"latch not copied to {missed} (its writer probe copies it when the region answers)")
-    outcome = execute(Operation.FAILOVER, decision.target.region, False, runbook, client, say, expected_writer_region=writer_region)
+    try:
+        outcome = execute(Operation.FAILOVER, decision.target.region, False, runbook, client, say, expected_writer_region=writer_region)
+    except Exception as error:  # the latch is held: nothing automatic follows, so a person must know now
+        reason = (
+            f"the failover call failed: {_first_line(error)}; the latch is held (no other automatic failover) - "
+            f"run `{decision.command}` by hand, or re-arm first"
+        )
+        say(f"FAILED: {reason}")
+        say(audit(client, runbook, (runbook.home_region,), "automation: FAILOVER CALL FAILED - act now"[:90], {**details, "reason": reason}))
+        return {"automation": Action.FAIL_OVER.value, "result": "failed", "reason": reason, "latch": latch.to_json()}
     return {"automation": Action.FAIL_OVER.value, "latch": latch.to_json(), **outcome}
 
 

@@ -15,7 +15,9 @@ independent paths:
   cluster is in a state that can take writes (the monitor's rule, ``writer_can_write``).
 
 The writer is *lost, seen from here* only when both fail: a peering problem alone fails the data path
-while the API answers, an API problem alone fails the control path while the database answers.
+while the API answers, an API problem alone fails the control path while the database answers. A failure
+of this container (a client that cannot be made, no credentials) is neither: the control path then has no
+verdict, and neither has the probe.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..replication_monitor.logic import writer_can_write
@@ -49,16 +52,64 @@ class Writer:
 class ProbeResult:
     writer_region: str
     data_path_up: bool
-    api_up: bool
+    api_up: bool | None  # None: the control path was not judged (an error of this container, not of the writer's region)
+
+    @property
+    def judged(self) -> bool:
+        return self.api_up is not None
 
     @property
     def lost(self) -> bool:
-        return not self.data_path_up and not self.api_up
+        return not self.data_path_up and self.api_up is False
 
     def metrics(self) -> dict[str, int]:
+        """The writer metrics of this probe. Without a control-path verdict only the data path is reported:
+        ``WriterLost`` needs both paths judged."""
         from .contract import Metric
 
-        return {Metric.DATA_PATH_UP: int(self.data_path_up), Metric.API_UP: int(self.api_up), Metric.LOST: int(self.lost)}
+        if self.api_up is None:
+            return {Metric.DATA_PATH_UP: int(self.data_path_up)}
+        return {
+            Metric.DATA_PATH_UP: int(self.data_path_up),
+            Metric.API_UP: int(self.api_up),
+            Metric.LOST: int(self.lost),
+            Metric.API_ONLY_DOWN: int(self.data_path_up and not self.api_up),
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One probe: the writer it judged (or found here), its result, and why it has no verdict when it has none."""
+
+    writer: Writer | None
+    result: ProbeResult | None = None  # None: nothing judged (the writer is here, or unknown, or a local error)
+    home: bool = False  # the writer is in this region: nothing to judge, by design
+    problem: str | None = None
+
+    @property
+    def verdict(self) -> bool:
+        """Did this probe do its job: judge the writer on both paths, or find it here?"""
+        return self.home or (self.result is not None and self.result.judged)
+
+    def metric_data(self, environment: str, at: datetime) -> list[dict[str, Any]]:
+        """The PutMetricData ``MetricData`` of this probe: every metric at the probe's own time, high resolution."""
+        from .contract import STORAGE_RESOLUTION, Metric, verdict_dimensions, writer_dimensions
+
+        def datum(name: str, value: int, dimensions: Mapping[str, str]) -> dict[str, Any]:
+            return {
+                "MetricName": name,
+                "Dimensions": [{"Name": key, "Value": value} for key, value in dimensions.items()],
+                "Timestamp": at,
+                "Value": float(value),
+                "Unit": "Count",
+                "StorageResolution": STORAGE_RESOLUTION,
+            }
+
+        data = [datum(Metric.VERDICT, int(self.verdict), verdict_dimensions(environment))]
+        if self.result is not None:
+            writer = writer_dimensions(environment, self.result.writer_region)
+            data += [datum(name, value, writer) for name, value in self.result.metrics().items()]
+        return data
 
 
 def writer_of(response: Mapping[str, Any], global_cluster_id: str) -> Writer | None:

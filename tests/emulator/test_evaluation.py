@@ -53,6 +53,65 @@ def test_datapoints_to_alarm_m_of_n() -> None:
     assert alarm_state(values, datapoints_to_alarm=None, **common) == OK  # type: ignore[arg-type]
 
 
+# CloudWatch User Guide, "Configuring how CloudWatch alarms treat missing data", section "How alarm state is
+# evaluated when data is missing": both tables, every row, every column. The data points are the evaluation range
+# (5 = Evaluation Periods 3 + 2), oldest first; 0 is not breaching, X breaching, - missing. IGNORE's "Retain current
+# state" is checked from both OK and ALARM.
+MISSING_DATA_TABLE = [
+    # Datapoints to Alarm 3 of Evaluation Periods 3
+    ("0 - X - X", 3, {"missing": OK, "ignore": OK, "breaching": OK, "notBreaching": OK}),
+    ("0 - - - -", 3, {"missing": OK, "ignore": OK, "breaching": OK, "notBreaching": OK}),
+    ("- - - - -", 3, {"missing": INSUFFICIENT, "ignore": "retain", "breaching": ALARM, "notBreaching": OK}),
+    ("0 X X - X", 3, {"missing": ALARM, "ignore": ALARM, "breaching": ALARM, "notBreaching": ALARM}),
+    ("- - X - -", 3, {"missing": ALARM, "ignore": "retain", "breaching": ALARM, "notBreaching": OK}),  # "premature alarm state"
+    # Datapoints to Alarm 2 of Evaluation Periods 3 (M out of N)
+    ("0 - X - X", 2, {"missing": ALARM, "ignore": ALARM, "breaching": ALARM, "notBreaching": ALARM}),
+    ("0 0 X 0 X", 2, {"missing": ALARM, "ignore": ALARM, "breaching": ALARM, "notBreaching": ALARM}),
+    ("0 - X - -", 2, {"missing": OK, "ignore": OK, "breaching": ALARM, "notBreaching": OK}),
+    ("- - - - 0", 2, {"missing": OK, "ignore": OK, "breaching": ALARM, "notBreaching": OK}),
+    ("- - - X -", 2, {"missing": ALARM, "ignore": "retain", "breaching": ALARM, "notBreaching": OK}),  # "premature alarm state"
+    # The text around the tables (3 of 3): "- - - - X" and "- - - X -" do not go to ALARM at once; "- - - X O" and
+    # "- - X - O" are the non-breaching next data points that make that wait worth it.
+    ("- - - - X", 3, {"missing": OK, "notBreaching": OK}),
+    ("- - - X -", 3, {"missing": OK, "notBreaching": OK}),
+    ("- - - X 0", 3, {"missing": OK, "notBreaching": OK}),
+    ("- - X - 0", 3, {"missing": OK, "notBreaching": OK}),
+]
+
+
+def _points(row: str) -> list[float | None]:
+    return [None if p == "-" else (1.0 if p == "X" else 0.0) for p in row.split()]
+
+
+@pytest.mark.parametrize(("row", "datapoints_to_alarm", "expected"), MISSING_DATA_TABLE, ids=[f"{r} {m}of3" for r, m, _ in MISSING_DATA_TABLE])
+def test_missing_data_is_evaluated_as_the_cloudwatch_tables_say(row: str, datapoints_to_alarm: int, expected: dict[str, str]) -> None:
+    for treat, state in expected.items():
+        for current in (OK, ALARM):
+            got = alarm_state(
+                _points(row), evaluation_periods=3, threshold=1.0, comparison="GreaterThanOrEqualToThreshold",
+                datapoints_to_alarm=datapoints_to_alarm, treat_missing=treat, current=current,
+            )  # fmt: skip
+            assert got == (current if state == "retain" else state), f"{row} ({datapoints_to_alarm} of 3), {treat}, from {current}"
+
+
+def test_one_failed_probe_then_silence_alarms_only_when_missing_data_is_missing() -> None:
+    """The writer-lost alarm's case (Minimum of WriterLost, 3 of 3, 10 s): a healthy history, ONE lost probe, then
+    the observer falls silent. Evaluated every period as the silence goes on: with ``missing`` the lone breaching
+    point ends up alone in the range and the alarm fires (the premature-alarm rule); ``notBreaching`` fills the
+    gaps with good data and never does."""
+    history = ["0 0 0 0 0", "0 0 0 0 X", "0 0 0 X -", "0 0 X - -", "0 X - - -", "X - - - -", "- - - - -"]
+    states = {
+        treat: [
+            alarm_state(_points(row), evaluation_periods=3, threshold=1.0, comparison="GreaterThanOrEqualToThreshold",
+                        datapoints_to_alarm=3, treat_missing=treat, current=OK)
+            for row in history
+        ]
+        for treat in ("missing", "notBreaching")
+    }  # fmt: skip
+    assert states["missing"] == [OK, OK, OK, OK, OK, ALARM, INSUFFICIENT]
+    assert states["notBreaching"] == [OK] * len(history)
+
+
 def test_an_unknown_comparison_is_refused() -> None:
     with pytest.raises(ValueError, match="LessThanLowerThreshold"):
         alarm_state([1.0], threshold=1, comparison="LessThanLowerThreshold", datapoints_to_alarm=None, treat_missing="missing", current=OK)
@@ -176,3 +235,52 @@ def test_a_high_resolution_alarm_is_evaluated_every_ten_seconds_from_its_own_per
         states.append(evaluator.states[("us-west-2", "drkit-t-lost")])
     assert states == [OK, OK, OK, ALARM, ALARM]  # the lost probes at 10, 20, 30 s: ALARM when the third period ends (40 s)
     assert evaluator.evaluate_alarms(start + timedelta(seconds=55)) == []  # no new 10 s period ended
+
+
+def test_a_silence_alarm_keeps_its_last_real_point_while_it_is_in_the_evaluation_range(aws: Any) -> None:
+    """A function's silence alarm (Invocations < 1, one 5-minute period, missing data breaching): CloudWatch
+    retrieves the evaluation range (here 1 + 2 periods) and, while a real point is in it, decides on the most
+    recent real points and ignores the missing-data setting. So the alarm fires only when the range holds no
+    real point any more: three empty periods, not one."""
+    cloudwatch = aws("cloudwatch", "us-west-2")
+    dims = [{"Name": "FunctionName", "Value": "drkit-t-monitor"}]
+    cloudwatch.put_metric_alarm(
+        AlarmName="drkit-t-silent", Namespace="AWS/Lambda", MetricName="Invocations", Dimensions=dims, Statistic="Sum", Period=300,
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="LessThanThreshold", TreatMissingData="breaching",
+    )  # fmt: skip
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    cloudwatch.put_metric_data(
+        Namespace="AWS/Lambda", MetricData=[{"MetricName": "Invocations", "Dimensions": dims, "Value": 1, "Timestamp": start + timedelta(seconds=30)}]
+    )
+    evaluator = Evaluator("http://unused", ("us-west-2",), down=set, alarm_prefix="drkit-t")
+    evaluator._clients[("cloudwatch", "us-west-2")] = cloudwatch
+    states = []
+    for periods in range(1, 5):  # evaluated as each 5-minute period ends; the function never runs again
+        evaluator.evaluate_alarms(start + timedelta(seconds=300 * periods))
+        states.append(evaluator.states[("us-west-2", "drkit-t-silent")])
+    assert states == [OK, OK, OK, ALARM]
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ("0 0 X X X", ALARM),  # three failed probes in a row
+        ("0 X X - X", ALARM),  # a late run left a period empty: three real failed probes in the range still decide
+        ("X X - - X", ALARM),
+        ("0 0 X X -", OK),  # two failed probes, then the observer fell silent
+        ("- - X - -", OK),  # the premature-alarm row: one failed probe and silence
+        ("X - - - -", OK),
+        ("- - - - -", OK),  # a silent observer is no verdict (its "blind" alarm pages)
+        ("X X X X 0", OK),  # the writer answers again
+    ],
+)
+def test_the_deployed_writer_lost_alarm_decides_on_real_failed_probes_only(row: str, expected: str) -> None:
+    """``constructs_lib.writer_probe``'s writer-lost alarm (Minimum of WriterLost, 3 of 3 periods of 10 s) with
+    its missing-data setting: silence never completes a verdict, three real failed probes in the range do."""
+    from constructs_lib.writer_probe import LOST_ALARM_MISSING_DATA
+
+    state = alarm_state(
+        _points(row), evaluation_periods=3, threshold=1.0, comparison="GreaterThanOrEqualToThreshold",
+        datapoints_to_alarm=3, treat_missing=LOST_ALARM_MISSING_DATA, current=OK,
+    )  # fmt: skip
+    assert state == expected

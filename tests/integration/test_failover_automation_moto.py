@@ -251,3 +251,81 @@ def test_an_old_alarm_event_never_acts(world: World) -> None:
     outcome = on_alarm(world.event("us-east-1", "us-west-2"), runbook("us-west-2"), AUTOMATIC, client, world.now + timedelta(minutes=5), said.append)
     assert outcome["result"] == "rejected" and "stale requests never act" in outcome["reason"]
     assert world.writer() == "us-east-1"
+
+
+def test_one_failed_probe_then_silence_never_fails_over_a_healthy_writer(world: World) -> None:
+    """Two regions, automatic: the single observer is the quorum. Its probe comes back after a gap (its runs were
+    throttled), its first probe fails on both paths (its own network was not ready), and it falls silent again:
+    ``- - X - -``, the CloudWatch User Guide's "premature alarm state" row. The alarm exactly as deployed, evaluated
+    as CloudWatch evaluates it (drkit_lab.emulator.evaluation), must not go to ALARM: if it did, its action would
+    run the automation, which would fail over a writer nothing is wrong with."""
+    from constructs_lib.writer_probe import LOST_ALARM_MISSING_DATA
+    from drkit_lab.emulator.evaluation import ALARM, Evaluator, alarm_event
+    from functions.writer_probe import contract
+
+    observer = "us-west-2"
+    name = TEMPLATE.format(writer="us-east-1", observer=observer)
+    dimensions = [{"Name": k, "Value": v} for k, v in contract.writer_dimensions("test", "us-east-1").items()]
+    cloudwatch = client("cloudwatch", observer)
+    cloudwatch.put_metric_alarm(
+        AlarmName=name, Namespace=contract.NAMESPACE, MetricName=contract.Metric.LOST, Dimensions=dimensions, Statistic="Minimum",
+        Period=10, EvaluationPeriods=3, DatapointsToAlarm=3, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData=LOST_ALARM_MISSING_DATA,
+    )  # fmt: skip
+    evaluator = Evaluator("http://unused", (observer,), down=set, alarm_prefix=name)  # this alarm only
+    evaluator._clients[("cloudwatch", observer)] = cloudwatch
+    start = datetime.fromtimestamp(int(world.now.timestamp()) // 10 * 10 - 50, UTC)
+    cloudwatch.put_metric_data(
+        Namespace=contract.NAMESPACE,
+        MetricData=[{"MetricName": contract.Metric.LOST, "Dimensions": dimensions, "Value": 1, "Timestamp": start + timedelta(seconds=20), "StorageResolution": 1}],
+    )
+    two_regions = replace(AUTOMATIC, member_regions=("us-east-1", "us-west-2"))
+    outcomes = []
+    for step in range(3, 6):  # evaluated as each 10 s period ends, the probe silent after its one failed probe
+        at = start + timedelta(seconds=10 * step)
+        for change in evaluator.evaluate_alarms(at):
+            if change.kind == "alarm" and change.new == ALARM:  # its action: the runbook function, with CloudWatch's event
+                event = alarm_event({"AlarmName": change.subject}, observer, "123456789012", change.old, ALARM, change.detail, at)
+                outcomes.append(on_alarm(event, runbook(observer), two_regions, client, at, lambda line: None))
+    assert evaluator.states[(observer, name)] != ALARM and outcomes == [], [(o.get("automation") or o.get("result"), o.get("reason")) for o in outcomes]
+    assert world.writer() == "us-east-1"
+
+
+def test_a_latch_create_whose_answer_was_lost_is_still_this_deciders(world: World) -> None:
+    """botocore retries a PutParameter that timed out: the retry meets the latch the first attempt created. That is
+    this decider's latch, not another's: it must act, not leave the incident latched with nobody failing over."""
+    world.alarm("us-east-1", "us-west-2", "ALARM")
+    world.alarm("us-east-1", "eu-west-1", "ALARM")
+    from functions.failover import automation
+
+    first_take = automation.take_latch
+
+    def answer_lost(client_: Any, settings: AutomationSettings, latch: Any) -> str | None:
+        assert first_take(client_, settings, latch) is None  # the first attempt commits; its response never arrives
+        return first_take(client_, settings, latch)  # the retry: ParameterAlreadyExists
+
+    automation.take_latch = answer_lost  # type: ignore[assignment]
+    try:
+        outcome = act(world, "us-west-2")
+    finally:
+        automation.take_latch = first_take  # type: ignore[assignment]
+    assert outcome.get("result") == "completed", outcome["said"]
+    assert world.writer() == "us-west-2"
+
+
+def test_a_failed_failover_call_pages_with_the_command_and_keeps_the_latch(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world.alarm("us-east-1", "us-west-2", "ALARM")
+    world.alarm("us-east-1", "eu-west-1", "ALARM")
+    from botocore.exceptions import ClientError
+
+    from functions.failover import automation
+
+    def refused(*_: Any, **__: Any) -> dict[str, Any]:
+        raise ClientError({"Error": {"Code": "InvalidGlobalClusterStateFault", "Message": "not now"}}, "FailoverGlobalCluster")
+
+    monkeypatch.setattr(automation, "execute", refused)
+    outcome = act(world, "us-west-2")
+    assert outcome["result"] == "failed" and "InvalidGlobalClusterStateFault" in outcome["reason"], outcome
+    assert "drkit runbook failover" in outcome["reason"] and world.writer() == "us-east-1"
+    assert any("FAILOVER CALL FAILED" in p["Subject"] for p in world.pages("us-west-2"))
+    assert client("ssm", "us-west-2").get_parameter(Name=LATCH)["Parameter"]["Value"]  # no second automatic attempt

@@ -66,7 +66,7 @@ def test_each_observer_judges_every_other_region_with_a_high_resolution_alarm(st
         assert alarm["dimensions"] == contract.writer_dimensions("dev", writer)
         assert (alarm["period"], alarm["evaluation_periods"], alarm["datapoints_to_alarm"]) == (10, 3, 3)
         assert alarm["statistic"] == "Minimum" and alarm["threshold"] == 1
-        assert alarm["treat_missing_data"] == "missing"  # a silent probe is no verdict
+        assert alarm["treat_missing_data"] == "notBreaching"  # a silent probe is no verdict ("missing" alarms on - - X - -)
         (action,) = alarm["alarm_actions"]
         assert action.startswith("${aws_lambda_function.dr_operations_") and f"{observer.replace('-', '_')}_function" in action
 
@@ -135,8 +135,11 @@ def test_the_probe_role_scopes_every_write(stacks: dict[str, Any]) -> None:
     assert statements["KeepLatchHere"]["resources"][0].startswith("arn:aws:ssm:us-east-1:")
     create = statements["CreateNetworkInterfaces"]["resources"]
     assert create[0].endswith(":network-interface/*") and sum(":subnet/" in r for r in create) == 3 and ":security-group/" in create[-1]
+    publish = statements["PublishVerdicts"]
+    assert publish["actions"] == ["cloudwatch:PutMetricData"]  # no resource types: scoped by its namespace condition key
+    assert publish["condition"] == [{"test": "StringEquals", "variable": "cloudwatch:namespace", "values": ["drkit"]}]
     for sid, statement in statements.items():
-        if statement["resources"] == ["*"]:
+        if statement["resources"] == ["*"] and sid != "PublishVerdicts":
             assert statement["actions"] == ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], sid
 
 
@@ -162,3 +165,23 @@ def test_probe_health_pages(stacks: dict[str, Any]) -> None:
     ]
     assert sorted(a["metric_name"] for a in alarms) == ["Errors", "Invocations"]
     assert all(a["alarm_actions"] and a["alarm_actions"][0].startswith("${aws_sns_topic.") for a in alarms)
+
+
+def test_a_probe_that_judges_nothing_pages_as_blind(stacks: dict[str, Any]) -> None:
+    """Its Lambda metrics stay healthy while it names no writer or its own container fails: only its verdicts show it."""
+    blind = [a for a in resources(stacks["dev"], "aws_cloudwatch_metric_alarm").values() if a["alarm_name"].endswith("-writer-probe-blind")]
+    assert len(blind) == 2  # one per region
+    for alarm in blind:
+        assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == (contract.NAMESPACE, contract.Metric.VERDICT, "Minimum")
+        assert alarm["comparison_operator"] == "LessThanThreshold" and alarm["threshold"] == 1
+        assert alarm["dimensions"] == contract.verdict_dimensions("dev")  # whatever the writer: a probe that cannot name it is seen
+        assert alarm["alarm_actions"][0].startswith("${aws_sns_topic.")
+
+
+def test_a_control_path_down_for_five_minutes_pages_without_deciding(stacks: dict[str, Any]) -> None:
+    """With the writer's RDS API silent and its server answering, the quorum rests on one path: a page, never the runbook."""
+    degraded = [a for a in resources(stacks["three"], "aws_cloudwatch_metric_alarm").values() if "-writer-api-down-in-" in a["alarm_name"]]
+    assert len(degraded) == 6  # every (writer, observer) pair
+    for alarm in degraded:
+        assert alarm["metric_name"] == contract.Metric.API_ONLY_DOWN and alarm["statistic"] == "Minimum" and alarm["period"] == 300
+        assert all(a.startswith("${aws_sns_topic.") for a in alarm["alarm_actions"])

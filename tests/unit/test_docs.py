@@ -169,3 +169,31 @@ def test_the_dr_role_trust_docs_say_what_tags_and_mfa_cannot_prove() -> None:
         flat = " ".join(text.split())
         assert "sts:TagSession" in flat and "override" in flat, name
         assert "chained role session" in flat and "Identity Center" in flat, name
+
+
+# The three-region `automatic` example of docs/architecture.md ("Recovery budget"): production's shape.
+DOCUMENTED_AUTOMATIC = {
+    "secondary_regions": ["us-west-2", "eu-west-1"],
+    "failover": {"mode": "automatic"},
+    "database": {"global_db_rpo_seconds": 30},
+    "rto_target_seconds": 120,
+}
+
+
+def documented_budgets() -> set[str]:
+    from constructs_lib.config import load_settings
+    from tests.helpers import minimal_environment, parse_one
+
+    budgets = [env.recovery_budget for env in load_settings(PROJECT_DIR, environ={}).environments]
+    budgets.append(parse_one(minimal_environment(**DOCUMENTED_AUTOMATIC)).recovery_budget)
+    return {line for b in budgets for line in (b.explain(), b.explain_database_name())}
+
+
+@pytest.mark.parametrize("page", [README, DOCS / "architecture.md"], ids=lambda p: p.name)
+def test_every_budget_line_in_the_docs_is_one_synth_prints(page: Path) -> None:
+    """A budget quoted in the docs is the code's (the shipped environments' or the documented example's), never a stale copy."""
+    quoted = [line for line in read(page).splitlines() if line.startswith(("RTO ", "db.<zone> answers"))]
+    assert quoted, f"{page.name} quotes no recovery budget"
+    printed = documented_budgets()
+    stale = [line for line in quoted if line not in printed]
+    assert not stale, f"{page.name}: budget lines synth does not print:\n" + "\n".join(stale)

@@ -89,6 +89,8 @@ def test_rule_fires_on_a_bad_resource(rule: Any, resources: dict[str, Any], mess
         ({"actions": ["sns:Publish", "rds:DescribeDBClusters"], "resources": ["*"]}, "allows sns:Publish on every resource"),
         # only the writes AWS defines without resource types may take '*'
         ({"actions": ["logs:CreateLogDelivery", "logs:CreateLogGroup"], "resources": ["*"]}, "allows logs:CreateLogGroup on every resource"),
+        # PutMetricData takes '*' only scoped to a namespace by its condition key
+        ({"actions": ["cloudwatch:PutMetricData"], "resources": ["*"]}, "allows cloudwatch:PutMetricData on every resource"),
     ],
 )
 def test_wildcard_iam_fires(statement: dict[str, Any], message: str) -> None:
@@ -100,6 +102,15 @@ def test_wildcard_iam_allows_reads_and_key_policies() -> None:
     data = {
         "aws_iam_policy_document": {
             "reads": {"statement": [{"actions": ["cloudwatch:GetMetricData"], "resources": ["*"]}]},
+            "metrics": {
+                "statement": [
+                    {
+                        "actions": ["cloudwatch:PutMetricData"],
+                        "resources": ["*"],
+                        "condition": [{"test": "StringEquals", "variable": "cloudwatch:namespace", "values": ["drkit"]}],
+                    }
+                ]
+            },
             "keypolicy": {"statement": [{"actions": ["kms:*"], "resources": ["*"]}]},
         }
     }

@@ -11,6 +11,7 @@ import pytest
 from functions.writer_probe.contract import PROBE_INTERVALS, parse_endpoints, probes_per_run, render_endpoints
 from functions.writer_probe.logic import (
     SSL_REQUEST,
+    Outcome,
     ProbeResult,
     Writer,
     observer_votes_lost,
@@ -55,7 +56,37 @@ def test_the_writer_is_read_from_the_global_cluster_and_never_judged_from_its_ow
 def test_lost_needs_both_paths_to_fail(data: bool, api: bool, lost: bool) -> None:
     result = ProbeResult("us-east-1", data_path_up=data, api_up=api)
     assert result.lost is lost
-    assert result.metrics() == {"WriterDataPathUp": int(data), "WriterApiUp": int(api), "WriterLost": int(lost)}
+    assert result.metrics() == {
+        "WriterDataPathUp": int(data),
+        "WriterApiUp": int(api),
+        "WriterLost": int(lost),
+        "WriterApiDownDataPathUp": int(data and not api),  # one signal left: the quorum rests on the data path
+    }
+
+
+def test_a_control_path_without_verdict_reports_the_data_path_only() -> None:
+    result = ProbeResult("us-east-1", data_path_up=False, api_up=None)
+    assert not result.lost and not result.judged and result.metrics() == {"WriterDataPathUp": 0}
+
+
+@pytest.mark.parametrize(
+    ("outcome", "metrics"),
+    [
+        (Outcome(Writer(EAST), ProbeResult("us-east-1", True, True)), {"ProbeVerdict": 1.0, "WriterDataPathUp": 1.0, "WriterApiUp": 1.0,
+                                                                        "WriterLost": 0.0, "WriterApiDownDataPathUp": 0.0}),
+        (Outcome(Writer(EAST), home=True), {"ProbeVerdict": 1.0}),  # the writer is here: nothing to judge, by design
+        (Outcome(None, problem="unknown"), {"ProbeVerdict": 0.0}),
+        (Outcome(Writer(EAST), ProbeResult("us-east-1", False, None), problem="local"), {"ProbeVerdict": 0.0, "WriterDataPathUp": 0.0}),
+    ],
+    ids=["judged", "home", "writer-unknown", "control-path-not-judged"],
+)  # fmt: skip
+def test_one_put_metric_data_per_probe_at_its_time(outcome: Outcome, metrics: dict[str, float]) -> None:
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 12, 1, 12, 0, 10, tzinfo=UTC)
+    data = outcome.metric_data("dev", at)
+    assert {d["MetricName"]: d["Value"] for d in data} == metrics
+    assert all(d["Timestamp"] == at and d["StorageResolution"] == 1 and d["Unit"] == "Count" for d in data)
 
 
 def test_probes_of_one_run_start_within_the_minute() -> None:
