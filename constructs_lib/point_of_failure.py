@@ -84,26 +84,34 @@ def record_grants(names: Names, account: str) -> tuple[Grant, ...]:
     return (Grant(sid="RecordLossyFailover", actions=("ssm:GetParameter", "ssm:PutParameter"), resources=(_records_everywhere(names, account),)),)
 
 
+def _keep_snapshot_grants(names: Names, account: str, scopes: tuple[RegionScope, ...], members: tuple[str, ...]) -> tuple[Grant, ...]:
+    """Keep the point-of-failure snapshots of ``scopes``' regions: find them by any of ``members``' clusters, copy
+    them to manual snapshots encrypted with the region's key, tag the copies."""
+    keys = tuple(s.kms_key_arn for s in scopes)
+    return (
+        Grant(
+            sid="FindPointOfFailureSnapshots",
+            actions=("rds:DescribeDBClusterSnapshots",),
+            resources=tuple(names.cluster_arn(account, r) for r in members),
+        ),
+        Grant(
+            sid="PreservePointOfFailureSnapshot",
+            actions=("rds:CopyDBClusterSnapshot",),
+            resources=tuple(arn for s in scopes for arn in (_system_snapshots(names, account, s.region), _copies(names, account, s.region))),
+        ),
+        Grant(sid="TagPreservedCopies", actions=("rds:AddTagsToResource",), resources=tuple(_copies(names, account, s.region) for s in scopes)),
+        Grant(sid="EncryptPreservedCopies", actions=("kms:CreateGrant",), resources=keys, condition=(GRANT_FOR_AWS_RESOURCE,)),
+        Grant(sid="DescribeCopyKey", actions=("kms:DescribeKey",), resources=keys),
+    )
+
+
 def monitor_grants(names: Names, account: str, scope: RegionScope, regions: tuple[str, ...]) -> tuple[Grant, ...]:
     """The monitor of ``scope.region``: copy that region's point-of-failure snapshots, read the failover records,
     look for the snapshot of any member that was the writer (``regions``: every member).
 
     (It reads the old primary's cluster with the DescribeDBClusters it already has on every member.)"""
-    region, key = scope.region, scope.kms_key_arn
     return (
-        Grant(
-            sid="FindPointOfFailureSnapshots",
-            actions=("rds:DescribeDBClusterSnapshots",),
-            resources=tuple(names.cluster_arn(account, r) for r in regions),
-        ),
-        Grant(
-            sid="PreservePointOfFailureSnapshot",
-            actions=("rds:CopyDBClusterSnapshot",),
-            resources=(_system_snapshots(names, account, region), _copies(names, account, region)),
-        ),
-        Grant(sid="TagPreservedCopies", actions=("rds:AddTagsToResource",), resources=(_copies(names, account, region),)),
-        Grant(sid="EncryptPreservedCopies", actions=("kms:CreateGrant",), resources=(key,), condition=(GRANT_FOR_AWS_RESOURCE,)),
-        Grant(sid="DescribeCopyKey", actions=("kms:DescribeKey",), resources=(key,)),
+        *_keep_snapshot_grants(names, account, (scope,), regions),
         Grant(sid="ReadLossyFailovers", actions=("ssm:GetParameter",), resources=(_records_everywhere(names, account),)),
     )
 
@@ -113,23 +121,7 @@ def plan_step_grants(names: Names, account: str, scopes: tuple[RegionScope, ...]
     ``preserve_snapshot``): what the monitor of each region may do to keep its snapshot (:func:`monitor_grants`), for
     every member region at once (one role serves every region's function). It reads the member with the
     DescribeGlobalClusters/DescribeDBClusters it has already, and the failover records with :func:`record_grants`."""
-    regions = tuple(s.region for s in scopes)
-    keys = tuple(s.kms_key_arn for s in scopes)
-    return (
-        Grant(
-            sid="FindPointOfFailureSnapshots",
-            actions=("rds:DescribeDBClusterSnapshots",),
-            resources=tuple(names.cluster_arn(account, r) for r in regions),
-        ),
-        Grant(
-            sid="PreservePointOfFailureSnapshot",
-            actions=("rds:CopyDBClusterSnapshot",),
-            resources=tuple(arn for r in regions for arn in (_system_snapshots(names, account, r), _copies(names, account, r))),
-        ),
-        Grant(sid="TagPreservedCopies", actions=("rds:AddTagsToResource",), resources=tuple(_copies(names, account, r) for r in regions)),
-        Grant(sid="EncryptPreservedCopies", actions=("kms:CreateGrant",), resources=keys, condition=(GRANT_FOR_AWS_RESOURCE,)),
-        Grant(sid="DescribeCopyKey", actions=("kms:DescribeKey",), resources=keys),
-    )
+    return _keep_snapshot_grants(names, account, scopes, tuple(s.region for s in scopes))
 
 
 def reconcile_grants(names: Names, account: str, scopes: tuple[RegionScope, ...]) -> tuple[Grant, ...]:
