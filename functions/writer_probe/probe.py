@@ -24,6 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from botocore.parsers import ResponseParserError
 
 from . import contract
 from .contract import POSTGRES_PORT
@@ -33,8 +34,10 @@ from .settings import ProbeSettings
 ClientFactory = Callable[[str, str], Any]  # (service, region) -> boto3 client
 Resolver = Callable[[str, int], list[tuple[str, int]]]  # (host, port) -> addresses to try
 # The writer's region answered with an error, or did not answer (botocore: EndpointConnectionError and
-# ConnectTimeoutError are ConnectionErrors, ReadTimeoutError and ConnectionClosedError HTTPClientErrors).
-REMOTE_ERRORS: tuple[type[BaseException], ...] = (ClientError, BotocoreConnectionError, HTTPClientError, OSError)
+# ConnectTimeoutError are ConnectionErrors, ReadTimeoutError and ConnectionClosedError HTTPClientErrors), or
+# answered what is not its API's answer (ResponseParserError: a 5xx page in place of the query protocol's XML,
+# which botocore calls retryable: "Further retries may succeed").
+REMOTE_ERRORS: tuple[type[BaseException], ...] = (ClientError, BotocoreConnectionError, HTTPClientError, ResponseParserError, OSError)
 
 
 def dns_resolve(host: str, port: int) -> list[tuple[str, int]]:

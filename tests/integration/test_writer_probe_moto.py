@@ -249,3 +249,47 @@ def test_a_hung_control_path_is_bounded_by_the_probes_deadline(aws: None, postgr
         release.set()
     assert elapsed < 1.5 + 0.5, elapsed
     assert result is not None and result.lost  # neither path answered within the deadline
+
+
+def _answered_an_unparseable_503() -> Exception:
+    from botocore.parsers import ResponseParserError
+
+    return ResponseParserError("Unable to parse response (not well-formed (invalid token): line 1, column 0), invalid XML received")
+
+
+def _timed_out() -> Exception:
+    from botocore.exceptions import ReadTimeoutError
+
+    return ReadTimeoutError(endpoint_url="https://rds.us-east-1.amazonaws.com/")
+
+
+def _refused() -> Exception:
+    from botocore.exceptions import EndpointConnectionError
+
+    return EndpointConnectionError(endpoint_url="https://rds.us-east-1.amazonaws.com/")
+
+
+def _service_unavailable() -> Exception:
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}, "ResponseMetadata": {"HTTPStatusCode": 503}}, "DescribeDBClusters")
+
+
+@pytest.mark.parametrize("failure", [_answered_an_unparseable_503, _timed_out, _refused, _service_unavailable], ids=lambda f: f.__name__.strip("_"))
+def test_every_way_the_writers_region_fails_to_answer_counts_against_it(
+    aws: None, monkeypatch: pytest.MonkeyPatch, failure: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A region that is down answers 503 with a body that is not the query protocol's XML (a front door's page; the
+    emulator's JSON), or times out, or refuses: each is the writer region's doing, so with the data path down too the
+    probe says lost. Counted as "no verdict", a lost region would never be failed over."""
+    probe = load(monkeypatch, "us-west-2", 1)  # nothing listens on port 1: the data path is down
+    real_client = probe.client
+
+    class Failing:
+        def describe_db_clusters(self, **kwargs: Any) -> Any:
+            raise failure()
+
+    probe.__dict__["client"] = lambda service, region: Failing() if (service, region) == ("rds", "us-east-1") else real_client(service, region)
+    result = probe.probe_once(datetime.now(UTC))
+    assert result is not None and result.api_up is False and result.lost, result
+    capsys.readouterr()
