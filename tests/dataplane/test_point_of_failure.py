@@ -20,14 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from drkit.reconcile import aws, evidence
+from drkit.reconcile import aws, evidence, tables
 from drkit.reconcile.database import Resolver
 from drkit.reconcile.run import Options, Written, reconcile
 from drkit.restore import discard
 from drkit_lab.dataplane.binaries import PostgresNotFound, find
 from drkit_lab.dataplane.exercise import ledger
 from drkit_lab.dataplane.lab import Lab
-from drkit_lab.dataplane.ledger import LOW_BALANCE, LOW_BALANCE_ACCOUNT, Workload, verify
+from drkit_lab.dataplane.ledger import LOW_BALANCE, LOW_BALANCE_ACCOUNT, Workload, connection_from_secret, verify
 from drkit_lab.emulator.evaluation import post_control
 from functions.failover import marker
 from functions.replication_monitor import preserve
@@ -96,6 +96,20 @@ def balances(workload: Workload) -> dict[int, int]:
 def copies_of(transfers: Workload, keys: list[str]) -> int:
     with transfers.connection.open() as db:
         return int(db.execute("SELECT count(*) FROM transfers WHERE key = ANY(%s::uuid[])", (keys,)).fetchone()[0])
+
+
+def test_what_the_reviewable_sql_shows_on_one_line_is_the_exact_value(lab: Lab) -> None:
+    """A value or a column name with line breaks is shown in the SQL file's comments on one line (E'...', U&"..."), and
+    PostgreSQL reads back exactly the old primary's value from it: uncommented, the UPDATE sets what the copy holds."""
+    secret = lab.client("secretsmanager", EAST).get_secret_value(SecretId=lab.outputs["primary_db_secret_arn"])["SecretString"]
+    hostile = ["x\nUPDATE accounts SET balance = 1000000 WHERE id = 7; --", "y\rz", "a\\b\r\n'q'\u2028\x0b*/", ["a\nb", "c\\d"]]
+    with connection_from_secret(lab.url, secret, lab.dataplane()["ca"]).open() as db:
+        for value in hostile:
+            shown = tables._one_line_literal(tables._literal(value, db).strip())
+            cast = "::text[]" if isinstance(value, list) else ""  # (as the UPDATE's column would type it)
+            assert shown.isprintable() and db.execute(f"SELECT {shown}{cast}").fetchone()[0] == value, shown
+            if isinstance(value, str):  # (a name is at most 63 bytes)
+                assert db.execute(f"SELECT 1 AS {tables._one_line_identifier(value)}").description[0].name == value
 
 
 def test_lost_transfers_are_preserved_reconciled_and_replayed_exactly_once(lab: Lab, tmp_path: Path) -> None:
