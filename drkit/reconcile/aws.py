@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from drkit.reconcile.decide import Sighting
 from drkit.restore import RESTORED_TAG, SnapshotRestoreRequest, restore_from_snapshot, restored_identifier
 from functions.replication_monitor import preserve
 
@@ -58,6 +59,30 @@ def recorded_failovers(client: ClientFactory, target: Target, say: Say) -> list[
     return sorted(found, key=lambda m: m.failed_over_at)
 
 
+def sightings(client: ClientFactory, target: Target, say: Say) -> tuple[list[Sighting], list[str]]:
+    """Every member's point-of-failure snapshots and drkit's copies of them (recorded failover or not), and the regions
+    that did not answer (an old primary's region may still be away)."""
+    found: list[Sighting] = []
+    unanswered: list[str] = []
+    for region in target.regions:
+        cluster = target.cluster_ids[region]
+        try:
+            snapshots = preserve.list_snapshots(client("rds", region), cluster)
+        except Exception as error:
+            if _denied(error):
+                raise  # a missing permission is not a region that has not returned
+            say(f"the snapshots of {cluster} could not be listed in {region}: {str(error).splitlines()[0][:500]}")
+            unanswered.append(region)
+            continue
+        kept = [*preserve.points_of_failure(snapshots, cluster), *preserve.preserved_copies(snapshots, preserve.copy_prefix(cluster))]
+        found += [Sighting(region, cluster, s.created) for s in kept]
+    return found, unanswered
+
+
+def _denied(error: Exception) -> bool:
+    return "AccessDenied" in str(error) or "not authorized" in str(error)
+
+
 @dataclass(frozen=True)
 class Source:
     """The point-of-failure snapshot of one failover and its preserved copy (None: not there)."""
@@ -74,7 +99,7 @@ def find_source(client: ClientFactory, region: str, cluster: str, after: datetim
     try:
         old = member(client, region, cluster)
     except Exception as error:
-        if "AccessDenied" in str(error) or "not authorized" in str(error):
+        if _denied(error):
             raise  # a missing permission is not a region that has not returned
         return Source(region, cluster, None, None, unreachable=str(error).splitlines()[0][:500])
     for done in preserve.preserve(client, region, cluster, old.get("KmsKeyId"), lambda: markers):

@@ -76,7 +76,7 @@ class Report:
     environment: str
     executed: bool
     written_at: datetime
-    failover: dict[str, Any] | None = None  # the runbook's record of the failover
+    failover: dict[str, Any] | None = None  # the failover accounted for: the runbook's record, or its snapshot's facts
     snapshot: str | None = None  # Aurora's point-of-failure snapshot
     preserved_copy: str | None = None
     restored_cluster: str | None = None
@@ -145,6 +145,15 @@ def document(report: Report) -> dict[str, Any]:
     }
 
 
+def failover_fact(failover: dict[str, Any] | None) -> str:
+    if not failover:
+        return "none found: no record and no point-of-failure snapshot"
+    moved = f"{failover.get('old_cluster', '?')} → {failover.get('new_writer') or '?'}"
+    if failover.get("recorded") is False:
+        return f"{moved}: not recorded by drkit (known by its point-of-failure snapshot)"
+    return f"{moved} at {failover.get('failed_over_at', '?')} (last known lag {failover.get('target_lag_seconds', '?')} s)"
+
+
 def markdown(report: Report) -> str:
     totals = report.totals
     verb = "replayed" if report.executed else "replayable"
@@ -161,10 +170,8 @@ def markdown(report: Report) -> str:
         "| | |",
         "| --- | --- |",
     ]
-    failover = report.failover or {}
     facts = [
-        ("failover", f"{failover.get('old_cluster', '?')} → {failover.get('new_writer', '?')} at {failover.get('failed_over_at', '?')}"
-         f" (last known lag {failover.get('target_lag_seconds', '?')} s)" if failover else "not recorded by the runbook"),
+        ("failover", failover_fact(report.failover)),
         ("point-of-failure snapshot", report.snapshot or "none"),
         ("preserved copy", report.preserved_copy or "none"),
         ("restored beside the database", report.restored_cluster or "none"),

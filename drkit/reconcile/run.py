@@ -2,7 +2,8 @@
 
 ``drkit runbook reconcile --env E [--execute] [--report-dir DIR]`` (``drkit.reconcile.cli``):
 
-1. the newest failover the runbook recorded as allowing data loss (``functions.failover.marker``);
+1. the newest lossy failover: the newest the runbook recorded (``functions.failover.marker``), or the newest
+   point-of-failure snapshot (or copy) of any member when it is newer or nothing is recorded (``decide``);
 2. in the old primary's region: preserve Aurora's point-of-failure snapshot if the monitor has not
    (the same, idempotent function), and find its preserved copy; none there means the region has not
    returned yet (run again later) or the snapshot was never taken or expired unpreserved (the loss is
@@ -27,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from drkit.reconcile import aws, evidence, ledger, tables
+from drkit.reconcile import aws, decide, evidence, ledger, tables
 from drkit.reconcile.database import Resolver, connect
 
 
@@ -35,7 +36,7 @@ from drkit.reconcile.database import Resolver, connect
 class Options:
     report_dir: Path
     execute: bool = False
-    since: datetime | None = None  # the divergence point, when the runbook did not record the failover
+    since: datetime | None = None  # the divergence point, given by a person (needed when drkit did not record the failover)
     ca_bundle: str | None = None
     tables: tuple[tables.TableSpec, ...] = ()
     poll_seconds: float = 10.0
@@ -52,6 +53,22 @@ def divergence_point(failover: Any, margin_seconds: float) -> datetime:
     """Where the comparison starts: the failover, minus the target's last known lag, minus the margin."""
     lag = failover.target_lag_seconds or 0.0
     return failover.failed_over_at - timedelta(seconds=lag + margin_seconds)
+
+
+def failover_facts(chosen: decide.Subject, writer: str | None) -> dict[str, Any]:
+    """The failover as the report states it: the runbook's record, or what its snapshot shows when drkit did not record it."""
+    if chosen.failover is None:
+        return {"old_cluster": chosen.cluster, "old_region": chosen.region, "new_writer": writer, "failed_over_at": None,
+                "target_lag_seconds": None, "recorded": False}  # fmt: skip
+    failover = chosen.failover
+    return {
+        "old_cluster": failover.old_cluster,
+        "old_region": failover.old_region,
+        "new_writer": failover.new_writer,
+        "failed_over_at": failover.failed_over_at.isoformat(),
+        "target_lag_seconds": failover.target_lag_seconds,
+        "recorded": True,
+    }
 
 
 def next_steps(target: aws.Target, report: evidence.Report) -> tuple[str, ...]:
@@ -99,25 +116,14 @@ def _reconcile(
 ) -> evidence.Report:
     writer = aws.writer_arn(client, target, say)
     report = replace(report, writer=writer.rsplit(":", 1)[-1] if writer else None)
-    failovers = aws.recorded_failovers(client, target, say)
-    if not failovers:
-        return replace(
-            report,
-            notes=("no failover that allowed data loss is recorded by the runbook in any region: nothing was lost that drkit knows of",),
-        )
-    failover = failovers[-1]
-    report = replace(
-        report,
-        failover={
-            "old_cluster": failover.old_cluster,
-            "old_region": failover.old_region,
-            "new_writer": failover.new_writer,
-            "failed_over_at": failover.failed_over_at.isoformat(),
-            "target_lag_seconds": failover.target_lag_seconds,
-        },
-    )
-    say(f"failover {failover.id}: {failover.old_cluster} ({failover.old_region}) -> {failover.new_writer}")
-    source = aws.find_source(client, failover.old_region, failover.old_cluster, failover.failed_over_at, say, failovers)
+    records = aws.recorded_failovers(client, target, say)
+    seen, unanswered = aws.sightings(client, target, say)
+    chosen = decide.subject(records, seen)
+    if chosen is None:
+        return replace(report, waiting=bool(unanswered), unaccounted_reason=decide.nothing_found(unanswered))
+    report = replace(report, failover=failover_facts(chosen, report.writer))
+    say(f"failover {chosen.failover.id if chosen.failover else 'not recorded by drkit'}: {chosen.cluster} ({chosen.region}) -> {report.writer}")
+    source = aws.find_source(client, chosen.region, chosen.cluster, chosen.after, say, records)
     report = replace(
         report,
         snapshot=source.system_snapshot.identifier if source.system_snapshot else None,
@@ -128,7 +134,7 @@ def _reconcile(
             report,
             waiting=True,
             unaccounted_reason=(
-                f"the old primary's region {failover.old_region} does not answer yet ({source.unreachable}): Aurora attempts the "
+                f"the old primary's region {chosen.region} does not answer yet ({source.unreachable}): Aurora attempts the "
                 "point-of-failure snapshot when it returns; run this again then"
             ),
         )
@@ -136,8 +142,17 @@ def _reconcile(
         return replace(
             report,
             unaccounted_reason=(
-                f"the point-of-failure snapshot of {failover.old_cluster} was not taken (or expired before it was preserved): the commits it "
-                f"acknowledged that {failover.new_writer} never received are unrecoverable"
+                f"the point-of-failure snapshot of {chosen.cluster} was not taken (or expired before it was preserved): the commits it "
+                f"acknowledged that {report.writer or 'the writer'} never received are unrecoverable"
+            ),
+        )
+    since = options.since or (divergence_point(chosen.failover, target.margin_seconds) if chosen.failover else None)
+    if since is None:
+        return replace(
+            report,
+            unaccounted_reason=(
+                f"the failover away from {chosen.cluster} was not recorded by drkit (it is known by its point-of-failure snapshot): "
+                "give --since <the divergence point, ISO 8601 with a zone>"
             ),
         )
     request = aws.restore_request(client, target, source, source.copy)
@@ -149,7 +164,6 @@ def _reconcile(
     ca_bundle = options.ca_bundle or resolver.default_ca_bundle()
     if not ca_bundle:
         raise RuntimeError("give --ca-bundle <the RDS CA bundle of the region> (or PGSSLROOTCERT): connections are verify-full")
-    since = options.since or divergence_point(failover, target.margin_seconds)
     report = replace(report, divergence_point=since)
     with (
         connect(str(restored["Endpoint"]), credentials, resolver, ca_bundle) as copy,

@@ -197,3 +197,27 @@ def test_a_snapshot_not_preserved_before_its_retention_ends_is_lost(lab: Lab, tm
     post_control(lab.url, "point-of-failure", {"expire_now": True})  # nobody preserved it in time
     report = run(lab, tmp_path, execute=False).report
     assert report.exit_code == evidence.Exit.UNACCOUNTED and "not taken (or expired before it was preserved)" in report.unaccounted
+
+
+def test_a_lossy_failover_drkit_did_not_record_is_found_by_its_snapshot_and_reconciled(lab: Lab, tmp_path: Path) -> None:
+    """ARC's ungraceful execution, a console failover, a runbook run that timed out: no record. Aurora's point-of-failure
+    snapshot of the old primary is there all the same; reconcile finds it, and with the divergence point a person gives
+    (``--since``) accounts for every transfer the old writer acknowledged."""
+    old = lab.writer()
+    standby = EAST if old == WEST else WEST
+    with ledger(lab, lab.outputs) as workload:
+        since = datetime.now(UTC) - timedelta(seconds=1)
+        post_control(lab.url, "replication", {"hold": [lab.cluster(standby)]})
+        workload.wait_for_commits(15)
+        lab.lose_region_and_fail_over(standby)  # nobody records it
+        workload.wait_for_commits(10, timeout=120)
+        lost = verify(workload)
+        assert lost.missing_keys
+        lab.every_region_back()
+        said: list[str] = []
+        options = Options(report_dir=tmp_path, since=since, poll_seconds=0.2)
+        report = reconcile(target(lab), lab.client, options, said.append, Resolver(lab.url)).report
+        print("\n".join(said))
+    assert report.failover is not None and report.failover["recorded"] is False and report.failover["old_cluster"] == lab.cluster(old)
+    assert set(lost.missing_keys) <= {t.key for t in report.transactions}, evidence.markdown(report)
+    assert report.unaccounted == "0" and report.divergence_point == since

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -22,6 +23,9 @@ from constructs_lib.dr_operations import restore_grants, restore_scope
 from constructs_lib.naming import Names
 from constructs_lib.point_of_failure import Grant, RegionScope, monitor_grants, plan_step_grants, reconcile_grants, record_grants, without_duplicates
 from drkit.reconcile import aws as reconcile_aws
+from drkit.reconcile import evidence
+from drkit.reconcile.database import Resolver
+from drkit.reconcile.run import Options, reconcile
 from drkit.restore import discard
 from drkit_lab.emulator import control, hooks
 from drkit_lab.emulator.patches import rds_snapshots
@@ -203,6 +207,41 @@ def test_a_restore_from_a_snapshot_is_a_standalone_cluster(aws: Aws, stack: dict
         rds.restore_db_cluster_from_snapshot(DBClusterIdentifier="r2", SnapshotIdentifier=snapshot["DBClusterSnapshotArn"], Engine="aurora-mysql")
 
 
+# ------------------------------------------------------------------------------------------ reconcile without a record
+
+TARGET = reconcile_aws.Target(
+    environment="x", global_cluster_id=NAMES.global_cluster_id, regions=(EAST, WEST),
+    cluster_ids={r: NAMES.cluster_id(r) for r in (EAST, WEST)}, secrets={r: NAMES.master_secret(r) for r in (EAST, WEST)},
+    lossy_failover_parameter=NAMES.lossy_failover_parameter, instance_class="db.r6g.large",
+)  # fmt: skip
+
+
+def reconciled(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> evidence.Report:
+    monkeypatch.delenv("PGSSLROOTCERT", raising=False)
+    said: list[str] = []
+    report = reconcile(TARGET, aws, Options(report_dir=tmp_path, poll_seconds=0), said.append, Resolver()).report
+    print("\n".join(said))
+    return report
+
+
+def test_with_no_record_and_no_snapshot_reconcile_never_says_unaccounted_0(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing recorded, nothing found: drkit cannot know that nothing was lost (a failover outside drkit records nothing)."""
+    build(aws, whole=True)
+    report = reconciled(aws, tmp_path, monkeypatch)
+    assert report.exit_code == evidence.Exit.UNACCOUNTED and "--since" in report.unaccounted, report.unaccounted
+
+
+def test_a_lossy_failover_nobody_recorded_is_found_by_its_snapshot(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ARC's ungraceful execution calls FailoverGlobalCluster itself: no record, but Aurora's snapshot of the old primary."""
+    build(aws, whole=True)
+    lose_east_and_fail_over(aws, record=False)
+    east_returns()
+    report = reconciled(aws, tmp_path, monkeypatch)
+    assert report.failover is not None and report.failover["recorded"] is False and report.failover["old_cluster"] == NAMES.cluster_id(EAST)
+    assert report.preserved_copy is not None and report.preserved_copy.startswith(f"{NAMES.cluster_id(EAST)}-pof-")  # kept, at least
+    assert report.exit_code == evidence.Exit.UNACCOUNTED and "--since" in report.unaccounted, report.unaccounted
+
+
 def test_a_role_s_inline_policies_and_a_managed_policy_have_aws_s_size_quotas(aws: Aws) -> None:
     iam = aws("iam")
     iam.create_role(RoleName="big", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
@@ -295,12 +334,10 @@ def role_client(world: dict[str, Any], grants: tuple[Grant, ...], extra: tuple[d
 
 def reconcile_aws_half(client: Any, said: list[str]) -> None:
     """Everything a reconciliation asks of AWS, in order, as the DR role: the failover, preserving, restoring, credentials, discarding."""
-    target = reconcile_aws.Target(
-        environment="x", global_cluster_id=NAMES.global_cluster_id, regions=(EAST, WEST),
-        cluster_ids={r: NAMES.cluster_id(r) for r in (EAST, WEST)}, secrets={r: NAMES.master_secret(r) for r in (EAST, WEST)},
-        lossy_failover_parameter=NAMES.lossy_failover_parameter, instance_class="db.r6g.large",
-    )  # fmt: skip
+    target = TARGET
     assert reconcile_aws.writer_arn(client, target, said.append) == NAMES.cluster_arn(ACCOUNT, WEST)
+    seen, unanswered = reconcile_aws.sightings(client, target, said.append)
+    assert [s.cluster for s in seen] == [NAMES.cluster_id(EAST)] and unanswered == [], said
     failovers = reconcile_aws.recorded_failovers(client, target, said.append)
     assert len(failovers) == 1, said
     failover = failovers[0]

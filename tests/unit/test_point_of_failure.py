@@ -18,6 +18,7 @@ from constructs_lib.point_of_failure import (
     reconcile_grants,
     record_grants,
 )
+from drkit.reconcile import decide
 from drkit.reconcile.evidence import Exit, LostTransaction, Outcome, Report, TableResult, document, markdown, unaccounted_reasons
 from drkit.reconcile.run import divergence_point
 from functions.failover import marker
@@ -106,7 +107,7 @@ def transaction(key: str, outcome: Outcome) -> LostTransaction:
         ((Outcome.REPLAYED, Outcome.CONFLICT), None, False, Exit.CONFLICTS, "0"),
         ((), "the point-of-failure snapshot was not taken", False, Exit.UNACCOUNTED, "unknown — the point-of-failure snapshot was not taken"),
         ((), "the old primary's region does not answer yet", True, Exit.NOT_YET, "unknown — the old primary's region does not answer yet"),
-        ((), None, False, Exit.ACCOUNTED, "0"),  # no lossy failover recorded: nothing lost that drkit knows of
+        ((), None, False, Exit.ACCOUNTED, "0"),  # everything compared, nothing lost
     ],
 )  # fmt: skip
 def test_the_report_accounts_or_says_why_not(outcomes: tuple[Outcome, ...], reason: str | None, waiting: bool, code: int, unaccounted: str) -> None:
@@ -122,6 +123,28 @@ def test_the_report_accounts_or_says_why_not(outcomes: tuple[Outcome, ...], reas
 def test_a_table_that_could_not_be_compared_is_unaccounted() -> None:
     report = Report(environment="e", executed=False, written_at=T0, tables=(TableResult(table="public.p", reason="no change marker"),))
     assert unaccounted_reasons(report) == "table public.p not compared: no change marker"
+
+
+EAST, WEST = "arn:aws:rds:us-east-1:1:cluster:a", "arn:aws:rds:us-west-2:1:cluster:b"
+
+
+def test_the_newest_lossy_failover_is_the_record_or_a_newer_snapshot_nobody_recorded() -> None:
+    """ARC's ungraceful execution, the console and a runbook run that did not finish leave no record, only the snapshot."""
+    record = preserve.LossyFailover(EAST, WEST, T0, 2.5)
+    of_a = decide.Sighting("us-east-1", "a", T0 + timedelta(minutes=30))  # the recorded failover's snapshot
+    of_b = decide.Sighting("us-west-2", "b", T0 + timedelta(hours=2))  # b failed over later, unrecorded
+    assert decide.subject([], []) is None
+    assert decide.subject([record], []) == decide.Subject("us-east-1", "a", record)  # its snapshot may not be taken yet
+    assert decide.subject([record], [of_a]) == decide.Subject("us-east-1", "a", record)
+    assert decide.subject([], [of_a]) == decide.Subject("us-east-1", "a", None)
+    assert decide.subject([record], [of_a, of_b]) == decide.Subject("us-west-2", "b", None)
+    older = decide.Sighting("us-west-2", "b", T0 - timedelta(days=3))  # an earlier failover's copy, kept as evidence
+    assert decide.subject([record], [older]) == decide.Subject("us-east-1", "a", record)
+    assert decide.Subject("us-west-2", "b", None).after is None and decide.Subject("us-east-1", "a", record).after == T0
+
+
+def test_with_nothing_found_the_reason_names_since_and_the_region_that_did_not_answer() -> None:
+    assert "--since" in decide.nothing_found([]) and "us-east-1" in decide.nothing_found(["us-east-1"])
 
 
 def test_the_comparison_starts_before_the_last_replicated_commit() -> None:

@@ -318,8 +318,12 @@ def restore_from_snapshot_is_standalone() -> None:
         props["kms_key_id"] = request.get("kms_key_id") or snapshot.kms_key_id
         props["storage_encrypted"] = bool(snapshot.encrypted)
         props["deletion_protection"] = bool(request.get("deletion_protection", False))  # "By default, deletion protection isn't enabled."
-        if not props.get("master_user_password"):  # the snapshot's credentials; moto keeps none for a secondary
+        # The snapshot's credentials; moto keeps none for a cluster created as a secondary (a snapshot of one that was
+        # promoted later, by a failover, has none either), and a standalone cluster must have them: placeholders.
+        if not props.get("master_user_password"):
             props["master_user_password"] = "restored-credentials-of-the-snapshot"
+        if not props.get("master_username"):
+            props["master_username"] = "restored-master-of-the-snapshot"
         cluster = self.create_db_cluster(props)
         hooks.cluster_restored(cluster, str(snapshot.arn))
         return cluster
