@@ -22,7 +22,7 @@ deletes it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -101,9 +101,11 @@ def write(report: evidence.Report, directory: Path) -> Written:
 
 def reconcile(target: aws.Target, client: aws.ClientFactory, options: Options, say: Callable[[str], None], resolver: Resolver) -> Written:
     now = datetime.now(UTC)
-    report = evidence.Report(environment=target.environment, executed=options.execute, written_at=now)
+    started = evidence.Report(environment=target.environment, executed=options.execute, written_at=now)
+    report = started
     try:
-        report = _reconcile(target, client, options, say, resolver, report)
+        for step in _reconcile(target, client, options, say, resolver, started):
+            report = step  # each step's report: what was found stays in it when a later step fails
     except Exception as error:  # the report says what failed; the run never claims success
         report = replace(report, unaccounted_reason=f"the reconciliation failed: {type(error).__name__}: {str(error).splitlines()[0][:300]}")
     report = replace(report, unaccounted_reason=evidence.unaccounted_reasons(report))
@@ -113,15 +115,18 @@ def reconcile(target: aws.Target, client: aws.ClientFactory, options: Options, s
 
 def _reconcile(
     target: aws.Target, client: aws.ClientFactory, options: Options, say: Callable[[str], None], resolver: Resolver, report: evidence.Report
-) -> evidence.Report:
+) -> Iterator[evidence.Report]:
+    """The report after each step (the last one is the run's)."""
     writer = aws.writer_arn(client, target, say)
     report = replace(report, writer=writer.rsplit(":", 1)[-1] if writer else None)
     records = aws.recorded_failovers(client, target, say)
     seen, unanswered = aws.sightings(client, target, say)
     chosen = decide.subject(records, seen)
     if chosen is None:
-        return replace(report, waiting=bool(unanswered), unaccounted_reason=decide.nothing_found(unanswered))
+        yield replace(report, waiting=bool(unanswered), unaccounted_reason=decide.nothing_found(unanswered))
+        return
     report = replace(report, failover=failover_facts(chosen, report.writer))
+    yield report
     say(f"failover {chosen.failover.id if chosen.failover else 'not recorded by drkit'}: {chosen.cluster} ({chosen.region}) -> {report.writer}")
     source = aws.find_source(client, chosen.region, chosen.cluster, chosen.after, say, records)
     report = replace(
@@ -129,8 +134,9 @@ def _reconcile(
         snapshot=source.system_snapshot.identifier if source.system_snapshot else None,
         preserved_copy=source.copy.identifier if source.copy else None,
     )
+    yield report
     if source.unreachable is not None:
-        return replace(
+        yield replace(
             report,
             waiting=True,
             unaccounted_reason=(
@@ -138,27 +144,31 @@ def _reconcile(
                 "point-of-failure snapshot when it returns; run this again then"
             ),
         )
+        return
     if source.copy is None:
-        return replace(
+        yield replace(
             report,
             unaccounted_reason=(
                 f"the point-of-failure snapshot of {chosen.cluster} was not taken (or expired before it was preserved): the commits it "
                 f"acknowledged that {report.writer or 'the writer'} never received are unrecoverable"
             ),
         )
+        return
     since = options.since or (divergence_point(chosen.failover, target.margin_seconds) if chosen.failover else None)
     if since is None:
-        return replace(
+        yield replace(
             report,
             unaccounted_reason=(
                 f"the failover away from {chosen.cluster} was not recorded by drkit (it is known by its point-of-failure snapshot): "
                 "give --since <the divergence point, ISO 8601 with a zone>"
             ),
         )
+        return
     request = aws.restore_request(client, target, source, source.copy)
     say(f"plan: {request.describe()}")
     restored = aws.restore_from_snapshot(client, request, say, poll=options.poll_seconds)
     report = replace(report, restored_cluster=request.identifier)
+    yield report
     writer_region = writer.split(":")[3] if writer else target.regions[0]
     credentials = aws.credentials(client, target, (writer_region, *(r for r in target.regions if r != writer_region)))
     ca_bundle = options.ca_bundle or resolver.default_ca_bundle()
@@ -201,4 +211,4 @@ def _reconcile(
                 f"{request.identifier} for a person to compare"
             ),
         )
-    return report
+    yield report

@@ -242,6 +242,17 @@ def test_a_lossy_failover_nobody_recorded_is_found_by_its_snapshot(aws: Aws, tmp
     assert report.exit_code == evidence.Exit.UNACCOUNTED and "--since" in report.unaccounted, report.unaccounted
 
 
+def test_when_a_later_step_fails_the_report_keeps_what_was_found(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connecting fails (no CA bundle here): the report still names the failover, the snapshot's copy and the restore."""
+    build(aws, whole=True)
+    lose_east_and_fail_over(aws, record=True)
+    east_returns()
+    report = reconciled(aws, tmp_path, monkeypatch)
+    assert report.exit_code == evidence.Exit.UNACCOUNTED and "the reconciliation failed" in report.unaccounted, report.unaccounted
+    assert report.failover is not None and report.failover["old_cluster"] == NAMES.cluster_id(EAST) and report.preserved_copy
+    assert report.restored_cluster is not None and report.restored_cluster.startswith(f"{NAMES.cluster_id(EAST)}-restore-")
+
+
 def test_a_role_s_inline_policies_and_a_managed_policy_have_aws_s_size_quotas(aws: Aws) -> None:
     iam = aws("iam")
     iam.create_role(RoleName="big", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
