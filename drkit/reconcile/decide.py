@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from functions.replication_monitor.preserve import LossyFailover
 
@@ -70,4 +70,49 @@ def nothing_found(unanswered: Sequence[str]) -> str:
     return (
         f"no lossy failover is recorded and no member has a point-of-failure snapshot or a preserved copy: {outside}its snapshot is "
         "not there (not taken yet, or gone); run this again once it is, with --since <the divergence point> if you know it"
+    )
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where the comparison starts, how that was decided (for the report), and why it cannot start when it cannot."""
+
+    since: datetime | None
+    basis: str
+    reason: str | None = None  # set when ``since`` is None: what the report says is unaccounted
+
+
+def divergence(given: datetime | None, clock: datetime | None, parted_at: datetime | None, margin_seconds: float) -> Window:
+    """The divergence point: ``given`` by a person (``--since``) as it is; else the earlier of the clock bound (the
+    recorded failover, minus the target's last known lag and the margin) and the data's (the newest commit the writer
+    has by replication, minus the margin). The clock alone cannot be trusted: the failover is recorded when it was
+    *requested*, which can be long after the old primary stopped replicating (AWS recommends checking the lag and
+    taking the applications offline first: Aurora User Guide, "Using switchover or failover in Amazon Aurora Global
+    Database"), and the lag is the newest one-minute maximum, or none at all."""
+    if given is not None:
+        return Window(given, f"given (--since {given.isoformat(timespec='seconds')})")
+    margin = f"minus {margin_seconds:g} s"
+    shared = f"the newest commit the writer has by replication ({parted_at.isoformat(timespec='seconds')}) {margin}" if parted_at else ""
+    data = parted_at - timedelta(seconds=margin_seconds) if parted_at is not None else None
+    if data is not None and clock is not None:
+        recorded = f"the failover record's clock ({clock.isoformat(timespec='seconds')})"
+        return Window(min(data, clock), f"the earlier of {recorded} and {shared}")
+    if data is not None:
+        return Window(data, shared)
+    if clock is not None:
+        return Window(clock, "the failover record's clock only (the failover, minus the last known lag and the margin): the data does not show more")
+    return Window(
+        None,
+        "unknown",
+        "the divergence point is unknown: drkit did not record this failover and the data does not show where the histories part "
+        "(no keyed ledger, or none of the copy's newest transfers is on the writer); give --since <the divergence point, ISO 8601 with a zone>",
+    )
+
+
+def starts_too_late(since: datetime, missing: int, newest_key: str, newest_at: datetime) -> str:
+    """Why a window is not trusted: transfers the old primary committed just before it are not on the writer."""
+    return (
+        f"{missing} of the transfers the old primary committed just before the divergence point {since.isoformat(timespec='seconds')} "
+        f"are on no writer (the newest: {newest_key}, committed {newest_at.isoformat(timespec='seconds')}): the comparison starts too "
+        "late and may miss others; run this again with an earlier --since, or without it"
     )

@@ -3,7 +3,9 @@
 The ledger (``accounts``, ``transfers`` with a client-generated ``key`` UUID, unique, and
 ``committed_at``, ``entries``; no balance below zero) is drkit's stand-in for a payments schema. On the
 restored copy of the old primary, the transfers committed after the divergence point whose keys the
-writer does not have are the ones lost at the failover: presence is decided by key, never by time.
+writer does not have are the ones lost at the failover: presence is decided by key. The divergence
+point itself comes from the data too (:func:`last_replicated`: the newest transfer of the copy the
+writer has by replication), and :func:`missing_before` checks that no transfer just before it is lost.
 
 Each is replayed on the writer, in the original order, in its own savepoint of one transaction, with
 its original key, amount and commit time (``replayed_at`` says when it was replayed): ``INSERT ... ON
@@ -66,6 +68,67 @@ def transfers_since(copy: Any, since: datetime) -> list[Transfer]:
         (since,),
     ).fetchall()
     return [Transfer(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), r[5]) for r in rows]
+
+
+SCAN_BATCH = 500  # transfers of the copy looked up on the writer at a time
+SCAN_BATCHES = 200  # at most: the copy's newest 100,000 transfers
+GUARD = 100  # transfers of the copy just before the divergence point that must all be on the writer
+
+
+@dataclass(frozen=True)
+class History:
+    """Where the copy's history and the writer's part, by key (:func:`last_replicated`)."""
+
+    last_replicated: datetime | None  # commit time of the newest transfer of the copy the writer has by replication
+    first_on_copy: datetime | None  # the copy's oldest transfer, when every one was looked at and none replicated
+    scanned: int  # transfers of the copy looked at
+
+    @property
+    def parted_at(self) -> datetime | None:
+        """The newest commit both histories share (or, when they share none, the copy's first): None when unknown."""
+        return self.last_replicated or self.first_on_copy
+
+
+def _replicated(writer: Any, keys: Sequence[str]) -> set[str]:
+    """The keys the writer has from replication (not a replay of drkit's, not a person's resolution: no replayed_at)."""
+    if not keys:
+        return set()
+    rows = writer.execute("SELECT key::text FROM transfers WHERE key = ANY(%s::uuid[]) AND replayed_at IS NULL", (list(keys),)).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def _newest_before(copy: Any, before: tuple[datetime, int] | None, limit: int) -> list[Transfer]:
+    """The copy's ``limit`` newest transfers committed before ``before`` (commit time, seq), newest first."""
+    columns = "key::text, seq, from_account, to_account, amount, committed_at"
+    where, parameters = ("", []) if before is None else ("WHERE (committed_at, seq) < (%s, %s)", [*before])
+    rows = copy.execute(f"SELECT {columns} FROM transfers {where} ORDER BY committed_at DESC, seq DESC LIMIT %s", [*parameters, limit]).fetchall()
+    return [Transfer(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), r[5]) for r in rows]
+
+
+def last_replicated(copy: Any, writer: Any, *, batch: int = SCAN_BATCH, batches: int = SCAN_BATCHES) -> History:
+    """The newest transfer of the copy that the writer has by replication: the histories part after it, whatever the
+    clocks say. The copy is read from its newest transfer back, ``batch`` at a time, at most ``batches`` times."""
+    before: tuple[datetime, int] | None = None
+    scanned = 0
+    for _ in range(batches):
+        newest = _newest_before(copy, before, batch)
+        scanned += len(newest)
+        shared = _replicated(writer, [t.key for t in newest])
+        found = next((t for t in newest if t.key in shared), None)
+        if found is not None:
+            return History(found.committed_at, None, scanned)
+        if len(newest) < batch:  # the copy's first transfer was looked at: the writer has none of them
+            return History(None, newest[-1].committed_at if newest else None, scanned)
+        before = (newest[-1].committed_at, newest[-1].seq)
+    return History(None, None, scanned)
+
+
+def missing_before(copy: Any, writer: Any, since: datetime, count: int = GUARD) -> list[Transfer]:
+    """Of the copy's ``count`` transfers committed just before ``since``, those the writer does not have at all: when
+    there are any, the comparison window starts after a lost transfer."""
+    newest = _newest_before(copy, (since, -1), count)
+    present = on_writer(writer, [t.key for t in newest])
+    return [t for t in newest if t.key not in present]
 
 
 def on_writer(writer: Any, keys: Sequence[str]) -> dict[str, datetime | None]:

@@ -36,7 +36,7 @@ from drkit.reconcile.database import Resolver, connect
 class Options:
     report_dir: Path
     execute: bool = False
-    since: datetime | None = None  # the divergence point, given by a person (needed when drkit did not record the failover)
+    since: datetime | None = None  # the divergence point, given by a person (instead of the record's and the data's)
     ca_bundle: str | None = None
     tables: tuple[tables.TableSpec, ...] = ()
     poll_seconds: float = 10.0
@@ -50,7 +50,8 @@ class Written:
 
 
 def divergence_point(failover: Any, margin_seconds: float) -> datetime:
-    """Where the comparison starts: the failover, minus the target's last known lag, minus the margin."""
+    """The clock's bound for the comparison's start: the recorded failover, minus the target's last known lag, minus the
+    margin (``decide.divergence`` takes the earlier of it and the data's)."""
     lag = failover.target_lag_seconds or 0.0
     return failover.failed_over_at - timedelta(seconds=lag + margin_seconds)
 
@@ -154,16 +155,7 @@ def _reconcile(
             ),
         )
         return
-    since = options.since or (divergence_point(chosen.failover, target.margin_seconds) if chosen.failover else None)
-    if since is None:
-        yield replace(
-            report,
-            unaccounted_reason=(
-                f"the failover away from {chosen.cluster} was not recorded by drkit (it is known by its point-of-failure snapshot): "
-                "give --since <the divergence point, ISO 8601 with a zone>"
-            ),
-        )
-        return
+    clock = divergence_point(chosen.failover, target.margin_seconds) if chosen.failover else None
     request = aws.restore_request(client, target, source, source.copy)
     say(f"plan: {request.describe()}")
     restored = aws.restore_from_snapshot(client, request, say, poll=options.poll_seconds)
@@ -174,14 +166,24 @@ def _reconcile(
     ca_bundle = options.ca_bundle or resolver.default_ca_bundle()
     if not ca_bundle:
         raise RuntimeError("give --ca-bundle <the RDS CA bundle of the region> (or PGSSLROOTCERT): connections are verify-full")
-    report = replace(report, divergence_point=since)
     with (
         connect(str(restored["Endpoint"]), credentials, resolver, ca_bundle) as copy,
         connect(credentials.writer_host, credentials, resolver, ca_bundle) as db,
     ):
+        keyed = ledger.is_ledger(copy) and ledger.is_ledger(db)
+        history = ledger.last_replicated(copy, db) if keyed and options.since is None else None
+        window = decide.divergence(options.since, clock, history.parted_at if history else None, target.margin_seconds)
+        report = replace(report, divergence_point=window.since, notes=(*report.notes, f"divergence point: {window.basis}"))
+        if window.since is None:
+            yield replace(report, unaccounted_reason=window.reason)
+            return
+        since = window.since
+        gap = ledger.missing_before(copy, db, since) if keyed else []
+        if gap:
+            report = replace(report, unaccounted_reason=decide.starts_too_late(since, len(gap), gap[0].key, gap[0].committed_at))
         modes: list[str] = []
         lost: list[evidence.LostTransaction] = []
-        if ledger.is_ledger(copy) and ledger.is_ledger(db):
+        if keyed:
             modes.append("ledger: transfers by idempotency key, replayed in order")
             lost = ledger.reconcile(copy, db, since, execute=options.execute)
         results, statements = [], []

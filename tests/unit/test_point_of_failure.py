@@ -152,6 +152,23 @@ def test_the_comparison_starts_before_the_last_replicated_commit() -> None:
     assert divergence_point(failover, 300) == T0 - timedelta(seconds=302.5)
 
 
+def test_the_divergence_point_is_the_earlier_of_the_clock_and_the_data() -> None:
+    """A failover decided 20 minutes after replication stopped: the clock's window starts 15 minutes after the last
+    replicated commit, every transfer in between would be missed; the data's starts before it."""
+    clock = T0 - timedelta(seconds=302.5)  # recorded at T0, last known lag 2.5 s
+    parted = T0 - timedelta(minutes=20)  # the newest commit the writer has by replication
+    late = decide.divergence(None, clock, parted, 300)
+    assert late.since == parted - timedelta(seconds=300) and late.reason is None and "earlier of" in late.basis
+    assert decide.divergence(None, clock, T0, 300).since == clock  # the data agrees: the clock's is the earlier
+    assert decide.divergence(None, None, parted, 300).since == parted - timedelta(seconds=300)  # not recorded by drkit
+    assert decide.divergence(None, clock, None, 300).since == clock  # no keyed ledger: the clock, said so
+    assert "clock only" in decide.divergence(None, clock, None, 300).basis
+    given = T0 - timedelta(hours=1)
+    assert decide.divergence(given, clock, parted, 300).since == given  # a person's --since as it is (the guard checks it)
+    unknown = decide.divergence(None, None, None, 300)
+    assert unknown.since is None and unknown.reason is not None and "--since" in unknown.reason
+
+
 def test_the_grants_write_nothing_on_star_and_create_grants_only_for_rds() -> None:
     names, scopes = Names("dev"), (RegionScope(region="us-east-1", kms_key_arn="k1"), RegionScope(region="us-west-2", kms_key_arn="k2"))
     grants = (
