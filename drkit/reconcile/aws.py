@@ -9,13 +9,14 @@ machinery (no fixed wait cap, a stuck state reported, a cluster that is not a re
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from drkit.reconcile.decide import Sighting
-from drkit.restore import RESTORED_TAG, SnapshotRestoreRequest, restore_from_snapshot, restored_identifier
+from drkit.restore import RESTORED_TAG, SnapshotRestoreRequest, restore_from_snapshot, restored_identifier, wait_until_available
 from functions.replication_monitor import preserve
 
 ClientFactory = Callable[[str, str], Any]
@@ -109,6 +110,24 @@ def find_source(client: ClientFactory, region: str, cluster: str, after: datetim
     taken = [s for s in preserve.points_of_failure(snapshots, cluster) if s.created >= since]
     copies = [s for s in preserve.preserved_copies(snapshots, preserve.copy_prefix(cluster)) if s.created >= since]
     return Source(region, cluster, taken[-1] if taken else None, copies[-1] if copies else None)
+
+
+def wait_for_copy(
+    client: ClientFactory, source: Source, copy: preserve.Snapshot, say: Say, poll: float, sleep: Callable[[float], None] = time.sleep
+) -> preserve.Snapshot:
+    """The copy once it is ``available``. CopyDBClusterSnapshot returns while the copy is still being made (its status
+    ``creating`` or ``copying``: botocore rds model, DBClusterSnapshot.Status), and RestoreDBClusterFromSnapshot refuses a
+    snapshot in any other state (InvalidDBClusterSnapshotStateFault, "The supplied value isn't a valid DB cluster
+    snapshot state"). Read as ``find_source`` reads it (the member's snapshots), so the grants stay the same; a copy that
+    fails ends the wait (``drkit.restore.STUCK``) and the next run copies the snapshot again under another name."""
+
+    def describe() -> dict[str, Any] | None:
+        snapshots = preserve.list_snapshots(client("rds", source.region), source.cluster)
+        found = next((s for s in snapshots if s.identifier == copy.identifier), None)
+        return None if found is None else {"Status": found.status, "Snapshot": found}
+
+    found = wait_until_available(describe, f"the preserved copy {copy.identifier}", say, poll, sleep)
+    return found["Snapshot"]  # type: ignore[no-any-return]
 
 
 def member(client: ClientFactory, region: str, cluster: str) -> dict[str, Any]:

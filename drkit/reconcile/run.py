@@ -8,7 +8,7 @@
    (the same, idempotent function), and find its preserved copy; none there means the region has not
    returned yet (run again later) or the snapshot was never taken or expired unpreserved (the loss is
    unrecoverable, and the report says so);
-3. restore the copy beside the database (``<cluster>-restore-<time>``: the DR role's restore grants and
+3. wait for the copy to be available, restore it beside the database (``<cluster>-restore-<time>``: the DR role's restore grants and
    ``discard`` apply; a restore already there is continued);
 4. connect to it and to the current writer (the stack's master credentials, ``verify-full``);
 5. ledger mode (``drkit.reconcile.ledger``) when the database is drkit's ledger, and the configured
@@ -22,8 +22,9 @@ deletes it.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ class Options:
     ca_bundle: str | None = None
     tables: tuple[tables.TableSpec, ...] = ()
     poll_seconds: float = 10.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,8 @@ def _reconcile(
         )
         return
     clock = divergence_point(chosen.failover, target.margin_seconds) if chosen.failover else None
-    request = aws.restore_request(client, target, source, source.copy)
+    copy = aws.wait_for_copy(client, source, source.copy, say, options.poll_seconds, options.sleep)
+    request = aws.restore_request(client, target, source, copy)
     say(f"plan: {request.describe()}")
     restored = aws.restore_from_snapshot(client, request, say, poll=options.poll_seconds)
     report = replace(report, restored_cluster=request.identifier)

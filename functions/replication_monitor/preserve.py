@@ -48,6 +48,12 @@ STATE_PREFIX = "pof:"  # the monitor state's entries for the failovers it watche
 ERROR_KEY = "pof-error"
 FOUND, UNRECOVERABLE, BACK = "found", "unrecoverable", "back:"
 CLUSTER_DOWN_STATUSES = frozenset({"stopped", "stopping", "deleting", "failed", "inaccessible-encryption-credentials"})
+# A snapshot in one of these never becomes available: the failure states of botocore's waiter for it (rds 2014-10-31
+# waiters-2.json, DBClusterSnapshotAvailable: "deleted", "deleting", "failed", "incompatible-restore",
+# "incompatible-parameters"). A copy in one of them is no copy: the source is copied again under another name. AWS:
+# "If you delete a source snapshot before the target snapshot becomes available, the snapshot copy might fail" (Aurora
+# User Guide, "DB cluster snapshot copying"), and the system snapshot is deleted with the backup retention.
+DEAD_STATUSES = frozenset({"deleted", "deleting", "failed", "incompatible-restore", "incompatible-parameters"})
 
 
 # ----------------------------------------------------------------------------------------- pure decisions
@@ -104,9 +110,25 @@ def copy_identifier(prefix: str, source: Snapshot) -> str:
 
 
 def preserved_copies(snapshots: Sequence[Snapshot], prefix: str) -> list[Snapshot]:
-    """drkit's manual copies (named ``prefix`` and tagged with their source), oldest first."""
-    found = [s for s in snapshots if s.identifier.lower().startswith(prefix.lower()) and PRESERVED_FROM_TAG in s.tags]
+    """drkit's manual copies (named ``prefix`` and tagged with their source), oldest first; a copy that failed is none.
+    One may still be ``copying`` or ``creating``: CopyDBClusterSnapshot returns before the copy is made."""
+    found = [s for s in live(snapshots) if s.identifier.lower().startswith(prefix.lower()) and PRESERVED_FROM_TAG in s.tags]
     return sorted(found, key=lambda s: s.created)
+
+
+def live(snapshots: Sequence[Snapshot]) -> list[Snapshot]:
+    """The snapshots that are, or will become, available (not in a ``DEAD_STATUSES`` state)."""
+    return [s for s in snapshots if s.status not in DEAD_STATUSES]
+
+
+def free_name(wanted: str, taken: set[str]) -> str:
+    """``wanted``, or ``wanted-2``, ``-3``... when a snapshot (a failed copy among them) holds the name: still within the
+    grants' ``<cluster>-pof-*`` and the 63 characters (a restore's name is longer)."""
+    name, number = wanted, 1
+    while name.lower() in taken:
+        number += 1
+        name = f"{wanted}-{number}"
+    return name
 
 
 @dataclass(frozen=True)
@@ -116,14 +138,17 @@ class CopyPlan:
 
 
 def plan_copies(snapshots: Sequence[Snapshot], cluster: str, prefix: str) -> list[CopyPlan]:
-    """A copy for every available point-of-failure snapshot of ``cluster`` without one (by name or by tag)."""
-    names = {s.identifier.lower() for s in snapshots}
-    sources = {s.tags.get(PRESERVED_FROM_TAG) for s in snapshots}
+    """A copy for every available point-of-failure snapshot of ``cluster`` without a live one (by name or by tag); a copy
+    that failed does not count, and its name is left to it (``free_name``)."""
+    kept = live(snapshots)
+    names = {s.identifier.lower() for s in kept}
+    sources = {s.tags.get(PRESERVED_FROM_TAG) for s in kept}
+    taken = {s.identifier.lower() for s in snapshots}
     plans = []
     for source in points_of_failure(snapshots, cluster):
         target = copy_identifier(prefix, source)
         if source.status == "available" and target.lower() not in names and source.arn not in sources:
-            plans.append(CopyPlan(source, target))
+            plans.append(CopyPlan(source, free_name(target, taken)))
     return plans
 
 

@@ -48,6 +48,8 @@ def clean_state() -> Iterator[None]:
         state.taken.clear()
         state.failures.clear()
         state.fail_next, state.retention_seconds = 0, None
+        state.copy_reads, state.fail_copies = 0, 0
+        state.copying.clear()
         control.STATE.down_regions = set()
 
     reset()
@@ -216,12 +218,51 @@ TARGET = reconcile_aws.Target(
 )  # fmt: skip
 
 
-def reconciled(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> evidence.Report:
+def reconciled(
+    aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, said: list[str] | None = None, ca_bundle: str | None = None
+) -> evidence.Report:
     monkeypatch.delenv("PGSSLROOTCERT", raising=False)
-    said: list[str] = []
-    report = reconcile(TARGET, aws, Options(report_dir=tmp_path, poll_seconds=0), said.append, Resolver()).report
+    said = [] if said is None else said
+    report = reconcile(TARGET, aws, Options(report_dir=tmp_path, poll_seconds=0, ca_bundle=ca_bundle), said.append, Resolver()).report
     print("\n".join(said))
     return report
+
+
+def test_reconcile_waits_for_the_copy_it_restores(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CopyDBClusterSnapshot returns while the copy is still being made, and a restore from a copy that is not available
+    is refused: reconcile, which makes the copy itself when the monitor has not, waits for it (here three reads)."""
+    build(aws, whole=True)
+    lose_east_and_fail_over(aws, record=True)
+    east_returns()
+    rds_snapshots.control("POST", {"copy_reads": 3})
+    said: list[str] = []
+    bundle = tmp_path / "global-bundle.pem"
+    bundle.write_text("not read: nothing to connect to here\n")
+    report = reconciled(aws, tmp_path, monkeypatch, said, ca_bundle=str(bundle))
+    assert "InvalidDBClusterSnapshotStateFault" not in report.unaccounted, report.unaccounted
+    assert report.restored_cluster is not None, report.unaccounted  # restored once available (connecting fails: no database here)
+    assert any(line.startswith(f"waiting for the preserved copy {report.preserved_copy}: copying") for line in said), said
+
+
+def test_a_copy_that_failed_is_made_again_under_another_name(aws: Aws, stack: dict[str, Any]) -> None:
+    """The monitor pages "preserved" once a copy is made; a copy that then fails is no copy: the next run copies the
+    snapshot again (while Aurora keeps it) under a new name the grants' <cluster>-pof-* still covers."""
+    lose_east_and_fail_over(aws, record=True)
+    east_returns()
+    rds_snapshots.control("POST", {"copy_reads": 1, "fail_copies": 1})
+    settings = preserve.PreservationSettings(
+        environment="x", region=EAST, member_regions=(EAST, WEST), cluster=NAMES.cluster_id(EAST), key_id=stack["keys"][EAST],
+        lossy_failover_parameter=None, wait_seconds=60, command="drkit runbook reconcile --env x",
+    )  # fmt: skip
+    first = preserve.step(settings, aws, datetime.now(UTC), {})
+    (made,) = [p.plan.target for p in first.preserved if p.created]
+    rds = aws("rds", EAST)
+    statuses = {s["DBClusterSnapshotIdentifier"]: s["Status"] for s in rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]}
+    assert statuses == {made: "failed"}
+    again = preserve.step(settings, aws, datetime.now(UTC), first.state)
+    (remade,) = [p.plan.target for p in again.preserved if p.created]
+    assert remade == f"{made}-2" and remade.startswith(NAMES.preserved_snapshot_prefix(EAST)) and len(again.alerts) == 1
+    assert preserve.step(settings, aws, datetime.now(UTC), again.state).preserved == []  # the new one is live: kept once
 
 
 def test_with_no_record_and_no_snapshot_reconcile_never_says_unaccounted_0(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -55,6 +55,19 @@ def test_each_snapshot_is_copied_once_under_a_name_rds_accepts() -> None:
     assert preserve.plan_copies([source, renamed], "drkit-a-us-east-1", prefix) == []  # found by tag
     creating = snapshot(source.identifier, "drkit-a-us-east-1", status="creating")
     assert preserve.plan_copies([creating], "drkit-a-us-east-1", prefix) == []  # "Must specify a valid source snapshot in the "available" state"
+    copying = snapshot(plan.target, "drkit-a-us-east-1", T0 + timedelta(minutes=1), status="copying", **{PRESERVED_FROM_TAG: source.arn})
+    assert preserve.plan_copies([source, copying], "drkit-a-us-east-1", prefix) == []  # being made: it is one
+
+
+def test_a_copy_that_failed_is_no_copy_and_leaves_its_name() -> None:
+    source = snapshot("rds:unplanned-global-failover-drkit-a-us-east-1-x", "drkit-a-us-east-1", T0 + timedelta(seconds=7))
+    prefix = preserve.copy_prefix("drkit-a-us-east-1")
+    failed = snapshot("drkit-a-us-east-1-pof-20261129140007", "drkit-a-us-east-1", status="failed", **{PRESERVED_FROM_TAG: source.arn})
+    (plan,) = preserve.plan_copies([source, failed], "drkit-a-us-east-1", prefix)
+    assert plan.target == "drkit-a-us-east-1-pof-20261129140007-2" and plan.target.startswith(Names("a").preserved_snapshot_prefix("us-east-1"))
+    assert preserve.preserved_copies([failed], prefix) == []  # nothing to restore from
+    also = snapshot(plan.target, "drkit-a-us-east-1", status="incompatible-restore", **{PRESERVED_FROM_TAG: source.arn})
+    assert [p.target for p in preserve.plan_copies([source, failed, also], "drkit-a-us-east-1", prefix)] == [f"{failed.identifier}-3"]
 
 
 def test_a_copy_name_fits_wherever_a_restore_name_fits() -> None:
@@ -64,7 +77,7 @@ def test_a_copy_name_fits_wherever_a_restore_name_fits() -> None:
         longest
     )
     for region in env.regions:
-        assert len(f"{env.names.preserved_snapshot_prefix(region)}20261129140007") <= RDS_IDENTIFIER_MAX
+        assert len(f"{env.names.preserved_snapshot_prefix(region)}20261129140007-99") <= RDS_IDENTIFIER_MAX  # a copy made again too
 
 
 def test_the_runbook_record_is_what_the_monitor_reads() -> None:
