@@ -21,9 +21,9 @@ the target region (or ``--region``), so a failover never waits on the lost regio
 
 Exit codes: 0 done, no-op, dry run or status; 3 refused; 1 failed (an expired session included: the message says
 to assume the role again and re-run, which resumes a restore); 2 bad usage or configuration; 130 interrupted.
-``reconcile`` (after a lossy failover, ``drkit/reconcile``): 0 every lost transaction accounted for, 3 the old primary's
-region has not returned yet, 4 accounted for with conflicts a person must decide, 5 unaccounted
-(``drkit.reconcile.evidence.Exit``).
+``reconcile`` (after a lossy failover, ``drkit/reconcile``): 0 every lost transaction accounted for, 3 not yet (the old
+primary's region has not returned, or Aurora has not rebuilt the old primary), 4 accounted for with conflicts a person
+must decide, 5 unaccounted (``drkit.reconcile.evidence.Exit``).
 """
 
 from __future__ import annotations

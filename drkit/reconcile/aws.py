@@ -38,16 +38,25 @@ class Target:
     margin_seconds: float = 300.0
 
 
-def writer_arn(client: ClientFactory, target: Target, say: Say) -> str | None:
-    """The current writer, read in the first region that answers."""
+def global_members(client: ClientFactory, target: Target, say: Say) -> list[dict[str, Any]]:
+    """The global cluster's members (GlobalClusterMembers), read in the first region that answers."""
     for region in target.regions:
         try:
             found = client("rds", region).describe_global_clusters(GlobalClusterIdentifier=target.global_cluster_id)["GlobalClusters"]
         except Exception as error:
             say(f"the global cluster could not be read in {region}: {str(error).splitlines()[0][:500]}")
             continue
-        return next((m["DBClusterArn"] for m in found[0]["GlobalClusterMembers"] if m.get("IsWriter")), None) if found else None
-    return None
+        return list(found[0].get("GlobalClusterMembers", [])) if found else []
+    return []
+
+
+def writer_of(members: list[dict[str, Any]]) -> str | None:
+    return next((str(m["DBClusterArn"]) for m in members if m.get("IsWriter")), None)
+
+
+def writer_arn(client: ClientFactory, target: Target, say: Say) -> str | None:
+    """The current writer, read in the first region that answers."""
+    return writer_of(global_members(client, target, say))
 
 
 def recorded_failovers(client: ClientFactory, target: Target, say: Say) -> list[preserve.LossyFailover]:
@@ -93,6 +102,7 @@ class Source:
     system_snapshot: preserve.Snapshot | None
     copy: preserve.Snapshot | None
     unreachable: str | None = None  # why the old primary's region could not be read (it has not returned)
+    status: str | None = None  # the old primary cluster's, as its region answered
 
 
 def find_source(client: ClientFactory, region: str, cluster: str, after: datetime | None, say: Say, markers: list[preserve.LossyFailover]) -> Source:
@@ -109,7 +119,7 @@ def find_source(client: ClientFactory, region: str, cluster: str, after: datetim
     since = after or datetime.min.replace(tzinfo=UTC)
     taken = [s for s in preserve.points_of_failure(snapshots, cluster) if s.created >= since]
     copies = [s for s in preserve.preserved_copies(snapshots, preserve.copy_prefix(cluster)) if s.created >= since]
-    return Source(region, cluster, taken[-1] if taken else None, copies[-1] if copies else None)
+    return Source(region, cluster, taken[-1] if taken else None, copies[-1] if copies else None, status=str(old.get("Status", "")) or None)
 
 
 def wait_for_copy(

@@ -116,3 +116,12 @@ def starts_too_late(since: datetime, missing: int, newest_key: str, newest_at: d
         f"are on no writer (the newest: {newest_key}, committed {newest_at.isoformat(timespec='seconds')}): the comparison starts too "
         "late and may miss others; run this again with an earlier --since, or without it"
     )
+
+
+def not_rebuilt_yet(cluster: str, status: str | None) -> str:
+    """Why no snapshot is not yet "never": Aurora attempts it before it rebuilds the old primary as a secondary."""
+    return (
+        f"no point-of-failure snapshot of {cluster} yet, and Aurora has not rebuilt it as an available secondary of the global cluster "
+        f"(its status: {status or 'unknown'}): it attempts the snapshot before it creates the new volume, so it may still come; "
+        "run this again later"
+    )

@@ -26,7 +26,7 @@ class Exit:
     """The CLI's exit codes (``drkit runbook reconcile``)."""
 
     ACCOUNTED = 0  # every lost transaction is accounted for and nothing waits for a person
-    NOT_YET = 3  # the old primary's region has not returned: Aurora has not attempted the snapshot yet
+    NOT_YET = 3  # Aurora has not rebuilt the old primary yet (its region is away, or back and not done): the snapshot may come
     CONFLICTS = 4  # every lost transaction is accounted for; some are conflicts a person must decide
     UNACCOUNTED = 5  # the loss cannot be accounted for (no snapshot, an error): never a success
 
@@ -87,7 +87,7 @@ class Report:
     tables: tuple[TableResult, ...] = ()
     sql_file: str | None = None
     unaccounted_reason: str | None = None  # None: unaccounted 0
-    waiting: bool = False  # the reason is temporary: the old region has not returned
+    waiting: bool = False  # the reason is temporary: Aurora has not rebuilt the old primary yet
     notes: tuple[str, ...] = ()
     next_steps: tuple[str, ...] = field(default_factory=tuple)
 

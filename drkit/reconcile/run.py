@@ -5,9 +5,9 @@
 1. the newest lossy failover: the newest the runbook recorded (``functions.failover.marker``), or the newest
    point-of-failure snapshot (or copy) of any member when it is newer or nothing is recorded (``decide``);
 2. in the old primary's region: preserve Aurora's point-of-failure snapshot if the monitor has not
-   (the same, idempotent function), and find its preserved copy; none there means the region has not
-   returned yet (run again later) or the snapshot was never taken or expired unpreserved (the loss is
-   unrecoverable, and the report says so);
+   (the same, idempotent function), and find its preserved copy; none there means Aurora has not
+   rebuilt the old primary yet (its snapshot may still come: run again later), or, once it has, that
+   the snapshot was never taken or expired unpreserved (the loss is unrecoverable, and the report says so);
 3. wait for the copy to be available, restore it beside the database (``<cluster>-restore-<time>``: the DR role's restore grants and
    ``discard`` apply; a restore already there is continued);
 4. connect to it and to the current writer (the stack's master credentials, ``verify-full``);
@@ -31,6 +31,7 @@ from typing import Any
 
 from drkit.reconcile import aws, decide, evidence, ledger, tables
 from drkit.reconcile.database import Resolver, connect
+from functions.replication_monitor import preserve
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,7 +121,8 @@ def _reconcile(
     target: aws.Target, client: aws.ClientFactory, options: Options, say: Callable[[str], None], resolver: Resolver, report: evidence.Report
 ) -> Iterator[evidence.Report]:
     """The report after each step (the last one is the run's)."""
-    writer = aws.writer_arn(client, target, say)
+    members = aws.global_members(client, target, say)
+    writer = aws.writer_of(members)
     report = replace(report, writer=writer.rsplit(":", 1)[-1] if writer else None)
     records = aws.recorded_failovers(client, target, say)
     seen, unanswered = aws.sightings(client, target, say)
@@ -148,12 +150,16 @@ def _reconcile(
             ),
         )
         return
+    if source.copy is None and not preserve.rebuilt(members, chosen.region, chosen.cluster, source.status):
+        yield replace(report, waiting=True, unaccounted_reason=decide.not_rebuilt_yet(chosen.cluster, source.status))
+        return
     if source.copy is None:
         yield replace(
             report,
             unaccounted_reason=(
-                f"the point-of-failure snapshot of {chosen.cluster} was not taken (or expired before it was preserved): the commits it "
-                f"acknowledged that {report.writer or 'the writer'} never received are unrecoverable"
+                f"the point-of-failure snapshot of {chosen.cluster} was not taken (or expired before it was preserved), and Aurora has "
+                f"rebuilt {chosen.cluster} as a secondary since: the commits it acknowledged that {report.writer or 'the writer'} never "
+                "received are unrecoverable"
             ),
         )
         return

@@ -69,7 +69,7 @@ def monitor(lab: Lab, region: str, wait_seconds: float = 600) -> preserve.Preser
     """What the replication monitor of ``region`` runs with (its function's environment)."""
     return preserve.PreservationSettings(
         environment="lab", region=region, member_regions=lab.regions, cluster=lab.cluster(region), key_id=lab.keys[region],
-        lossy_failover_parameter=RECORDS, wait_seconds=wait_seconds, command=COMMAND,
+        lossy_failover_parameter=RECORDS, wait_seconds=wait_seconds, command=COMMAND, global_cluster_id=lab.name,
     )  # fmt: skip
 
 

@@ -10,14 +10,16 @@ one of them it cannot.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from moto.rds import models as rds_models
 
 from constructs_lib.dr_operations import restore_grants, restore_scope
 from constructs_lib.naming import Names
@@ -228,6 +230,37 @@ def reconciled(
     return report
 
 
+def test_before_aurora_rebuilt_the_old_primary_no_snapshot_is_not_yet_never(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its region answers (a partial outage answers all along), but Aurora has not added it back as an available secondary:
+    its snapshot attempt, made before the rebuild, may still come. The monitor does not page UNRECOVERABLE however long
+    that takes, and reconcile says "not yet" (exit 3); once it is rebuilt without a snapshot, both say "never"."""
+    build(aws, whole=True)
+    lose_east_and_fail_over(aws, record=True)
+    control.STATE.down_regions = set()  # the region answers; Aurora has not made its attempt (the emulator's region_returned)
+    old = rds_models.rds_backends[ACCOUNT][EAST].clusters[NAMES.cluster_id(EAST)]
+    old.drkit_available_at = time.time() + 3600  # not rebuilt yet: here it reports "creating"
+    settings = preserve.PreservationSettings(
+        environment="x", region=WEST, member_regions=(EAST, WEST), cluster=NAMES.cluster_id(WEST), key_id=None,
+        lossy_failover_parameter=NAMES.lossy_failover_parameter, wait_seconds=60, command="drkit runbook reconcile --env x",
+        global_cluster_id=NAMES.global_cluster_id,
+    )  # fmt: skip
+    start = datetime.now(UTC)
+    first = preserve.step(settings, aws, start, {})
+    much_later = preserve.step(settings, aws, start + timedelta(hours=6), first.state)
+    assert first.alerts == much_later.alerts == [], much_later.alerts
+    report = reconciled(aws, tmp_path, monkeypatch)
+    assert report.exit_code == evidence.Exit.NOT_YET and "may still come" in report.unaccounted, report.unaccounted
+
+    rds_snapshots.control("POST", {"fail_next": 1})
+    old.drkit_available_at = 0.0
+    hooks.region_returned(EAST)  # Aurora's attempt fails, and it rebuilds the old primary as a secondary
+    back = preserve.step(settings, aws, start + timedelta(hours=7), much_later.state)
+    late = preserve.step(settings, aws, start + timedelta(hours=7, minutes=2), back.state)
+    assert back.alerts == [] and [subject.split("]")[1].strip()[:13] for subject, _ in late.alerts] == ["UNRECOVERABLE"]
+    never = reconciled(aws, tmp_path, monkeypatch)
+    assert never.exit_code == evidence.Exit.UNACCOUNTED and "unrecoverable" in never.unaccounted, never.unaccounted
+
+
 def test_reconcile_waits_for_the_copy_it_restores(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """CopyDBClusterSnapshot returns while the copy is still being made, and a restore from a copy that is not available
     is refused: reconcile, which makes the copy itself when the monitor has not, waits for it (here three reads)."""
@@ -252,7 +285,7 @@ def test_a_copy_that_failed_is_made_again_under_another_name(aws: Aws, stack: di
     rds_snapshots.control("POST", {"copy_reads": 1, "fail_copies": 1})
     settings = preserve.PreservationSettings(
         environment="x", region=EAST, member_regions=(EAST, WEST), cluster=NAMES.cluster_id(EAST), key_id=stack["keys"][EAST],
-        lossy_failover_parameter=None, wait_seconds=60, command="drkit runbook reconcile --env x",
+        lossy_failover_parameter=None, wait_seconds=60, command="drkit runbook reconcile --env x", global_cluster_id=NAMES.global_cluster_id,
     )  # fmt: skip
     first = preserve.step(settings, aws, datetime.now(UTC), {})
     (made,) = [p.plan.target for p in first.preserved if p.created]
@@ -460,6 +493,7 @@ def monitor_step(world: dict[str, Any], grants: tuple[Grant, ...]) -> preserve.S
     settings = preserve.PreservationSettings(
         environment="x", region=EAST, member_regions=(EAST, WEST), cluster=NAMES.cluster_id(EAST), key_id=world["keys"][EAST],
         lossy_failover_parameter=NAMES.lossy_failover_parameter, wait_seconds=60, command="drkit runbook reconcile --env x",
+        global_cluster_id=NAMES.global_cluster_id,
     )  # fmt: skip
     return preserve.step(settings, client, datetime.now(UTC), {})
 

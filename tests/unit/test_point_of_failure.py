@@ -109,6 +109,19 @@ def test_the_watch_waits_for_the_region_then_for_the_snapshot_then_pages_once() 
     assert preserve.watch_step("unrecoverable", True, T0 + timedelta(days=1), wait) == preserve.Watch("unrecoverable", look=False)  # once
 
 
+def test_aurora_is_done_with_the_old_primary_once_it_is_an_available_secondary_again() -> None:
+    """AWS: "Aurora automatically adds it back to the global cluster as a secondary Region. Before creating the new storage
+    volume in the old primary Region, Aurora tries to take a snapshot": not a time after its region answers."""
+    old = {"DBClusterArn": "arn:aws:rds:us-east-1:1:cluster:a", "IsWriter": False}
+    writer = {"DBClusterArn": "arn:aws:rds:us-west-2:1:cluster:b", "IsWriter": True}
+    assert preserve.rebuilt([old, writer], "us-east-1", "a", "available")
+    assert not preserve.rebuilt([writer], "us-east-1", "a", "available")  # not added back yet
+    assert not preserve.rebuilt([old, writer], "us-east-1", "a", "creating")  # added back, being rebuilt
+    assert not preserve.rebuilt([old, writer], "us-east-1", "a", None)  # its region does not answer
+    assert not preserve.rebuilt([{**old, "IsWriter": True}], "us-east-1", "a", "available")  # the writer again: not this failover's
+    assert not preserve.rebuilt([old], "us-west-2", "a", "available")  # another region's cluster of that name
+
+
 def transaction(key: str, outcome: Outcome) -> LostTransaction:
     return LostTransaction(key=key, seq=1, from_account=1, to_account=2, amount=5, committed_at=T0, outcome=outcome)
 
