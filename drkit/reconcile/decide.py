@@ -11,9 +11,11 @@ the newest snapshot or copy of any member, and accounts for whichever failover i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import PurePath
 
 from functions.replication_monitor.preserve import LossyFailover
 
@@ -124,4 +126,25 @@ def not_rebuilt_yet(cluster: str, status: str | None) -> str:
         f"no point-of-failure snapshot of {cluster} yet, and Aurora has not rebuilt it as an available secondary of the global cluster "
         f"(its status: {status or 'unknown'}): it attempts the snapshot before it creates the new volume, so it may still come; "
         "run this again later"
+    )
+
+
+# Aurora User Guide, "Using SSL/TLS to encrypt a connection to a DB cluster": each region's CAs are its own (their common
+# names are "Amazon RDS <region-identifier> Root CA ..."), and RDS publishes certificate bundles "for specific AWS
+# Regions" (<region>-bundle.pem) and one "for all AWS Regions". The restored copy is in the old primary's region and the
+# writer in another: verify-full of both needs the bundle for all regions.
+GLOBAL_BUNDLE = "global-bundle.pem"
+GLOBAL_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+_REGIONAL_BUNDLE = re.compile(r"(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)-bundle\.pem")
+
+
+def bundle_refusal(ca_bundle: str, regions: Sequence[str]) -> str | None:
+    """Why ``ca_bundle`` cannot verify connections to databases in ``regions`` (the copy's and the writer's), if it cannot:
+    a regional bundle, by its name, for a region that is not every one of them."""
+    named = _REGIONAL_BUNDLE.fullmatch(PurePath(ca_bundle).name)
+    if named is None or set(regions) <= {named["region"]}:
+        return None
+    return (
+        f"{PurePath(ca_bundle).name} holds the CAs of {named['region']} only, and the restored copy and the writer are in "
+        f"{' and '.join(dict.fromkeys(regions))}: give the bundle for all regions, --ca-bundle {GLOBAL_BUNDLE} ({GLOBAL_BUNDLE_URL})"
     )

@@ -59,6 +59,22 @@ def divergence_point(failover: Any, margin_seconds: float) -> datetime:
     return failover.failed_over_at - timedelta(seconds=lag + margin_seconds)
 
 
+def trusted_bundle(ca_bundle: str | None, regions: tuple[str, str], resolver: Resolver) -> str:
+    """The CA bundle both verify-full connections use, checked before a restore is waited for: there, readable, and (on
+    AWS) not one region's bundle when the copy and the writer are in two."""
+    if not ca_bundle:
+        raise RuntimeError(
+            f"give --ca-bundle {decide.GLOBAL_BUNDLE} (the RDS CA bundle for all regions, {decide.GLOBAL_BUNDLE_URL}) or set "
+            "PGSSLROOTCERT: connections are verify-full"
+        )
+    if not Path(ca_bundle).is_file():
+        raise RuntimeError(f"the CA bundle {ca_bundle} is not a readable file")
+    refusal = None if resolver.emulator_url else decide.bundle_refusal(ca_bundle, regions)
+    if refusal:
+        raise RuntimeError(refusal)
+    return ca_bundle
+
+
 def failover_facts(chosen: decide.Subject, writer: str | None) -> dict[str, Any]:
     """The failover as the report states it: the runbook's record, or what its snapshot shows when drkit did not record it."""
     if chosen.failover is None:
@@ -164,17 +180,15 @@ def _reconcile(
         )
         return
     clock = divergence_point(chosen.failover, target.margin_seconds) if chosen.failover else None
+    writer_region = writer.split(":")[3] if writer else target.regions[0]
+    ca_bundle = trusted_bundle(options.ca_bundle or resolver.default_ca_bundle(), (chosen.region, writer_region), resolver)
     copy = aws.wait_for_copy(client, source, source.copy, say, options.poll_seconds, options.sleep)
     request = aws.restore_request(client, target, source, copy)
     say(f"plan: {request.describe()}")
     restored = aws.restore_from_snapshot(client, request, say, poll=options.poll_seconds)
     report = replace(report, restored_cluster=request.identifier)
     yield report
-    writer_region = writer.split(":")[3] if writer else target.regions[0]
     credentials = aws.credentials(client, target, (writer_region, *(r for r in target.regions if r != writer_region)))
-    ca_bundle = options.ca_bundle or resolver.default_ca_bundle()
-    if not ca_bundle:
-        raise RuntimeError("give --ca-bundle <the RDS CA bundle of the region> (or PGSSLROOTCERT): connections are verify-full")
     with (
         connect(str(restored["Endpoint"]), credentials, resolver, ca_bundle) as copy,
         connect(credentials.writer_host, credentials, resolver, ca_bundle) as db,

@@ -220,6 +220,13 @@ TARGET = reconcile_aws.Target(
 )  # fmt: skip
 
 
+def bundle(tmp_path: Path, name: str = "global-bundle.pem") -> str:
+    """A CA bundle file (never read here: there is no database to connect to)."""
+    path = tmp_path / name
+    path.write_text("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
+    return str(path)
+
+
 def reconciled(
     aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, said: list[str] | None = None, ca_bundle: str | None = None
 ) -> evidence.Report:
@@ -261,6 +268,18 @@ def test_before_aurora_rebuilt_the_old_primary_no_snapshot_is_not_yet_never(aws:
     assert never.exit_code == evidence.Exit.UNACCOUNTED and "unrecoverable" in never.unaccounted, never.unaccounted
 
 
+def test_one_region_s_ca_bundle_is_refused_before_anything_is_restored(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy is restored in the old primary's region (us-east-1), the writer is in us-west-2: us-east-1's bundle cannot
+    verify both, and finding out at connect time would come after a restore of half an hour."""
+    build(aws, whole=True)
+    lose_east_and_fail_over(aws, record=True)
+    east_returns()
+    report = reconciled(aws, tmp_path, monkeypatch, ca_bundle=bundle(tmp_path, "us-east-1-bundle.pem"))
+    assert report.restored_cluster is None and "global-bundle.pem" in report.unaccounted, report.unaccounted
+    missing = reconciled(aws, tmp_path, monkeypatch, ca_bundle=str(tmp_path / "nowhere.pem"))
+    assert missing.restored_cluster is None and "not a readable file" in missing.unaccounted, missing.unaccounted
+
+
 def test_reconcile_waits_for_the_copy_it_restores(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """CopyDBClusterSnapshot returns while the copy is still being made, and a restore from a copy that is not available
     is refused: reconcile, which makes the copy itself when the monitor has not, waits for it (here three reads)."""
@@ -269,9 +288,7 @@ def test_reconcile_waits_for_the_copy_it_restores(aws: Aws, tmp_path: Path, monk
     east_returns()
     rds_snapshots.control("POST", {"copy_reads": 3})
     said: list[str] = []
-    bundle = tmp_path / "global-bundle.pem"
-    bundle.write_text("not read: nothing to connect to here\n")
-    report = reconciled(aws, tmp_path, monkeypatch, said, ca_bundle=str(bundle))
+    report = reconciled(aws, tmp_path, monkeypatch, said, ca_bundle=bundle(tmp_path))
     assert "InvalidDBClusterSnapshotStateFault" not in report.unaccounted, report.unaccounted
     assert report.restored_cluster is not None, report.unaccounted  # restored once available (connecting fails: no database here)
     assert any(line.startswith(f"waiting for the preserved copy {report.preserved_copy}: copying") for line in said), said
@@ -310,7 +327,7 @@ def test_a_lossy_failover_nobody_recorded_is_found_by_its_snapshot(aws: Aws, tmp
     build(aws, whole=True)
     lose_east_and_fail_over(aws, record=False)
     east_returns()
-    report = reconciled(aws, tmp_path, monkeypatch)
+    report = reconciled(aws, tmp_path, monkeypatch, ca_bundle=bundle(tmp_path))
     assert report.failover is not None and report.failover["recorded"] is False and report.failover["old_cluster"] == NAMES.cluster_id(EAST)
     assert report.preserved_copy is not None and report.preserved_copy.startswith(f"{NAMES.cluster_id(EAST)}-pof-")  # kept
     assert report.restored_cluster is not None  # restored to compare (here it cannot connect: no database, no CA bundle)
@@ -318,11 +335,11 @@ def test_a_lossy_failover_nobody_recorded_is_found_by_its_snapshot(aws: Aws, tmp
 
 
 def test_when_a_later_step_fails_the_report_keeps_what_was_found(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Connecting fails (no CA bundle here): the report still names the failover, the snapshot's copy and the restore."""
+    """Connecting fails (no database here): the report still names the failover, the snapshot's copy and the restore."""
     build(aws, whole=True)
     lose_east_and_fail_over(aws, record=True)
     east_returns()
-    report = reconciled(aws, tmp_path, monkeypatch)
+    report = reconciled(aws, tmp_path, monkeypatch, ca_bundle=bundle(tmp_path))
     assert report.exit_code == evidence.Exit.UNACCOUNTED and "the reconciliation failed" in report.unaccounted, report.unaccounted
     assert report.failover is not None and report.failover["old_cluster"] == NAMES.cluster_id(EAST) and report.preserved_copy
     assert report.restored_cluster is not None and report.restored_cluster.startswith(f"{NAMES.cluster_id(EAST)}-restore-")

@@ -173,6 +173,15 @@ def test_with_nothing_found_the_reason_names_since_and_the_region_that_did_not_a
     assert "--since" in decide.nothing_found([]) and "us-east-1" in decide.nothing_found(["us-east-1"])
 
 
+def test_one_region_s_ca_bundle_cannot_verify_two_regions() -> None:
+    assert decide.bundle_refusal("certs/global-bundle.pem", ("us-east-1", "us-west-2")) is None
+    assert decide.bundle_refusal("us-east-1-bundle.pem", ("us-east-1", "us-east-1")) is None  # both in one region
+    refusal = decide.bundle_refusal("/tmp/us-east-1-bundle.pem", ("us-east-1", "us-west-2"))
+    assert refusal is not None and "global-bundle.pem" in refusal and "us-west-2" in refusal
+    assert decide.bundle_refusal("us-gov-west-1-bundle.pem", ("us-gov-east-1", "us-gov-west-1")) is not None
+    assert decide.bundle_refusal("my-company-roots.pem", ("us-east-1", "us-west-2")) is None  # not known to be one region's
+
+
 def test_the_comparison_starts_before_the_last_replicated_commit() -> None:
     failover = preserve.LossyFailover("arn:aws:rds:us-east-1:1:cluster:a", "arn:aws:rds:us-west-2:1:cluster:b", T0, 2.5)
     assert divergence_point(failover, 300) == T0 - timedelta(seconds=302.5)
