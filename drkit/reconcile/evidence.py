@@ -16,7 +16,7 @@ from typing import Any
 
 
 class Outcome(StrEnum):
-    REPLAYED = "replayed"  # applied on the writer now, with its original key, amount and order
+    REPLAYED = "replayed"  # applied on the writer now, with its original key, amount and order (and the writer's number)
     REPLAYABLE = "replayable"  # a dry run: it would be replayed (keeps every invariant)
     CONFLICT = "conflict"  # replaying it would break an invariant given what the writer accepted since: a person decides
     ALREADY_PRESENT = "already present"  # the writer has its key (replayed by an earlier run)
@@ -42,11 +42,13 @@ class LostTransaction:
     outcome: Outcome
     reason: str = ""
     replayed_at: datetime | None = None
+    writer_seq: int | None = None  # the number the writer gave its replay, when the writer numbers its transfers
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "seq": self.seq,
+            "writer_seq": self.writer_seq,
             "from_account": self.from_account,
             "to_account": self.to_account,
             "amount": self.amount,
@@ -145,6 +147,13 @@ def document(report: Report) -> dict[str, Any]:
     }
 
 
+def numbered(transaction: LostTransaction) -> str:
+    """Its number on the old primary, and the writer's when the writer gave its replay another."""
+    if transaction.writer_seq is None or transaction.writer_seq == transaction.seq:
+        return str(transaction.seq)
+    return f"{transaction.seq} → {transaction.writer_seq}"
+
+
 def failover_fact(failover: dict[str, Any] | None) -> str:
     if not failover:
         return "none found: no record and no point-of-failure snapshot"
@@ -185,11 +194,11 @@ def markdown(report: Report) -> str:
             "",
             "## Every transaction the old primary committed that the writer did not have",
             "",
-            "| key | seq | from | to | amount | committed on the old primary | outcome | why |",
+            "| key | seq (→ the writer's) | from | to | amount | committed on the old primary | outcome | why |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         lines += [
-            f"| `{t.key}` | {t.seq} | {t.from_account} | {t.to_account} | {t.amount} | {t.committed_at.isoformat(timespec='milliseconds')} "
+            f"| `{t.key}` | {numbered(t)} | {t.from_account} | {t.to_account} | {t.amount} | {t.committed_at.isoformat(timespec='milliseconds')} "
             f"| {t.outcome.value} | {t.reason or ''} |"
             for t in report.transactions
         ]

@@ -9,7 +9,11 @@ writer has by replication), and :func:`missing_before` checks that no transfer j
 
 Each is replayed on the writer, in the original order, in its own savepoint of one transaction, with
 its original key, amount and commit time (``replayed_at`` says when it was replayed): ``INSERT ... ON
-CONFLICT (key) DO NOTHING``, the two entries, the two balances. It is **replayable** when every
+CONFLICT (key) DO NOTHING``, the two entries, the two balances. Its number (``seq``) is the writer's
+next one when the writer numbers its transfers (a sequence or identity default): since the failover it
+may have handed the lost numbers out again; the report keeps the old primary's number beside it.
+Where the clients number them, the original number is kept (a number drkit took would be one a
+running client hands out next), and one taken meanwhile makes the transfer a conflict. It is **replayable** when every
 invariant holds afterwards: no overdraft (the ledger's ``CHECK``), the transfer's entries sum to zero,
 each touched balance equals its opening balance plus its entries. Otherwise it is a **conflict**: the
 savepoint is rolled back and a person decides. A dry run rolls the whole transaction back;
@@ -159,7 +163,31 @@ def record_conflicts(copy: Any, conflicts: Sequence[LostTransaction]) -> None:
     copy.commit()
 
 
-def _lost(transfer: Transfer, outcome: Outcome, reason: str = "", replayed_at: datetime | None = None) -> LostTransaction:
+def writer_numbers(writer: Any) -> bool:
+    """Whether the writer gives ``transfers.seq`` itself (a sequence or identity default): then a replay takes the writer's
+    next number, never the old primary's, which the writer may have handed out again since the failover."""
+    row = writer.execute(
+        "SELECT column_default IS NOT NULL OR is_identity = 'YES' FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND table_name = 'transfers' AND column_name = 'seq'"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _insert(writer: Any, transfer: Transfer, now: datetime, numbered: bool) -> int | None:
+    """The transfer on the writer, with its key, amount and commit time, and the writer's number or its own; the number
+    it has there (None: the writer has its key already)."""
+    columns = "key, from_account, to_account, amount, committed_at, replayed_at"
+    values: list[object] = [transfer.key, transfer.from_account, transfer.to_account, transfer.amount, transfer.committed_at, now]
+    if not numbered:
+        columns, values = f"seq, {columns}", [transfer.seq, *values]
+    placeholders = ", ".join(["%s"] * len(values))
+    row = writer.execute(f"INSERT INTO transfers ({columns}) VALUES ({placeholders}) ON CONFLICT (key) DO NOTHING RETURNING seq", values).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _lost(
+    transfer: Transfer, outcome: Outcome, reason: str = "", replayed_at: datetime | None = None, writer_seq: int | None = None
+) -> LostTransaction:
     return LostTransaction(
         key=transfer.key,
         seq=transfer.seq,
@@ -170,14 +198,15 @@ def _lost(transfer: Transfer, outcome: Outcome, reason: str = "", replayed_at: d
         outcome=outcome,
         reason=reason,
         replayed_at=replayed_at,
+        writer_seq=writer_seq,
     )
 
 
-def _broken_invariant(writer: Any, transfer: Transfer) -> str | None:
-    """What the replay of ``transfer`` (inside its savepoint) broke, if anything."""
-    delta = writer.execute("SELECT coalesce(sum(delta), 0), count(*) FROM entries WHERE transfer_seq = %s", (transfer.seq,)).fetchone()
+def _broken_invariant(writer: Any, transfer: Transfer, seq: int) -> str | None:
+    """What the replay of ``transfer`` (inside its savepoint, numbered ``seq`` on the writer) broke, if anything."""
+    delta = writer.execute("SELECT coalesce(sum(delta), 0), count(*) FROM entries WHERE transfer_seq = %s", (seq,)).fetchone()
     if int(delta[0]) != 0 or int(delta[1]) != 2:
-        return f"sequence {transfer.seq} already has entries on the writer: double entry would not balance"
+        return f"sequence {seq} already has entries on the writer: double entry would not balance"
     mismatched = writer.execute(
         "SELECT a.id FROM accounts a LEFT JOIN (SELECT account, sum(delta) AS moved FROM entries WHERE account = ANY(%s) GROUP BY account) e"
         " ON e.account = a.id WHERE a.id = ANY(%s) AND a.balance <> a.opening + coalesce(e.moved, 0)",
@@ -194,6 +223,7 @@ def replay(writer: Any, lost: Sequence[Transfer], *, execute: bool, decided: dic
 
     outcomes: list[LostTransaction] = []
     now = datetime.now(UTC)
+    numbered = writer_numbers(writer)
     for transfer in lost:
         if transfer.key in decided:
             outcomes.append(_lost(transfer, Outcome.CONFLICT, decided[transfer.key]))
@@ -201,32 +231,29 @@ def replay(writer: Any, lost: Sequence[Transfer], *, execute: bool, decided: dic
         writer.execute("SAVEPOINT replay")
         balance = None
         try:
-            inserted = writer.execute(
-                "INSERT INTO transfers (seq, key, from_account, to_account, amount, committed_at, replayed_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (key) DO NOTHING RETURNING seq",
-                (transfer.seq, transfer.key, transfer.from_account, transfer.to_account, transfer.amount, transfer.committed_at, now),
-            ).fetchone()
-            if inserted is None:  # the key arrived meanwhile: nothing to do, nothing done
+            seq = _insert(writer, transfer, now, numbered)
+            if seq is None:  # the key arrived meanwhile: nothing to do, nothing done
                 writer.execute("ROLLBACK TO SAVEPOINT replay")
                 outcomes.append(_lost(transfer, Outcome.ALREADY_PRESENT, "the writer has this key"))
                 continue
             balance = writer.execute("SELECT balance FROM accounts WHERE id = %s", (transfer.from_account,)).fetchone()
             writer.execute(
                 "INSERT INTO entries (transfer_seq, account, delta) VALUES (%s, %s, %s), (%s, %s, %s)",
-                (transfer.seq, transfer.from_account, -transfer.amount, transfer.seq, transfer.to_account, transfer.amount),
+                (seq, transfer.from_account, -transfer.amount, seq, transfer.to_account, transfer.amount),
             )
             moved = [
                 writer.execute("UPDATE accounts SET balance = balance + %s WHERE id = %s RETURNING id", (change, account)).fetchone()
                 for account, change in ((transfer.from_account, -transfer.amount), (transfer.to_account, transfer.amount))
             ]
             problem = None if all(moved) else "an account of the transfer does not exist on the writer"
-            problem = problem or _broken_invariant(writer, transfer)
+            problem = problem or _broken_invariant(writer, transfer, seq)
             if problem:
                 writer.execute("ROLLBACK TO SAVEPOINT replay")
                 outcomes.append(_lost(transfer, Outcome.CONFLICT, problem))
                 continue
             writer.execute("RELEASE SAVEPOINT replay")
-            outcomes.append(_lost(transfer, Outcome.REPLAYED if execute else Outcome.REPLAYABLE, "", now if execute else None))
+            outcome = Outcome.REPLAYED if execute else Outcome.REPLAYABLE
+            outcomes.append(_lost(transfer, outcome, "", now if execute else None, seq if numbered else None))
         except psycopg.errors.CheckViolation:
             writer.execute("ROLLBACK TO SAVEPOINT replay")
             held = "?" if balance is None else str(balance[0])
