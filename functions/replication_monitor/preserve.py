@@ -20,7 +20,7 @@ Every monitor run (every minute, every region) does two things here:
   ``<cluster>-pof-<its creation time>`` in the same region, with the region's key, its tags and two of
   drkit's (the source and the failover it belongs to). The copy is idempotent: a second run finds it by
   name or tag. A new copy pages once, with the command to run next.
-* **watch** (:func:`step`): the runbook records the failovers it makes that allow data loss in the target
+* **watch** (:func:`watch`): the runbook records the failovers it makes that allow data loss in the target
   region (``functions.failover.marker``). AWS orders the old primary's return, without timing it: "As
   soon as that Region is healthy and available again, Aurora automatically adds it back to the global
   cluster as a secondary Region. Before creating the new storage volume in the old primary Region,
@@ -42,6 +42,7 @@ minute after it appears. ``drkit.reconcile`` calls :func:`preserve` too.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -385,6 +386,41 @@ def snapshot_exists(client: ClientFactory, failover: LossyFailover) -> bool:
     return bool(taken or kept)
 
 
+# The watch's share of a monitor run (the function's timeout is 50 s, and its metrics are emitted at the end): past it,
+# the records not looked at yet keep their state and are watched by the next run, a minute later.
+WATCH_BUDGET_SECONDS = 20.0
+
+
+def watch(
+    settings: PreservationSettings, client: ClientFactory, now: datetime, previous: Mapping[str, str], clock: Callable[[], float]
+) -> StepResult:
+    """The recorded failovers of this region, each one step further (:func:`watch_step`): a finished one costs no call,
+    each old primary is read once, and nothing is read once ``WATCH_BUDGET_SECONDS`` are spent."""
+    alerts: list[tuple[str, str]] = []
+    state: dict[str, str] = {}
+    started = clock()
+    members: list[dict[str, Any]] | None = None
+    rebuilt_now: dict[str, bool] = {}
+    for failover in read_markers(client("ssm", settings.region), settings.lossy_failover_parameter or ""):
+        key = f"{STATE_PREFIX}{failover.id}"
+        if finished(previous.get(key)) or clock() - started > WATCH_BUDGET_SECONDS:
+            if key in previous:
+                state[key] = str(previous[key])  # nothing to read for it any more, or not in this run
+            continue
+        members = global_members(client, settings.region, settings.global_cluster_id) if members is None else members
+        if failover.old_cluster_arn not in rebuilt_now:
+            rebuilt_now[failover.old_cluster_arn] = old_primary_rebuilt(client, failover, members)
+        step = watch_step(previous.get(key), rebuilt_now[failover.old_cluster_arn], now, settings.wait_seconds)
+        if step.look:
+            step = watch_verdict(snapshot_exists(client, failover))
+            if step.page_unrecoverable:
+                since = datetime.fromisoformat(str(previous.get(key, f"{BACK}{now.isoformat()}"))[len(BACK) :])
+                alerts.append(unrecoverable_page(settings.environment, failover, (now - since).total_seconds(), settings.command))
+        if step.state is not None:
+            state[key] = step.state
+    return StepResult(alerts=alerts, state=state)
+
+
 @dataclass(frozen=True)
 class StepResult:
     alerts: list[tuple[str, str]] = field(default_factory=list)
@@ -405,7 +441,9 @@ class PreservationSettings:
     global_cluster_id: str  # whose members say when Aurora has rebuilt the old primary (``rebuilt``)
 
 
-def step(settings: PreservationSettings, client: ClientFactory, now: datetime, previous: Mapping[str, str]) -> StepResult:
+def step(
+    settings: PreservationSettings, client: ClientFactory, now: datetime, previous: Mapping[str, str], clock: Callable[[], float] = time.monotonic
+) -> StepResult:
     """One monitor run: preserve this region's point-of-failure snapshots, watch the failovers recorded here.
 
     Never raises: a failure pages once (until it changes) and the next run tries again."""
@@ -435,21 +473,9 @@ def step(settings: PreservationSettings, client: ClientFactory, now: datetime, p
 
     if settings.lossy_failover_parameter:
         try:
-            members: list[dict[str, Any]] | None = None
-            for failover in read_markers(client("ssm", settings.region), settings.lossy_failover_parameter):
-                key = f"{STATE_PREFIX}{failover.id}"
-                if finished(previous.get(key)):
-                    state[key] = str(previous[key])  # nothing to read for it any more
-                    continue
-                members = global_members(client, settings.region, settings.global_cluster_id) if members is None else members
-                watch = watch_step(previous.get(key), old_primary_rebuilt(client, failover, members), now, settings.wait_seconds)
-                if watch.look:
-                    watch = watch_verdict(snapshot_exists(client, failover))
-                    if watch.page_unrecoverable:
-                        since = datetime.fromisoformat(str(previous.get(key, f"{BACK}{now.isoformat()}"))[len(BACK) :])
-                        alerts.append(unrecoverable_page(settings.environment, failover, (now - since).total_seconds(), settings.command))
-                if watch.state is not None:
-                    state[key] = watch.state
+            watched = watch(settings, client, now, previous, clock)
+            alerts += watched.alerts
+            state.update(watched.state)
         except Exception as error:
             problems.append(f"watching the recorded lossy failovers failed: {str(error).splitlines()[0][:600]}")
 

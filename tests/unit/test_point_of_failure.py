@@ -238,3 +238,52 @@ def test_the_reconcile_grants_fit_managed_policies_whatever_the_number_of_region
     packed = {(a, r, g.condition) for policy in policies for g in policy for a in g.actions for r in g.resources}
     assert packed == granted  # nothing lost, nothing added
     assert len({g.sid for policy in policies for g in policy}) == sum(len(policy) for policy in policies)  # statement ids stay unique
+
+
+class FakeAws:
+    """Just what the watch reads: the records, the global cluster's members, the old primary's status; the calls made."""
+
+    def __init__(self, records: str, members: list[dict[str, object]], status: str) -> None:
+        self.records, self.members, self.status = records, members, status
+        self.calls: list[tuple[str, str, str]] = []
+
+    def __call__(self, service: str, region: str) -> object:
+        fake = self
+
+        class Client:
+            def __getattr__(self, name: str) -> object:
+                def call(**_: object) -> object:
+                    fake.calls.append((service, region, name))
+                    answers = {
+                        "get_parameter": {"Parameter": {"Value": fake.records}},
+                        "describe_global_clusters": {"GlobalClusters": [{"GlobalClusterMembers": fake.members}]},
+                        "describe_db_clusters": {"DBClusters": [{"Status": fake.status}]},
+                        "describe_db_cluster_snapshots": {"DBClusterSnapshots": []},
+                    }
+                    return answers[name]
+
+                return call
+
+        return Client()
+
+
+def test_the_watch_reads_each_old_primary_once_and_stops_at_its_budget() -> None:
+    """Every record of the parameter is watched each minute, inside a 50 s function whose metrics come at the end: a
+    finished record costs nothing, two records of one old primary read it once, and past the budget nothing is read."""
+    value = None
+    for minute in (0, 5, 10):
+        value = marker.appended(value, marker.entry(EAST, WEST, T0 + timedelta(minutes=minute), 0.4))
+    old = {"DBClusterArn": EAST, "IsWriter": False}
+    aws = FakeAws(str(value), [old, {"DBClusterArn": WEST, "IsWriter": True}], "available")
+    settings = preserve.PreservationSettings(
+        environment="e", region="us-west-2", member_regions=("us-east-1", "us-west-2"), cluster="b", key_id=None,
+        lossy_failover_parameter="/p", wait_seconds=60, command="c", global_cluster_id="g",
+    )  # fmt: skip
+    first = f"{preserve.STATE_PREFIX}a@2026-11-29T14:00:00Z"
+    watched = preserve.watch(settings, aws, T0 + timedelta(hours=1), {first: preserve.FOUND}, clock=lambda: 0.0)
+    assert [c for c in aws.calls if c[0] == "rds" and c[1] == "us-east-1"] == [("rds", "us-east-1", "describe_db_clusters")]
+    assert watched.state[first] == preserve.FOUND and len(watched.state) == 3
+    aws.calls.clear()
+    ticks = iter([0.0, 25.0, 25.0, 25.0])  # the budget is spent before the first record is looked at
+    late = preserve.watch(settings, aws, T0 + timedelta(hours=1), watched.state, clock=lambda: next(ticks))
+    assert [c for c in aws.calls if c[0] == "rds"] == [] and late.state == watched.state  # kept for the next run
