@@ -156,79 +156,37 @@ def _reconcile(
         preserved_copy=source.copy.identifier if source.copy else None,
     )
     yield report
-    if source.unreachable is not None:
-        yield replace(
-            report,
-            waiting=True,
-            unaccounted_reason=(
-                f"the old primary's region {chosen.region} does not answer yet ({source.unreachable}): Aurora attempts the "
-                "point-of-failure snapshot when it returns; run this again then"
-            ),
-        )
+    missing = why_no_copy(source, chosen, members, report.writer)
+    if missing is not None:
+        reason, waiting = missing
+        yield replace(report, waiting=waiting, unaccounted_reason=reason)
         return
-    if source.copy is None and not preserve.rebuilt(members, chosen.region, chosen.cluster, source.status):
-        yield replace(report, waiting=True, unaccounted_reason=decide.not_rebuilt_yet(chosen.cluster, source.status))
-        return
-    if source.copy is None:
-        yield replace(
-            report,
-            unaccounted_reason=(
-                f"the point-of-failure snapshot of {chosen.cluster} was not taken (or expired before it was preserved), and Aurora has "
-                f"rebuilt {chosen.cluster} as a secondary since: the commits it acknowledged that {report.writer or 'the writer'} never "
-                "received are unrecoverable"
-            ),
-        )
-        return
-    clock = divergence_point(chosen.failover, target.margin_seconds) if chosen.failover else None
+    assert source.copy is not None  # (why_no_copy says why otherwise)
     writer_region = writer.split(":")[3] if writer else target.regions[0]
     ca_bundle = trusted_bundle(options.ca_bundle or resolver.default_ca_bundle(), (chosen.region, writer_region), resolver)
-    copy = aws.wait_for_copy(client, source, source.copy, say, options.poll_seconds, options.sleep)
-    request = aws.restore_request(client, target, source, copy)
+    preserved = aws.wait_for_copy(client, source, source.copy, say, options.poll_seconds, options.sleep)
+    request = aws.restore_request(client, target, source, preserved)
     say(f"plan: {request.describe()}")
     restored = aws.restore_from_snapshot(client, request, say, poll=options.poll_seconds)
     report = replace(report, restored_cluster=request.identifier)
     yield report
     credentials = aws.credentials(client, target, (writer_region, *(r for r in target.regions if r != writer_region)))
+    clock = divergence_point(chosen.failover, target.margin_seconds) if chosen.failover else None
     with (
         connect(str(restored["Endpoint"]), credentials, resolver, ca_bundle) as copy,
         connect(credentials.writer_host, credentials, resolver, ca_bundle) as db,
     ):
-        keyed = ledger.is_ledger(copy) and ledger.is_ledger(db)
-        history = ledger.last_replicated(copy, db) if keyed and options.since is None else None
-        window = decide.divergence(options.since, clock, history.parted_at if history else None, target.margin_seconds)
-        report = replace(report, divergence_point=window.since, notes=(*report.notes, f"divergence point: {window.basis}"))
-        if window.since is None:
-            yield replace(report, unaccounted_reason=window.reason)
-            return
-        since = window.since
-        gap = ledger.missing_before(copy, db, since) if keyed else []
-        if gap:
-            report = replace(report, unaccounted_reason=decide.starts_too_late(since, len(gap), gap[0].key, gap[0].committed_at))
-        modes: list[str] = []
-        lost: list[evidence.LostTransaction] = []
-        if keyed:
-            modes.append("ledger: transfers by idempotency key, replayed in order")
-            lost = ledger.reconcile(copy, db, since, execute=options.execute)
-        results, statements = [], []
-        for spec in options.tables:
-            compared = tables.compare(copy, db, spec, since)
-            results.append(compared.result)
-            statements += compared.statements
-        if options.tables:
-            modes.append(f"tables by primary key: {', '.join(t.name for t in options.tables)}")
-    sql_file = None
-    if statements:
-        options.report_dir.mkdir(parents=True, exist_ok=True)
-        path = options.report_dir / f"{report.written_at:%Y%m%dT%H%M%SZ}-reconcile-{target.environment}.sql"
-        path.write_text(
-            tables.sql_file_header(target.environment, request.identifier, since)
-            + "\n\n".join(statements)
-            + "\n\nROLLBACK;  -- COMMIT after review\n",
-            encoding="utf-8",
-        )
-        sql_file = str(path)
-    report = replace(report, modes=tuple(modes), transactions=tuple(lost), tables=tuple(results), sql_file=sql_file)
-    if not modes:
+        compared = compare(copy, db, options, clock, target.margin_seconds)
+    window = compared.window
+    report = replace(report, divergence_point=window.since, notes=(*report.notes, f"divergence point: {window.basis}"))
+    if window.since is None:
+        yield replace(report, unaccounted_reason=window.reason)
+        return
+    sql_file = write_sql(options.report_dir, target.environment, report.written_at, request.identifier, window.since, compared.statements)
+    report = replace(
+        report, modes=compared.modes, transactions=compared.lost, tables=compared.tables, sql_file=sql_file, unaccounted_reason=compared.gap
+    )
+    if not compared.modes:
         report = replace(
             report,
             unaccounted_reason=(
@@ -237,3 +195,71 @@ def _reconcile(
             ),
         )
     yield report
+
+
+def why_no_copy(source: aws.Source, chosen: decide.Subject, members: list[dict[str, Any]], writer: str | None) -> tuple[str, bool] | None:
+    """Why there is nothing to restore, and whether that may change by waiting (None: there is a copy)."""
+    if source.unreachable is not None:
+        return (
+            f"the old primary's region {chosen.region} does not answer yet ({source.unreachable}): Aurora attempts the "
+            "point-of-failure snapshot when it returns; run this again then",
+            True,
+        )
+    if source.copy is not None:
+        return None
+    if not preserve.rebuilt(members, chosen.region, chosen.cluster, source.status):
+        return decide.not_rebuilt_yet(chosen.cluster, source.status), True
+    return (
+        f"the point-of-failure snapshot of {chosen.cluster} was not taken (or expired before it was preserved), and Aurora has rebuilt "
+        f"{chosen.cluster} as a secondary since: the commits it acknowledged that {writer or 'the writer'} never received are unrecoverable",
+        False,
+    )
+
+
+@dataclass(frozen=True)
+class Compared:
+    """What the copy and the writer showed: from where, by which modes, and what."""
+
+    window: decide.Window
+    gap: str | None = None  # the window starts after a lost transfer (``decide.starts_too_late``)
+    modes: tuple[str, ...] = ()
+    lost: tuple[evidence.LostTransaction, ...] = ()
+    tables: tuple[evidence.TableResult, ...] = ()
+    statements: tuple[str, ...] = ()
+
+
+def compare(copy: Any, db: Any, options: Options, clock: datetime | None, margin_seconds: float) -> Compared:
+    """The divergence point (``decide.divergence``, checked by ``ledger.missing_before``), then the ledger's replay and the
+    configured tables' comparison from there."""
+    keyed = ledger.is_ledger(copy) and ledger.is_ledger(db)
+    history = ledger.last_replicated(copy, db) if keyed and options.since is None else None
+    window = decide.divergence(options.since, clock, history.parted_at if history else None, margin_seconds)
+    if window.since is None:
+        return Compared(window)
+    since = window.since
+    gap = ledger.missing_before(copy, db, since) if keyed else []
+    too_late = decide.starts_too_late(since, len(gap), gap[0].key, gap[0].committed_at) if gap else None
+    modes: list[str] = []
+    lost: list[evidence.LostTransaction] = []
+    if keyed:
+        modes.append("ledger: transfers by idempotency key, replayed in order")
+        lost = ledger.reconcile(copy, db, since, execute=options.execute)
+    results, statements = [], []
+    for spec in options.tables:
+        compared = tables.compare(copy, db, spec, since)
+        results.append(compared.result)
+        statements += compared.statements
+    if options.tables:
+        modes.append(f"tables by primary key: {', '.join(t.name for t in options.tables)}")
+    return Compared(window, too_late, tuple(modes), tuple(lost), tuple(results), tuple(statements))
+
+
+def write_sql(directory: Path, environment: str, written_at: datetime, restored: str, since: datetime, statements: tuple[str, ...]) -> str | None:
+    """The reviewable SQL of the configured tables, next to the report (None: nothing to review)."""
+    if not statements:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{written_at:%Y%m%dT%H%M%SZ}-reconcile-{environment}.sql"
+    text = tables.sql_file_header(environment, restored, since) + "\n\n".join(statements) + "\n\nROLLBACK;  -- COMMIT after review\n"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
