@@ -82,7 +82,11 @@ def main(argv: list[str] | None = None) -> int:
         help="reconcile: the RDS CA bundle for all regions, global-bundle.pem (https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem), "
         "for the verify-full connections to the restored copy and to the writer, which are in two regions (default $PGSSLROOTCERT)",
     )
-    parser.add_argument("--since", help="reconcile: the divergence point, when the runbook did not record the failover (ISO 8601 with a zone)")
+    parser.add_argument(
+        "--since",
+        help="reconcile: the divergence point (ISO 8601 with a zone) instead of the one drkit takes from the data and the failover record; "
+        "needed when neither shows it (no keyed ledger and no record); with the ledger, a --since after a lost transfer is reported",
+    )
     args = parser.parse_args(argv)
 
     import boto3
