@@ -6,7 +6,7 @@
   drkit runbook restore --env production --to-time 2026-11-29T14:05:00Z [--execute]
   drkit runbook discard --env production --restored <restored cluster id>
   drkit runbook rearm --env production
-  drkit runbook reconcile --env production [--execute] [--report-dir DIR] [--ca-bundle PEM]
+  drkit runbook reconcile --env production [--execute] [--report-dir DIR] [--ca-bundle global-bundle.pem] [--since TIME]
   drkit runbook arc-start --env production --activate us-west-2 [--ungraceful] [--dry-run]
   drkit runbook arc-status|arc-approve|arc-cancel|arc-retry|arc-skip --env production --execution <region>/<id>
 
@@ -21,9 +21,9 @@ the target region (or ``--region``), so a failover never waits on the lost regio
 
 Exit codes: 0 done, no-op, dry run or status; 3 refused; 1 failed (an expired session included: the message says
 to assume the role again and re-run, which resumes a restore); 2 bad usage or configuration; 130 interrupted.
-``reconcile`` (after a lossy failover, ``drkit/reconcile``): 0 every lost transaction accounted for, 3 the old primary's
-region has not returned yet, 4 accounted for with conflicts a person must decide, 5 unaccounted
-(``drkit.reconcile.evidence.Exit``).
+``reconcile`` (after a lossy failover, ``drkit/reconcile``): 0 every lost transaction accounted for, 3 not yet (the old
+primary's region has not returned, or Aurora has not rebuilt the old primary), 4 accounted for with conflicts a person
+must decide, 5 unaccounted (``drkit.reconcile.evidence.Exit``).
 """
 
 from __future__ import annotations
@@ -77,8 +77,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--execute", action="store_true", help="restore: do it (the default is a dry run)")
     parser.add_argument("--restored", help="discard: the restored cluster to delete")
     parser.add_argument("--report-dir", help="reconcile: where the evidence report goes (default ./.drkit/reconcile)")
-    parser.add_argument("--ca-bundle", help="reconcile: the RDS CA bundle (PEM) for verify-full connections (default $PGSSLROOTCERT)")
-    parser.add_argument("--since", help="reconcile: the divergence point, when the runbook did not record the failover (ISO 8601 with a zone)")
+    parser.add_argument(
+        "--ca-bundle",
+        help="reconcile: the RDS CA bundle for all regions, global-bundle.pem (https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem), "
+        "for the verify-full connections to the restored copy and to the writer, which are in two regions (default $PGSSLROOTCERT)",
+    )
+    parser.add_argument(
+        "--since",
+        help="reconcile: the divergence point (ISO 8601 with a zone) instead of the one drkit takes from the data and the failover record; "
+        "needed when neither shows it (no keyed ledger and no record); with the ledger, a --since after a lost transfer is reported",
+    )
     args = parser.parse_args(argv)
 
     import boto3

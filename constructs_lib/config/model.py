@@ -413,13 +413,14 @@ class ReconcileSettings:
         (),
     )
     margin_seconds: int = setting(
-        "how far before the failover the comparison starts (the target's last known lag is added): clock skew and commits in flight",
+        "how far before the divergence point the comparison starts (before the failover minus the target's last known lag, and before "
+        "the newest commit the writer has by replication): clock skew and commits in flight",
         as_int(0, 86400),
         300,
     )
     snapshot_wait_minutes: int = setting(
-        "after the old primary's region returns, how long the monitor waits for Aurora's point-of-failure snapshot before paging "
-        "that the lost commits are unrecoverable",
+        "once Aurora has rebuilt the old primary (an available secondary of the global cluster again), how long the monitor waits for "
+        "its point-of-failure snapshot to be listed before paging that the lost commits are unrecoverable",
         as_int(5, 10080),
         60,
     )

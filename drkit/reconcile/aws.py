@@ -9,12 +9,14 @@ machinery (no fixed wait cap, a stuck state reported, a cluster that is not a re
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from drkit.restore import RESTORED_TAG, SnapshotRestoreRequest, restore_from_snapshot, restored_identifier
+from drkit.reconcile.decide import Sighting
+from drkit.restore import RESTORED_TAG, SnapshotRestoreRequest, restore_from_snapshot, restored_identifier, wait_until_available
 from functions.replication_monitor import preserve
 
 ClientFactory = Callable[[str, str], Any]
@@ -36,16 +38,25 @@ class Target:
     margin_seconds: float = 300.0
 
 
-def writer_arn(client: ClientFactory, target: Target, say: Say) -> str | None:
-    """The current writer, read in the first region that answers."""
+def global_members(client: ClientFactory, target: Target, say: Say) -> list[dict[str, Any]]:
+    """The global cluster's members (GlobalClusterMembers), read in the first region that answers."""
     for region in target.regions:
         try:
             found = client("rds", region).describe_global_clusters(GlobalClusterIdentifier=target.global_cluster_id)["GlobalClusters"]
         except Exception as error:
             say(f"the global cluster could not be read in {region}: {str(error).splitlines()[0][:500]}")
             continue
-        return next((m["DBClusterArn"] for m in found[0]["GlobalClusterMembers"] if m.get("IsWriter")), None) if found else None
-    return None
+        return list(found[0].get("GlobalClusterMembers", [])) if found else []
+    return []
+
+
+def writer_of(members: list[dict[str, Any]]) -> str | None:
+    return next((str(m["DBClusterArn"]) for m in members if m.get("IsWriter")), None)
+
+
+def writer_arn(client: ClientFactory, target: Target, say: Say) -> str | None:
+    """The current writer, read in the first region that answers."""
+    return writer_of(global_members(client, target, say))
 
 
 def recorded_failovers(client: ClientFactory, target: Target, say: Say) -> list[preserve.LossyFailover]:
@@ -58,6 +69,30 @@ def recorded_failovers(client: ClientFactory, target: Target, say: Say) -> list[
     return sorted(found, key=lambda m: m.failed_over_at)
 
 
+def sightings(client: ClientFactory, target: Target, say: Say) -> tuple[list[Sighting], list[str]]:
+    """Every member's point-of-failure snapshots and drkit's copies of them (recorded failover or not), and the regions
+    that did not answer (an old primary's region may still be away)."""
+    found: list[Sighting] = []
+    unanswered: list[str] = []
+    for region in target.regions:
+        cluster = target.cluster_ids[region]
+        try:
+            snapshots = preserve.list_snapshots(client("rds", region), cluster)
+        except Exception as error:
+            if _denied(error):
+                raise  # a missing permission is not a region that has not returned
+            say(f"the snapshots of {cluster} could not be listed in {region}: {str(error).splitlines()[0][:500]}")
+            unanswered.append(region)
+            continue
+        kept = [*preserve.points_of_failure(snapshots, cluster), *preserve.preserved_copies(snapshots, preserve.copy_prefix(cluster))]
+        found += [Sighting(region, cluster, s.created) for s in kept]
+    return found, unanswered
+
+
+def _denied(error: Exception) -> bool:
+    return "AccessDenied" in str(error) or "not authorized" in str(error)
+
+
 @dataclass(frozen=True)
 class Source:
     """The point-of-failure snapshot of one failover and its preserved copy (None: not there)."""
@@ -67,6 +102,7 @@ class Source:
     system_snapshot: preserve.Snapshot | None
     copy: preserve.Snapshot | None
     unreachable: str | None = None  # why the old primary's region could not be read (it has not returned)
+    status: str | None = None  # the old primary cluster's, as its region answered
 
 
 def find_source(client: ClientFactory, region: str, cluster: str, after: datetime | None, say: Say, markers: list[preserve.LossyFailover]) -> Source:
@@ -74,7 +110,7 @@ def find_source(client: ClientFactory, region: str, cluster: str, after: datetim
     try:
         old = member(client, region, cluster)
     except Exception as error:
-        if "AccessDenied" in str(error) or "not authorized" in str(error):
+        if _denied(error):
             raise  # a missing permission is not a region that has not returned
         return Source(region, cluster, None, None, unreachable=str(error).splitlines()[0][:500])
     for done in preserve.preserve(client, region, cluster, old.get("KmsKeyId"), lambda: markers):
@@ -83,7 +119,25 @@ def find_source(client: ClientFactory, region: str, cluster: str, after: datetim
     since = after or datetime.min.replace(tzinfo=UTC)
     taken = [s for s in preserve.points_of_failure(snapshots, cluster) if s.created >= since]
     copies = [s for s in preserve.preserved_copies(snapshots, preserve.copy_prefix(cluster)) if s.created >= since]
-    return Source(region, cluster, taken[-1] if taken else None, copies[-1] if copies else None)
+    return Source(region, cluster, taken[-1] if taken else None, copies[-1] if copies else None, status=str(old.get("Status", "")) or None)
+
+
+def wait_for_copy(
+    client: ClientFactory, source: Source, copy: preserve.Snapshot, say: Say, poll: float, sleep: Callable[[float], None] = time.sleep
+) -> preserve.Snapshot:
+    """The copy once it is ``available``. CopyDBClusterSnapshot returns while the copy is still being made (its status
+    ``creating`` or ``copying``: botocore rds model, DBClusterSnapshot.Status), and RestoreDBClusterFromSnapshot refuses a
+    snapshot in any other state (InvalidDBClusterSnapshotStateFault, "The supplied value isn't a valid DB cluster
+    snapshot state"). Read as ``find_source`` reads it (the member's snapshots), so the grants stay the same; a copy that
+    fails ends the wait (``drkit.restore.STUCK``) and the next run copies the snapshot again under another name."""
+
+    def describe() -> dict[str, Any] | None:
+        snapshots = preserve.list_snapshots(client("rds", source.region), source.cluster)
+        found = next((s for s in snapshots if s.identifier == copy.identifier), None)
+        return None if found is None else {"Status": found.status, "Snapshot": found}
+
+    found = wait_until_available(describe, f"the preserved copy {copy.identifier}", say, poll, sleep)
+    return found["Snapshot"]  # type: ignore[no-any-return]
 
 
 def member(client: ClientFactory, region: str, cluster: str) -> dict[str, Any]:

@@ -1,11 +1,13 @@
 """Connecting to the restored copy and to the writer: the AWS endpoint name, ``sslmode=verify-full``, the master user.
 
 As the README tells applications to connect: to the AWS endpoint name (the certificate names it), with
-the RDS CA bundle, ``verify-full``. On AWS the name resolves through DNS, so the tool must run where it
-reaches both databases: inside the VPC (a pod of the region's EKS cluster, an SSM session on an
-instance in the app subnets); the database security group admits 5432 from the app subnets only. On
-the local emulator (``AWS_ENDPOINT_URL``), the emulator's endpoint map stands in for DNS and its CA
-for the RDS CA, as for the ledger.
+the RDS CA bundle, ``verify-full``; one bundle for both connections, so the one for all regions
+(``global-bundle.pem``): the restored copy is in the old primary's region, the writer in another.
+On AWS the name resolves through DNS, so the tool must run where it reaches both databases: inside
+the VPC (a pod of the region's EKS cluster, an SSM session on an instance in the app subnets); the
+database security group admits 5432 from the app subnets only. On the local emulator
+(``AWS_ENDPOINT_URL``), the emulator's endpoint map stands in for DNS and its CA for the RDS CA, as
+for the ledger.
 """
 
 from __future__ import annotations

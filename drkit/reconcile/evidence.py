@@ -16,7 +16,7 @@ from typing import Any
 
 
 class Outcome(StrEnum):
-    REPLAYED = "replayed"  # applied on the writer now, with its original key, amount and order
+    REPLAYED = "replayed"  # applied on the writer now, with its original key, amount and order (and the writer's number)
     REPLAYABLE = "replayable"  # a dry run: it would be replayed (keeps every invariant)
     CONFLICT = "conflict"  # replaying it would break an invariant given what the writer accepted since: a person decides
     ALREADY_PRESENT = "already present"  # the writer has its key (replayed by an earlier run)
@@ -26,7 +26,7 @@ class Exit:
     """The CLI's exit codes (``drkit runbook reconcile``)."""
 
     ACCOUNTED = 0  # every lost transaction is accounted for and nothing waits for a person
-    NOT_YET = 3  # the old primary's region has not returned: Aurora has not attempted the snapshot yet
+    NOT_YET = 3  # Aurora has not rebuilt the old primary yet (its region is away, or back and not done): the snapshot may come
     CONFLICTS = 4  # every lost transaction is accounted for; some are conflicts a person must decide
     UNACCOUNTED = 5  # the loss cannot be accounted for (no snapshot, an error): never a success
 
@@ -42,11 +42,13 @@ class LostTransaction:
     outcome: Outcome
     reason: str = ""
     replayed_at: datetime | None = None
+    writer_seq: int | None = None  # the number the writer gave its replay, when the writer numbers its transfers
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "seq": self.seq,
+            "writer_seq": self.writer_seq,
             "from_account": self.from_account,
             "to_account": self.to_account,
             "amount": self.amount,
@@ -76,7 +78,7 @@ class Report:
     environment: str
     executed: bool
     written_at: datetime
-    failover: dict[str, Any] | None = None  # the runbook's record of the failover
+    failover: dict[str, Any] | None = None  # the failover accounted for: the runbook's record, or its snapshot's facts
     snapshot: str | None = None  # Aurora's point-of-failure snapshot
     preserved_copy: str | None = None
     restored_cluster: str | None = None
@@ -87,7 +89,7 @@ class Report:
     tables: tuple[TableResult, ...] = ()
     sql_file: str | None = None
     unaccounted_reason: str | None = None  # None: unaccounted 0
-    waiting: bool = False  # the reason is temporary: the old region has not returned
+    waiting: bool = False  # the reason is temporary: Aurora has not rebuilt the old primary yet
     notes: tuple[str, ...] = ()
     next_steps: tuple[str, ...] = field(default_factory=tuple)
 
@@ -145,6 +147,22 @@ def document(report: Report) -> dict[str, Any]:
     }
 
 
+def numbered(transaction: LostTransaction) -> str:
+    """Its number on the old primary, and the writer's when the writer gave its replay another."""
+    if transaction.writer_seq is None or transaction.writer_seq == transaction.seq:
+        return str(transaction.seq)
+    return f"{transaction.seq} → {transaction.writer_seq}"
+
+
+def failover_fact(failover: dict[str, Any] | None) -> str:
+    if not failover:
+        return "none found: no record and no point-of-failure snapshot"
+    moved = f"{failover.get('old_cluster', '?')} → {failover.get('new_writer') or '?'}"
+    if failover.get("recorded") is False:
+        return f"{moved}: not recorded by drkit (known by its point-of-failure snapshot)"
+    return f"{moved} at {failover.get('failed_over_at', '?')} (last known lag {failover.get('target_lag_seconds', '?')} s)"
+
+
 def markdown(report: Report) -> str:
     totals = report.totals
     verb = "replayed" if report.executed else "replayable"
@@ -161,10 +179,8 @@ def markdown(report: Report) -> str:
         "| | |",
         "| --- | --- |",
     ]
-    failover = report.failover or {}
     facts = [
-        ("failover", f"{failover.get('old_cluster', '?')} → {failover.get('new_writer', '?')} at {failover.get('failed_over_at', '?')}"
-         f" (last known lag {failover.get('target_lag_seconds', '?')} s)" if failover else "not recorded by the runbook"),
+        ("failover", failover_fact(report.failover)),
         ("point-of-failure snapshot", report.snapshot or "none"),
         ("preserved copy", report.preserved_copy or "none"),
         ("restored beside the database", report.restored_cluster or "none"),
@@ -178,11 +194,11 @@ def markdown(report: Report) -> str:
             "",
             "## Every transaction the old primary committed that the writer did not have",
             "",
-            "| key | seq | from | to | amount | committed on the old primary | outcome | why |",
+            "| key | seq (→ the writer's) | from | to | amount | committed on the old primary | outcome | why |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         lines += [
-            f"| `{t.key}` | {t.seq} | {t.from_account} | {t.to_account} | {t.amount} | {t.committed_at.isoformat(timespec='milliseconds')} "
+            f"| `{t.key}` | {numbered(t)} | {t.from_account} | {t.to_account} | {t.amount} | {t.committed_at.isoformat(timespec='milliseconds')} "
             f"| {t.outcome.value} | {t.reason or ''} |"
             for t in report.transactions
         ]

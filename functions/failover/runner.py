@@ -165,6 +165,17 @@ def verify_dns(client: ClientFactory, settings: RunbookSettings, lost_region: st
     return lines
 
 
+def record_lossy_failover(
+    client: ClientFactory, settings: RunbookSettings, region: str, decision: Proceed, requested_at: datetime, lag: float | None
+) -> str | None:
+    """Record the failover as soon as AWS has accepted FailoverGlobalCluster, before waiting for it: a run that times out
+    (or a Lambda stopped at its limit) still leaves the record the point-of-failure watch and reconcile start from."""
+    if not settings.lossy_failover_parameter:
+        return None
+    record = marker.entry(decision.source.arn, decision.target.arn, requested_at, lag)
+    return marker.record(client, region, settings.lossy_failover_parameter, record)
+
+
 def execute(
     operation: Operation,
     target_region: str,
@@ -203,11 +214,15 @@ def execute(
     rds = client("rds", call_region)
     start = time.monotonic()
     say(audit(client, settings, audit_regions, f"{operation.value} to {target_region} started", {"plan": decision.describe(), "lag_seconds": lag}))
+    recorded = None
     if operation is Operation.SWITCHOVER:
         rds.switchover_global_cluster(GlobalClusterIdentifier=state.identifier, TargetDbClusterIdentifier=decision.target.arn)
     else:
         requested_at = datetime.now(UTC)  # the point of failure is no later than this: the record's time
         rds.failover_global_cluster(GlobalClusterIdentifier=state.identifier, TargetDbClusterIdentifier=decision.target.arn, AllowDataLoss=True)
+        recorded = record_lossy_failover(client, settings, call_region, decision, requested_at, lag)
+        if recorded:
+            say(recorded)
     watch = replace(settings, home_region=call_region)
     lost = writer_region if operation is Operation.FAILOVER else None
     while True:
@@ -217,8 +232,9 @@ def execute(
             break
         if elapsed > settings.timeout_seconds:
             reason = f"the writer is not {decision.target.identifier} after {elapsed:.0f} s"
-            say(audit(client, settings, audit_regions, f"{operation.value} to {target_region} did not finish", {"reason": reason}))
-            return {"result": "timeout", "reason": reason}
+            unfinished = {"reason": reason, **({"lossy_failover": recorded} if recorded else {})}
+            say(audit(client, settings, audit_regions, f"{operation.value} to {target_region} did not finish", unfinished))
+            return {"result": "timeout", **unfinished}
         say(f"waiting: {elapsed:.0f} s, global cluster {current.status}")
         settings.sleep(settings.poll_seconds)
     say(f"verified: {decision.target.identifier} in {target_region} is the writer ({elapsed:.1f} s)")
@@ -228,9 +244,7 @@ def execute(
     details: dict[str, Any] = {"plan": decision.describe(), "api_region": call_region, "seconds": round(elapsed, 1), "verification": checks}
     if operation is Operation.FAILOVER:
         details["data_loss_window_seconds"] = lag  # the target's last observed lag: what may not have replicated
-        if settings.lossy_failover_parameter:
-            record = marker.entry(decision.source.arn, decision.target.arn, requested_at, lag)
-            details["lossy_failover"] = marker.record(client, call_region, settings.lossy_failover_parameter, record)
-            say(details["lossy_failover"])
+        if recorded:
+            details["lossy_failover"] = recorded
     say(audit(client, settings, audit_regions, f"{operation.value} to {target_region} completed", details))
     return {"result": "completed", **details}

@@ -27,7 +27,7 @@ class Env:
     LOCAL_CLUSTER_ID = "LOCAL_CLUSTER_ID"  # the member cluster in this region
     SNAPSHOT_KEY_ID = "SNAPSHOT_KEY_ID"  # the region's key: the copy's KmsKeyId
     LOSSY_FAILOVER_PARAMETER = "LOSSY_FAILOVER_PARAMETER"  # SSM parameter where the runbook records lossy failovers
-    SNAPSHOT_WAIT_SECONDS = "SNAPSHOT_WAIT_SECONDS"  # after the old primary is back, how long before "unrecoverable"
+    SNAPSHOT_WAIT_SECONDS = "SNAPSHOT_WAIT_SECONDS"  # after Aurora rebuilt the old primary, how long before "unrecoverable"
     RECONCILE_COMMAND = "RECONCILE_COMMAND"  # what on-call runs next, quoted in the page
     POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
     POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"

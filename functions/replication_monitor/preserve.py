@@ -20,11 +20,17 @@ Every monitor run (every minute, every region) does two things here:
   ``<cluster>-pof-<its creation time>`` in the same region, with the region's key, its tags and two of
   drkit's (the source and the failover it belongs to). The copy is idempotent: a second run finds it by
   name or tag. A new copy pages once, with the command to run next.
-* **watch** (:func:`watch`): the runbook records every failover that allowed data loss in the target
-  region (``functions.failover.marker``). Once the old primary's cluster has answered again for longer
-  than the configured wait (Aurora takes the snapshot before it rebuilds the old primary, so by then it
-  exists or it never will) and neither the snapshot nor a copy exists, the loss is unrecoverable: that
-  pages once too.
+* **watch** (:func:`watch`): the runbook records the failovers it makes that allow data loss in the target
+  region (``functions.failover.marker``). AWS orders the old primary's return, without timing it: "As
+  soon as that Region is healthy and available again, Aurora automatically adds it back to the global
+  cluster as a secondary Region. Before creating the new storage volume in the old primary Region,
+  Aurora tries to take a snapshot of the old storage volume at the point of failure" (same page). So
+  the attempt is known to be over only once the rebuild is: drkit takes the old primary back in the
+  global cluster as a secondary (a member, not the writer) whose cluster is ``available`` as that sign
+  (:func:`rebuilt`; an assumption: AWS does not say how the new volume shows in the API). The RDS API of
+  its region answering is no such sign (a partial outage answers all along). Once it has been so for
+  the configured wait (for the listing to catch up) and neither the snapshot nor a copy exists, the
+  loss is unrecoverable: that pages once too. Before that, it is waiting, never "unrecoverable".
 
 Why the monitor and not an RDS event rule: it needs no new infrastructure, runs whether or not anyone
 runs the runbook, and does not depend on RDS events, which "Amazon RDS emits ... on a best effort basis.
@@ -36,6 +42,7 @@ minute after it appears. ``drkit.reconcile`` calls :func:`preserve` too.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,7 +54,12 @@ ClientFactory = Callable[[str, str], Any]
 STATE_PREFIX = "pof:"  # the monitor state's entries for the failovers it watches
 ERROR_KEY = "pof-error"
 FOUND, UNRECOVERABLE, BACK = "found", "unrecoverable", "back:"
-CLUSTER_DOWN_STATUSES = frozenset({"stopped", "stopping", "deleting", "failed", "inaccessible-encryption-credentials"})
+# A snapshot in one of these never becomes available: the failure states of botocore's waiter for it (rds 2014-10-31
+# waiters-2.json, DBClusterSnapshotAvailable: "deleted", "deleting", "failed", "incompatible-restore",
+# "incompatible-parameters"). A copy in one of them is no copy: the source is copied again under another name. AWS:
+# "If you delete a source snapshot before the target snapshot becomes available, the snapshot copy might fail" (Aurora
+# User Guide, "DB cluster snapshot copying"), and the system snapshot is deleted with the backup retention.
+DEAD_STATUSES = frozenset({"deleted", "deleting", "failed", "incompatible-restore", "incompatible-parameters"})
 
 
 # ----------------------------------------------------------------------------------------- pure decisions
@@ -104,9 +116,25 @@ def copy_identifier(prefix: str, source: Snapshot) -> str:
 
 
 def preserved_copies(snapshots: Sequence[Snapshot], prefix: str) -> list[Snapshot]:
-    """drkit's manual copies (named ``prefix`` and tagged with their source), oldest first."""
-    found = [s for s in snapshots if s.identifier.lower().startswith(prefix.lower()) and PRESERVED_FROM_TAG in s.tags]
+    """drkit's manual copies (named ``prefix`` and tagged with their source), oldest first; a copy that failed is none.
+    One may still be ``copying`` or ``creating``: CopyDBClusterSnapshot returns before the copy is made."""
+    found = [s for s in live(snapshots) if s.identifier.lower().startswith(prefix.lower()) and PRESERVED_FROM_TAG in s.tags]
     return sorted(found, key=lambda s: s.created)
+
+
+def live(snapshots: Sequence[Snapshot]) -> list[Snapshot]:
+    """The snapshots that are, or will become, available (not in a ``DEAD_STATUSES`` state)."""
+    return [s for s in snapshots if s.status not in DEAD_STATUSES]
+
+
+def free_name(wanted: str, taken: set[str]) -> str:
+    """``wanted``, or ``wanted-2``, ``-3``... when a snapshot (a failed copy among them) holds the name: still within the
+    grants' ``<cluster>-pof-*`` and the 63 characters (a restore's name is longer)."""
+    name, number = wanted, 1
+    while name.lower() in taken:
+        number += 1
+        name = f"{wanted}-{number}"
+    return name
 
 
 @dataclass(frozen=True)
@@ -116,14 +144,17 @@ class CopyPlan:
 
 
 def plan_copies(snapshots: Sequence[Snapshot], cluster: str, prefix: str) -> list[CopyPlan]:
-    """A copy for every available point-of-failure snapshot of ``cluster`` without one (by name or by tag)."""
-    names = {s.identifier.lower() for s in snapshots}
-    sources = {s.tags.get(PRESERVED_FROM_TAG) for s in snapshots}
+    """A copy for every available point-of-failure snapshot of ``cluster`` without a live one (by name or by tag); a copy
+    that failed does not count, and its name is left to it (``free_name``)."""
+    kept = live(snapshots)
+    names = {s.identifier.lower() for s in kept}
+    sources = {s.tags.get(PRESERVED_FROM_TAG) for s in kept}
+    taken = {s.identifier.lower() for s in snapshots}
     plans = []
     for source in points_of_failure(snapshots, cluster):
         target = copy_identifier(prefix, source)
         if source.status == "available" and target.lower() not in names and source.arn not in sources:
-            plans.append(CopyPlan(source, target))
+            plans.append(CopyPlan(source, free_name(target, taken)))
     return plans
 
 
@@ -189,12 +220,31 @@ class Watch:
     page_unrecoverable: bool = False
 
 
-def watch_step(previous: str | None, old_cluster_answers: bool, now: datetime, wait_seconds: float) -> Watch:
-    """One run's view of a recorded failover: wait for the old primary to come back, then for the wait, then look."""
-    if previous in (FOUND, UNRECOVERABLE):
+def finished(previous: str | None) -> bool:
+    """The watch of this failover is over (found, or paged unrecoverable): nothing to read for it any more."""
+    return previous in (FOUND, UNRECOVERABLE)
+
+
+def rebuilt(members: Sequence[Mapping[str, Any]], region: str, cluster: str, status: str | None) -> bool:
+    """Whether Aurora is done with the old primary ``cluster`` (of ``region``): back in the global cluster (``members``,
+    DescribeGlobalClusters' GlobalClusterMembers) as a secondary, and its cluster (``status``) ``available``. Aurora
+    "tries to take a snapshot" before it creates the old primary's new volume (see the module's docstring): by then
+    its attempt is over."""
+    member = next((m for m in members if _is(str(m.get("DBClusterArn", "")), region, cluster)), None)
+    return member is not None and not member.get("IsWriter") and status == "available"
+
+
+def _is(arn: str, region: str, cluster: str) -> bool:
+    parts = arn.split(":")
+    return len(parts) > 6 and parts[3] == region and parts[-1] == cluster
+
+
+def watch_step(previous: str | None, old_primary_rebuilt: bool, now: datetime, wait_seconds: float) -> Watch:
+    """One run's view of a recorded failover: wait for Aurora to rebuild the old primary, then for the wait, then look."""
+    if finished(previous):
         return Watch(previous, look=False)
-    if not old_cluster_answers:
-        return Watch(previous, look=False)  # its region is still away: Aurora has not attempted the snapshot yet
+    if not old_primary_rebuilt:
+        return Watch(previous, look=False)  # Aurora has not rebuilt it yet: its snapshot attempt may still come
     since = datetime.fromisoformat(previous[len(BACK) :]) if previous and previous.startswith(BACK) else now
     state = f"{BACK}{since.isoformat()}"
     return Watch(state, look=(now - since).total_seconds() >= wait_seconds)
@@ -230,8 +280,9 @@ def unrecoverable_page(environment: str, failover: LossyFailover, waited_seconds
     subject = f"[drkit {environment}] UNRECOVERABLE: no point-of-failure snapshot of {failover.old_cluster}"[:100]
     lag = "an unknown time" if failover.target_lag_seconds is None else f"up to {failover.target_lag_seconds:g} s"
     lines = [
-        f"{failover.old_cluster} ({failover.old_region}) has answered again for {waited_seconds / 60:.0f} min since the failover to "
-        f"{failover.new_writer} at {failover.failed_over_at:%Y-%m-%d %H:%M:%S}Z, and neither "
+        f"{failover.old_cluster} ({failover.old_region}) has been back as an available secondary of the global cluster for "
+        f"{waited_seconds / 60:.0f} min since the failover to {failover.new_writer} at {failover.failed_over_at:%Y-%m-%d %H:%M:%S}Z "
+        "(Aurora attempts the snapshot before it rebuilds it), and neither "
         f"{point_of_failure_prefix(failover.old_cluster)}* nor a preserved copy exists: Aurora's attempt failed, or the snapshot was deleted.",
         f"The commits it acknowledged that {failover.new_writer} never received ({lag} of history before the failover) exist nowhere else.",
         f"Record it for the incident: {command} writes the evidence report (unaccounted: unknown).",
@@ -301,12 +352,30 @@ def preserve(client: ClientFactory, region: str, cluster: str, key_id: str | Non
     return done
 
 
-def cluster_answers(client: ClientFactory, cluster_arn: str) -> bool:
+def cluster_status(client: ClientFactory, cluster_arn: str) -> str | None:
+    """The cluster's status, read in its own region; None when that region (or its RDS API) does not answer."""
     try:
         clusters = client("rds", cluster_arn.split(":")[3]).describe_db_clusters(DBClusterIdentifier=cluster_arn)["DBClusters"]
-    except Exception:  # its region (or its RDS API) does not answer: not back
+    except Exception:
+        return None
+    return str(clusters[0].get("Status", "")) if clusters else None
+
+
+def global_members(client: ClientFactory, region: str, global_cluster_id: str) -> list[dict[str, Any]]:
+    """The global cluster's members (GlobalClusterMembers), read in ``region``; none when it cannot be read."""
+    try:
+        found = client("rds", region).describe_global_clusters(GlobalClusterIdentifier=global_cluster_id)["GlobalClusters"]
+    except Exception:
+        return []
+    return list(found[0].get("GlobalClusterMembers", [])) if found else []
+
+
+def old_primary_rebuilt(client: ClientFactory, failover: LossyFailover, members: Sequence[Mapping[str, Any]]) -> bool:
+    """:func:`rebuilt`, reading the old primary's region only once it is a secondary member again (during the outage it
+    is not, and a region that does not answer costs the run its time)."""
+    if not rebuilt(members, failover.old_region, failover.old_cluster, "available"):
         return False
-    return bool(clusters) and str(clusters[0].get("Status", "")) not in CLUSTER_DOWN_STATUSES
+    return rebuilt(members, failover.old_region, failover.old_cluster, cluster_status(client, failover.old_cluster_arn))
 
 
 def snapshot_exists(client: ClientFactory, failover: LossyFailover) -> bool:
@@ -315,6 +384,41 @@ def snapshot_exists(client: ClientFactory, failover: LossyFailover) -> bool:
     taken = [s for s in points_of_failure(snapshots, failover.old_cluster) if s.created >= failover.failed_over_at]
     kept = [s for s in preserved_copies(snapshots, copy_prefix(failover.old_cluster)) if s.created >= failover.failed_over_at]
     return bool(taken or kept)
+
+
+# The watch's share of a monitor run (the function's timeout is 50 s, and its metrics are emitted at the end): past it,
+# the records not looked at yet keep their state and are watched by the next run, a minute later.
+WATCH_BUDGET_SECONDS = 20.0
+
+
+def watch(
+    settings: PreservationSettings, client: ClientFactory, now: datetime, previous: Mapping[str, str], clock: Callable[[], float]
+) -> StepResult:
+    """The recorded failovers of this region, each one step further (:func:`watch_step`): a finished one costs no call,
+    each old primary is read once, and nothing is read once ``WATCH_BUDGET_SECONDS`` are spent."""
+    alerts: list[tuple[str, str]] = []
+    state: dict[str, str] = {}
+    started = clock()
+    members: list[dict[str, Any]] | None = None
+    rebuilt_now: dict[str, bool] = {}
+    for failover in read_markers(client("ssm", settings.region), settings.lossy_failover_parameter or ""):
+        key = f"{STATE_PREFIX}{failover.id}"
+        if finished(previous.get(key)) or clock() - started > WATCH_BUDGET_SECONDS:
+            if key in previous:
+                state[key] = str(previous[key])  # nothing to read for it any more, or not in this run
+            continue
+        members = global_members(client, settings.region, settings.global_cluster_id) if members is None else members
+        if failover.old_cluster_arn not in rebuilt_now:
+            rebuilt_now[failover.old_cluster_arn] = old_primary_rebuilt(client, failover, members)
+        step = watch_step(previous.get(key), rebuilt_now[failover.old_cluster_arn], now, settings.wait_seconds)
+        if step.look:
+            step = watch_verdict(snapshot_exists(client, failover))
+            if step.page_unrecoverable:
+                since = datetime.fromisoformat(str(previous.get(key, f"{BACK}{now.isoformat()}"))[len(BACK) :])
+                alerts.append(unrecoverable_page(settings.environment, failover, (now - since).total_seconds(), settings.command))
+        if step.state is not None:
+            state[key] = step.state
+    return StepResult(alerts=alerts, state=state)
 
 
 @dataclass(frozen=True)
@@ -334,9 +438,12 @@ class PreservationSettings:
     lossy_failover_parameter: str | None
     wait_seconds: float
     command: str
+    global_cluster_id: str  # whose members say when Aurora has rebuilt the old primary (``rebuilt``)
 
 
-def step(settings: PreservationSettings, client: ClientFactory, now: datetime, previous: Mapping[str, str]) -> StepResult:
+def step(
+    settings: PreservationSettings, client: ClientFactory, now: datetime, previous: Mapping[str, str], clock: Callable[[], float] = time.monotonic
+) -> StepResult:
     """One monitor run: preserve this region's point-of-failure snapshots, watch the failovers recorded here.
 
     Never raises: a failure pages once (until it changes) and the next run tries again."""
@@ -366,16 +473,9 @@ def step(settings: PreservationSettings, client: ClientFactory, now: datetime, p
 
     if settings.lossy_failover_parameter:
         try:
-            for failover in read_markers(client("ssm", settings.region), settings.lossy_failover_parameter):
-                key = f"{STATE_PREFIX}{failover.id}"
-                watch = watch_step(previous.get(key), cluster_answers(client, failover.old_cluster_arn), now, settings.wait_seconds)
-                if watch.look:
-                    watch = watch_verdict(snapshot_exists(client, failover))
-                    if watch.page_unrecoverable:
-                        since = datetime.fromisoformat(str(previous.get(key, f"{BACK}{now.isoformat()}"))[len(BACK) :])
-                        alerts.append(unrecoverable_page(settings.environment, failover, (now - since).total_seconds(), settings.command))
-                if watch.state is not None:
-                    state[key] = watch.state
+            watched = watch(settings, client, now, previous, clock)
+            alerts += watched.alerts
+            state.update(watched.state)
         except Exception as error:
             problems.append(f"watching the recorded lossy failovers failed: {str(error).splitlines()[0][:600]}")
 

@@ -59,6 +59,7 @@ class MonitorSettings:
                 lossy_failover_parameter=_required(environ, Env.LOSSY_FAILOVER_PARAMETER),
                 wait_seconds=_positive(environ, Env.SNAPSHOT_WAIT_SECONDS),
                 command=_required(environ, Env.RECONCILE_COMMAND),
+                global_cluster_id=_required(environ, Env.GLOBAL_CLUSTER_ID),
             )
         return cls(
             environment=environment,

@@ -10,18 +10,24 @@ one of them it cannot.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from moto.rds import models as rds_models
 
 from constructs_lib.dr_operations import restore_grants, restore_scope
 from constructs_lib.naming import Names
 from constructs_lib.point_of_failure import Grant, RegionScope, monitor_grants, plan_step_grants, reconcile_grants, record_grants, without_duplicates
 from drkit.reconcile import aws as reconcile_aws
+from drkit.reconcile import evidence
+from drkit.reconcile.database import Resolver
+from drkit.reconcile.run import Options, reconcile
 from drkit.restore import discard
 from drkit_lab.emulator import control, hooks
 from drkit_lab.emulator.patches import rds_snapshots
@@ -44,6 +50,8 @@ def clean_state() -> Iterator[None]:
         state.taken.clear()
         state.failures.clear()
         state.fail_next, state.retention_seconds = 0, None
+        state.copy_reads, state.fail_copies = 0, 0
+        state.copying.clear()
         control.STATE.down_regions = set()
 
     reset()
@@ -203,6 +211,140 @@ def test_a_restore_from_a_snapshot_is_a_standalone_cluster(aws: Aws, stack: dict
         rds.restore_db_cluster_from_snapshot(DBClusterIdentifier="r2", SnapshotIdentifier=snapshot["DBClusterSnapshotArn"], Engine="aurora-mysql")
 
 
+# ------------------------------------------------------------------------------------------ reconcile without a record
+
+TARGET = reconcile_aws.Target(
+    environment="x", global_cluster_id=NAMES.global_cluster_id, regions=(EAST, WEST),
+    cluster_ids={r: NAMES.cluster_id(r) for r in (EAST, WEST)}, secrets={r: NAMES.master_secret(r) for r in (EAST, WEST)},
+    lossy_failover_parameter=NAMES.lossy_failover_parameter, instance_class="db.r6g.large",
+)  # fmt: skip
+
+
+def bundle(tmp_path: Path, name: str = "global-bundle.pem") -> str:
+    """A CA bundle file (never read here: there is no database to connect to)."""
+    path = tmp_path / name
+    path.write_text("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
+    return str(path)
+
+
+def reconciled(
+    aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, said: list[str] | None = None, ca_bundle: str | None = None
+) -> evidence.Report:
+    monkeypatch.delenv("PGSSLROOTCERT", raising=False)
+    said = [] if said is None else said
+    report = reconcile(TARGET, aws, Options(report_dir=tmp_path, poll_seconds=0, ca_bundle=ca_bundle), said.append, Resolver()).report
+    print("\n".join(said))
+    return report
+
+
+def test_before_aurora_rebuilt_the_old_primary_no_snapshot_is_not_yet_never(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its region answers (a partial outage answers all along), but Aurora has not added it back as an available secondary:
+    its snapshot attempt, made before the rebuild, may still come. The monitor does not page UNRECOVERABLE however long
+    that takes, and reconcile says "not yet" (exit 3); once it is rebuilt without a snapshot, both say "never"."""
+    build(aws, whole=True)
+    lose_east_and_fail_over(aws, record=True)
+    control.STATE.down_regions = set()  # the region answers; Aurora has not made its attempt (the emulator's region_returned)
+    old = rds_models.rds_backends[ACCOUNT][EAST].clusters[NAMES.cluster_id(EAST)]
+    old.drkit_available_at = time.time() + 3600  # not rebuilt yet: here it reports "creating"
+    settings = preserve.PreservationSettings(
+        environment="x", region=WEST, member_regions=(EAST, WEST), cluster=NAMES.cluster_id(WEST), key_id=None,
+        lossy_failover_parameter=NAMES.lossy_failover_parameter, wait_seconds=60, command="drkit runbook reconcile --env x",
+        global_cluster_id=NAMES.global_cluster_id,
+    )  # fmt: skip
+    start = datetime.now(UTC)
+    first = preserve.step(settings, aws, start, {})
+    much_later = preserve.step(settings, aws, start + timedelta(hours=6), first.state)
+    assert first.alerts == much_later.alerts == [], much_later.alerts
+    report = reconciled(aws, tmp_path, monkeypatch)
+    assert report.exit_code == evidence.Exit.NOT_YET and "may still come" in report.unaccounted, report.unaccounted
+
+    rds_snapshots.control("POST", {"fail_next": 1})
+    old.drkit_available_at = 0.0
+    hooks.region_returned(EAST)  # Aurora's attempt fails, and it rebuilds the old primary as a secondary
+    back = preserve.step(settings, aws, start + timedelta(hours=7), much_later.state)
+    late = preserve.step(settings, aws, start + timedelta(hours=7, minutes=2), back.state)
+    assert back.alerts == [] and [subject.split("]")[1].strip()[:13] for subject, _ in late.alerts] == ["UNRECOVERABLE"]
+    never = reconciled(aws, tmp_path, monkeypatch)
+    assert never.exit_code == evidence.Exit.UNACCOUNTED and "unrecoverable" in never.unaccounted, never.unaccounted
+
+
+def test_one_region_s_ca_bundle_is_refused_before_anything_is_restored(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy is restored in the old primary's region (us-east-1), the writer is in us-west-2: us-east-1's bundle cannot
+    verify both, and finding out at connect time would come after a restore of half an hour."""
+    build(aws, whole=True)
+    lose_east_and_fail_over(aws, record=True)
+    east_returns()
+    report = reconciled(aws, tmp_path, monkeypatch, ca_bundle=bundle(tmp_path, "us-east-1-bundle.pem"))
+    assert report.restored_cluster is None and "global-bundle.pem" in report.unaccounted, report.unaccounted
+    missing = reconciled(aws, tmp_path, monkeypatch, ca_bundle=str(tmp_path / "nowhere.pem"))
+    assert missing.restored_cluster is None and "not a readable file" in missing.unaccounted, missing.unaccounted
+
+
+def test_reconcile_waits_for_the_copy_it_restores(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CopyDBClusterSnapshot returns while the copy is still being made, and a restore from a copy that is not available
+    is refused: reconcile, which makes the copy itself when the monitor has not, waits for it (here three reads)."""
+    build(aws, whole=True)
+    lose_east_and_fail_over(aws, record=True)
+    east_returns()
+    rds_snapshots.control("POST", {"copy_reads": 3})
+    said: list[str] = []
+    report = reconciled(aws, tmp_path, monkeypatch, said, ca_bundle=bundle(tmp_path))
+    assert "InvalidDBClusterSnapshotStateFault" not in report.unaccounted, report.unaccounted
+    assert report.restored_cluster is not None, report.unaccounted  # restored once available (connecting fails: no database here)
+    assert any(line.startswith(f"waiting for the preserved copy {report.preserved_copy}: copying") for line in said), said
+
+
+def test_a_copy_that_failed_is_made_again_under_another_name(aws: Aws, stack: dict[str, Any]) -> None:
+    """The monitor pages "preserved" once a copy is made; a copy that then fails is no copy: the next run copies the
+    snapshot again (while Aurora keeps it) under a new name the grants' <cluster>-pof-* still covers."""
+    lose_east_and_fail_over(aws, record=True)
+    east_returns()
+    rds_snapshots.control("POST", {"copy_reads": 1, "fail_copies": 1})
+    settings = preserve.PreservationSettings(
+        environment="x", region=EAST, member_regions=(EAST, WEST), cluster=NAMES.cluster_id(EAST), key_id=stack["keys"][EAST],
+        lossy_failover_parameter=None, wait_seconds=60, command="drkit runbook reconcile --env x", global_cluster_id=NAMES.global_cluster_id,
+    )  # fmt: skip
+    first = preserve.step(settings, aws, datetime.now(UTC), {})
+    (made,) = [p.plan.target for p in first.preserved if p.created]
+    rds = aws("rds", EAST)
+    statuses = {s["DBClusterSnapshotIdentifier"]: s["Status"] for s in rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]}
+    assert statuses == {made: "failed"}
+    again = preserve.step(settings, aws, datetime.now(UTC), first.state)
+    (remade,) = [p.plan.target for p in again.preserved if p.created]
+    assert remade == f"{made}-2" and remade.startswith(NAMES.preserved_snapshot_prefix(EAST)) and len(again.alerts) == 1
+    assert preserve.step(settings, aws, datetime.now(UTC), again.state).preserved == []  # the new one is live: kept once
+
+
+def test_with_no_record_and_no_snapshot_reconcile_never_says_unaccounted_0(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing recorded, nothing found: drkit cannot know that nothing was lost (a failover outside drkit records nothing)."""
+    build(aws, whole=True)
+    report = reconciled(aws, tmp_path, monkeypatch)
+    assert report.exit_code == evidence.Exit.UNACCOUNTED and "--since" in report.unaccounted, report.unaccounted
+
+
+def test_a_lossy_failover_nobody_recorded_is_found_by_its_snapshot(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ARC's ungraceful execution calls FailoverGlobalCluster itself: no record, but Aurora's snapshot of the old primary."""
+    build(aws, whole=True)
+    lose_east_and_fail_over(aws, record=False)
+    east_returns()
+    report = reconciled(aws, tmp_path, monkeypatch, ca_bundle=bundle(tmp_path))
+    assert report.failover is not None and report.failover["recorded"] is False and report.failover["old_cluster"] == NAMES.cluster_id(EAST)
+    assert report.preserved_copy is not None and report.preserved_copy.startswith(f"{NAMES.cluster_id(EAST)}-pof-")  # kept
+    assert report.restored_cluster is not None  # restored to compare (here it cannot connect: no database, no CA bundle)
+    assert report.exit_code == evidence.Exit.UNACCOUNTED, report.unaccounted
+
+
+def test_when_a_later_step_fails_the_report_keeps_what_was_found(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connecting fails (no database here): the report still names the failover, the snapshot's copy and the restore."""
+    build(aws, whole=True)
+    lose_east_and_fail_over(aws, record=True)
+    east_returns()
+    report = reconciled(aws, tmp_path, monkeypatch, ca_bundle=bundle(tmp_path))
+    assert report.exit_code == evidence.Exit.UNACCOUNTED and "the reconciliation failed" in report.unaccounted, report.unaccounted
+    assert report.failover is not None and report.failover["old_cluster"] == NAMES.cluster_id(EAST) and report.preserved_copy
+    assert report.restored_cluster is not None and report.restored_cluster.startswith(f"{NAMES.cluster_id(EAST)}-restore-")
+
+
 def test_a_role_s_inline_policies_and_a_managed_policy_have_aws_s_size_quotas(aws: Aws) -> None:
     iam = aws("iam")
     iam.create_role(RoleName="big", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
@@ -295,12 +437,10 @@ def role_client(world: dict[str, Any], grants: tuple[Grant, ...], extra: tuple[d
 
 def reconcile_aws_half(client: Any, said: list[str]) -> None:
     """Everything a reconciliation asks of AWS, in order, as the DR role: the failover, preserving, restoring, credentials, discarding."""
-    target = reconcile_aws.Target(
-        environment="x", global_cluster_id=NAMES.global_cluster_id, regions=(EAST, WEST),
-        cluster_ids={r: NAMES.cluster_id(r) for r in (EAST, WEST)}, secrets={r: NAMES.master_secret(r) for r in (EAST, WEST)},
-        lossy_failover_parameter=NAMES.lossy_failover_parameter, instance_class="db.r6g.large",
-    )  # fmt: skip
+    target = TARGET
     assert reconcile_aws.writer_arn(client, target, said.append) == NAMES.cluster_arn(ACCOUNT, WEST)
+    seen, unanswered = reconcile_aws.sightings(client, target, said.append)
+    assert [s.cluster for s in seen] == [NAMES.cluster_id(EAST)] and unanswered == [], said
     failovers = reconcile_aws.recorded_failovers(client, target, said.append)
     assert len(failovers) == 1, said
     failover = failovers[0]
@@ -370,6 +510,7 @@ def monitor_step(world: dict[str, Any], grants: tuple[Grant, ...]) -> preserve.S
     settings = preserve.PreservationSettings(
         environment="x", region=EAST, member_regions=(EAST, WEST), cluster=NAMES.cluster_id(EAST), key_id=world["keys"][EAST],
         lossy_failover_parameter=NAMES.lossy_failover_parameter, wait_seconds=60, command="drkit runbook reconcile --env x",
+        global_cluster_id=NAMES.global_cluster_id,
     )  # fmt: skip
     return preserve.step(settings, client, datetime.now(UTC), {})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from drkit_lab.emulator.patches import apply_all
 from drkit_lab.smoke import seed_lag
 from functions.failover.logic import Operation
 from functions.failover.runner import RunbookSettings, execute, read_state
+from functions.replication_monitor import preserve
 
 pytestmark = pytest.mark.integration
 
@@ -146,11 +147,13 @@ def test_lambda_handler_rejects_malformed_events(world: dict[str, Any], monkeypa
 
 
 class Recorder:
-    """A client factory that records (service, region, operation) of every call it makes."""
+    """A client factory that records (service, region, operation) of every call it makes; ``accept``: calls answered
+    without being done (AWS accepted them, and has not done them yet)."""
 
-    def __init__(self, fail: set[tuple[str, str]] | None = None) -> None:
+    def __init__(self, fail: set[tuple[str, str]] | None = None, accept: set[tuple[str, str]] | None = None) -> None:
         self.calls: list[tuple[str, str, str]] = []
         self.fail = fail or set()
+        self.accept = accept or set()
 
     def __call__(self, service: str, region: str) -> Any:
         real = client(service, region)
@@ -164,6 +167,8 @@ class Recorder:
                     recorder.calls.append((service, region, name))
                     if (service, name) in recorder.fail:
                         raise RuntimeError(f"{service} {name} is out of reach")
+                    if (service, name) in recorder.accept:
+                        return {}
                     return method(**kwargs)
 
                 return call
@@ -192,6 +197,19 @@ def test_a_failover_calls_nothing_in_the_lost_region(world: dict[str, Any]) -> N
     assert outcome["result"] == "completed"
     assert [call for call in recorder.calls if call[1] == "us-east-1"] == []
     assert any("not verified: Route 53's API (its control plane) is in us-east-1" in line for line in said)
+
+
+def test_a_failover_that_does_not_finish_in_time_is_recorded_all_the_same(world: dict[str, Any]) -> None:
+    """AWS accepted FailoverGlobalCluster and has not moved the writer by the runbook's timeout (a Lambda stopped at its
+    limit is the same): the record the point-of-failure watch and reconcile start from is written before the wait."""
+    parameter = "/drkit/test/lossy-failovers"
+    said: list[str] = []
+    recorder = Recorder(accept={("rds", "failover_global_cluster")})
+    quick = replace(settings(world, "us-west-2"), lossy_failover_parameter=parameter, timeout_seconds=0.05)
+    outcome = execute(Operation.FAILOVER, "us-west-2", False, quick, recorder, said.append)
+    assert outcome["result"] == "timeout" and "recorded" in outcome["lossy_failover"], (outcome, said)
+    records = preserve.parse_markers(client("ssm", "us-west-2").get_parameter(Name=parameter)["Parameter"]["Value"])
+    assert [(r.old_cluster, r.new_writer) for r in records] == [("drkit-t-us-east-1", "drkit-t-us-west-2")]
 
 
 def failover_zone(world: dict[str, Any], check_type: str) -> None:

@@ -197,3 +197,13 @@ def test_every_budget_line_in_the_docs_is_one_synth_prints(page: Path) -> None:
     printed = documented_budgets()
     stale = [line for line in quoted if line not in printed]
     assert not stale, f"{page.name}: budget lines synth does not print:\n" + "\n".join(stale)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(PROJECT_DIR)))
+def test_no_page_claims_what_the_reconciliation_does_not_do(page: Path) -> None:
+    """Review of #23: not every failover records itself (ARC's ungraceful execution, the console do not), and the copy
+    and the writer are in two regions, which one region's CA bundle cannot both verify."""
+    text = " ".join(read(page).split())
+    claims = [claim for claim in ("every failover records itself", "Every failover records itself", "CA bundle of the region") if claim in text]
+    claims += re.findall(r"--ca-bundle [a-z]{2}(?:-[a-z]+)+-\d+-bundle\.pem", text)
+    assert claims == [], claims

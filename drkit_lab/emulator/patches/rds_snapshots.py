@@ -58,12 +58,24 @@ class Taken:
 
 
 @dataclass
+class Copying:
+    """A copy still being made: how many more reads it is ``copying`` for, and whether it then fails."""
+
+    snapshot: Any
+    reads_left: int
+    fails: bool
+
+
+@dataclass
 class PointOfFailureState:
     pending: list[Pending] = field(default_factory=list)
     taken: dict[str, Taken] = field(default_factory=dict)  # snapshot ARN -> what expires it
     failures: list[dict[str, str]] = field(default_factory=list)
     fail_next: int = 0  # how many of the next attempts fail
     retention_seconds: float | None = None  # instead of the old cluster's backup retention (days): for tests
+    copy_reads: int = 0  # a new copy is "copying" for this many reads of the snapshots (AWS: until it is made)
+    fail_copies: int = 0  # how many of the next copies end "failed" (after their copy_reads)
+    copying: dict[str, Copying] = field(default_factory=dict)  # copy ARN -> its progress
     lock: threading.RLock = field(default_factory=threading.RLock)
 
 
@@ -143,14 +155,40 @@ def expire_due(now: datetime | None = None) -> list[str]:
     return expired
 
 
+def start_copy(target: Any) -> None:
+    """A copy just made: "copying" for ``copy_reads`` reads, then "available" (or "failed", ``fail_copies``)."""
+    with STATE.lock:
+        fails = STATE.fail_copies > 0
+        STATE.fail_copies = max(0, STATE.fail_copies - 1)
+        if STATE.copy_reads > 0 or fails:
+            target.status = "copying"
+            STATE.copying[str(target.arn)] = Copying(target, STATE.copy_reads, fails)
+
+
+def advance_copies() -> None:
+    """One read of the snapshots: every copy in progress is one read closer to its end."""
+    with STATE.lock:
+        for arn, copying in list(STATE.copying.items()):
+            copying.reads_left -= 1
+            if copying.reads_left <= 0:
+                copying.snapshot.status = "failed" if copying.fails else "available"
+                STATE.copying.pop(arn)
+                _log(f"snapshot copy {copying.snapshot.db_cluster_snapshot_identifier} is {copying.snapshot.status}")
+
+
 def control(method: str, body: dict[str, Any]) -> dict[str, Any]:
     """``/_drkit/point-of-failure``: ``{"fail_next": n}`` makes the next n attempts fail; ``{"retention_seconds": s}``
     (or null) replaces the old cluster's backup retention for every point-of-failure snapshot; ``{"expire_now": true}``
-    ends the retention of every one now. Answers what is pending, taken and failed."""
+    ends the retention of every one now; ``{"copy_reads": n}`` keeps each new snapshot copy "copying" for n reads of the
+    snapshots, ``{"fail_copies": n}`` makes the next n copies end "failed". Answers what is pending, taken and failed."""
     if method == "POST":
         with STATE.lock:
             if "fail_next" in body:
                 STATE.fail_next = int(body["fail_next"])
+            if "copy_reads" in body:
+                STATE.copy_reads = int(body["copy_reads"])
+            if "fail_copies" in body:
+                STATE.fail_copies = int(body["fail_copies"])
             if "retention_seconds" in body:
                 value = body["retention_seconds"]
                 STATE.retention_seconds = None if value is None else float(value)
@@ -171,6 +209,9 @@ def control(method: str, body: dict[str, Any]) -> dict[str, Any]:
             "failures": list(STATE.failures),
             "fail_next": STATE.fail_next,
             "retention_seconds": STATE.retention_seconds,
+            "copying": sorted(STATE.copying),
+            "copy_reads": STATE.copy_reads,
+            "fail_copies": STATE.fail_copies,
         }
 
 
@@ -214,6 +255,7 @@ def point_of_failure_snapshot() -> None:
 
         def expiring(self: rds_models.RDSBackend, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
             expire_due()
+            advance_copies()
             return _original(self, *args, **kwargs)
 
         setattr(rds_models.RDSBackend, name, expiring)
@@ -239,9 +281,13 @@ def cluster_snapshot_copies_as_aws() -> None:
     identifier "Must contain from 1 to 63 letters, numbers, or hyphens. First character must be a letter.
     Can't end with a hyphen or contain two consecutive hyphens"; "If you copy an unencrypted DB cluster
     snapshot and specify a value for the KmsKeyId parameter, an error is returned." The copy is a manual
-    snapshot. With a data plane, it holds the same data as its source.
+    snapshot. With a data plane, it holds the same data as its source. It is returned while still being made: "To
+    cancel the copy operation once it is in progress, delete the target DB cluster snapshot identified by
+    TargetDBClusterSnapshotIdentifier while that DB cluster snapshot is in "copying" status" (the same reference); the
+    control can keep a copy ``copying`` for some reads, and make it end ``failed``.
 
-    moto refuses a source named by its ARN, accepts any target name and a key for an unencrypted source."""
+    moto refuses a source named by its ARN, accepts any target name and a key for an unencrypted source, and makes every
+    copy available at once."""
     from drkit_lab.emulator import hooks
 
     original_copy = rds_models.RDSBackend.copy_db_cluster_snapshot
@@ -271,6 +317,7 @@ def cluster_snapshot_copies_as_aws() -> None:
             raise RDSClientError("InvalidParameterCombination", f"{source_id} is not encrypted: a KmsKeyId cannot be given for its copy")
         target = original_copy(self, source_id, target_db_cluster_snapshot_identifier, kms_key_id=kms_key_id, copy_tags=copy_tags, tags=tags, **rest)
         hooks.snapshot_copied(str(source.arn), str(target.arn))
+        start_copy(target)
         return target
 
     def delete_snapshot(self: rds_models.RDSBackend, db_snapshot_identifier: str) -> Any:
@@ -318,8 +365,12 @@ def restore_from_snapshot_is_standalone() -> None:
         props["kms_key_id"] = request.get("kms_key_id") or snapshot.kms_key_id
         props["storage_encrypted"] = bool(snapshot.encrypted)
         props["deletion_protection"] = bool(request.get("deletion_protection", False))  # "By default, deletion protection isn't enabled."
-        if not props.get("master_user_password"):  # the snapshot's credentials; moto keeps none for a secondary
+        # The snapshot's credentials; moto keeps none for a cluster created as a secondary (a snapshot of one that was
+        # promoted later, by a failover, has none either), and a standalone cluster must have them: placeholders.
+        if not props.get("master_user_password"):
             props["master_user_password"] = "restored-credentials-of-the-snapshot"
+        if not props.get("master_username"):
+            props["master_username"] = "restored-master-of-the-snapshot"
         cluster = self.create_db_cluster(props)
         hooks.cluster_restored(cluster, str(snapshot.arn))
         return cluster
