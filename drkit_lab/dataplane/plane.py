@@ -52,6 +52,13 @@ from drkit_lab.dataplane.server import REPLICATION_USER, Server, ServerError
 
 LAG_INTERVAL_SECONDS = 5.0
 CATCH_UP_TIMEOUT_SECONDS = 60.0
+FOLLOW_TIMEOUT_SECONDS = 20.0  # a repointed replica streams from the new writer within this, or is rebuilt from it
+
+
+def streams_from(writer: Server, cluster: str) -> bool:
+    """``cluster``'s replica is streaming from ``writer`` (its WAL sender says so, by the replica's application name)."""
+    rows = writer.sql("SELECT count(*) FROM pg_stat_replication WHERE application_name = %s AND state = 'streaming'", (cluster,))
+    return bool(rows and rows[0][0])
 STATE_FILE = "dataplane.json"
 
 
@@ -248,9 +255,27 @@ class DataPlane:
             old.diverged = True  # its data may hold commits nobody else has: set aside when its region returns
 
     def repoint_others(self, global_id: str, exclude: set[str], writer: Server) -> None:
+        """Every other replica streams from the new writer. One that cannot follow it is rebuilt from it.
+
+        The fence stops client writes, not the old writer's own WAL: between the fenced position and its stop it can
+        still log (a standby snapshot every 15 s, a checkpoint), and a replica that received such a record is past the
+        point where the new writer's timeline forks off; PostgreSQL then refuses to follow ("new timeline ... forked
+        off current database system timeline ... before current recovery point"), and the replica never streams
+        again. Aurora's storage has no such state, so the data plane does not keep it: not streaming within
+        ``FOLLOW_TIMEOUT_SECONDS``, the replica starts again from the new writer, as after a failover."""
+        repointed = []
         for member in self.members.values():
             if member.global_id == global_id and member.server.cluster not in exclude and member.up:
                 member.server.set_upstream(writer)
+                if member.server.cluster not in self.held:
+                    repointed.append(member)
+        for member in repointed:
+            try:
+                cluster = member.server.cluster
+                writer.wait_until(lambda c=cluster: streams_from(writer, c), f"{cluster} streaming", FOLLOW_TIMEOUT_SECONDS)
+            except ServerError as error:
+                self.note("replica could not follow the new writer: rebuilt from it", cluster=member.server.cluster, reason=str(error))
+                self.rebuild(member, writer)
 
     def rebuild(self, member: Member, writer: Server, resync: bool = True) -> None:
         """``member`` becomes a fresh replica of ``writer`` (its old data is set aside when it diverged); after an unplanned
