@@ -522,6 +522,9 @@ def test_the_monitor_preserves_with_exactly_its_grants(granted: dict[str, Any]) 
     step = monitor_step(granted, with_keys(MONITOR_GRANTS, {"KEY-us-east-1": granted["keys"][EAST]}))
     assert [p.created for p in step.preserved] == [True] and step.preserved[0].failover is not None
     assert [subject for subject, _ in step.alerts] == ["[drkit x] point-of-failure snapshot preserved (drkit-x-us-east-1)"]
+    # What RDS holds, not what the step says: a manual copy (retention cannot delete it) under the planned name, with the region's key.
+    manual = granted["aws"]("rds", EAST).describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
+    assert [(s["DBClusterSnapshotIdentifier"], s["KmsKeyId"]) for s in manual] == [(step.preserved[0].plan.target, granted["keys"][EAST])]
 
 
 @pytest.mark.parametrize(("sid", "action"), [(g.sid, a) for g in MONITOR_GRANTS for a in g.actions])
