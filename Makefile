@@ -20,7 +20,7 @@ DRKIT := $(CURDIR)/.venv/bin/drkit
 ENV ?= dev
 LOCAL_ENV ?= local
 
-.PHONY: help install install-dev install-lab synth validate scan test test-fast lint plan deploy-local destroy-local gameday emulator emulator-stop soak drift diagram bench refresh-engine-versions clean
+.PHONY: help install install-dev install-lab synth validate scan test test-fast guards lint plan deploy-local destroy-local gameday emulator emulator-stop soak drift diagram bench refresh-engine-versions clean
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -91,6 +91,9 @@ scan: synth ## checkov and the IAM linter (parliament) on every synthesized stac
 
 test-fast: install-dev ## unit tests only
 	$(PY) -m pytest tests/unit
+
+guards: install-lab ## break each safety rule in a scratch copy and show that its tests fail (tools/guards.py; ~2 min)
+	$(PY) -m tools.guards
 
 lint: install-dev ## ruff + mypy
 	$(PY) -m ruff check .
