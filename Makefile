@@ -79,8 +79,9 @@ synth: install ## synthesize every environment into cdktf.out (DR_ENVIRONMENTS=d
 validate: synth ## terraform init (offline via the mirror when present) + validate of every stack, with a summary
 	$(PY) -m tools.validate cdktf.out
 
-test: install-lab ## the whole suite: lint, types, checkov, unit, terraform validity, emulator integration (two pytest workers)
+test: install-lab ## the whole suite: lint, formatting, types, checkov, unit, terraform validity, emulator integration (two pytest workers)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(PY) -O main.py
 	$(PY) -m tools.policy_scan cdktf.out
@@ -95,8 +96,9 @@ test-fast: install-dev ## unit tests only
 guards: install-lab ## break each safety rule in a scratch copy and show that its tests fail (tools/guards.py; ~2 min)
 	$(PY) -m tools.guards
 
-lint: install-dev ## ruff + mypy
+lint: install-dev ## ruff (lint and formatting) + mypy
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
 plan: install ## terraform plan for ENV=<environment> with a review of stateful changes (ENV=local: the running local deployment)

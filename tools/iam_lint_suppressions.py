@@ -39,8 +39,7 @@ SUPPRESSIONS: tuple[LintSuppression, ...] = (
         "MISMATCHED_TYPE",
         "data.aws_iam_policy_document.*_key_policy_*",
         "Type mismatch: ArnLike requires a value of type Arn but given String",
-        "kms:EncryptionContext:aws:logs:arn holds the log group's ARN; the CloudWatch Logs user guide's key policy "
-        "matches it with ArnLike, as here",
+        "kms:EncryptionContext:aws:logs:arn holds the log group's ARN; the CloudWatch Logs user guide's key policy matches it with ArnLike, as here",
     ),
     LintSuppression(
         "UNKNOWN_PREFIX",

@@ -59,6 +59,8 @@ def streams_from(writer: Server, cluster: str) -> bool:
     """``cluster``'s replica is streaming from ``writer`` (its WAL sender says so, by the replica's application name)."""
     rows = writer.sql("SELECT count(*) FROM pg_stat_replication WHERE application_name = %s AND state = 'streaming'", (cluster,))
     return bool(rows and rows[0][0])
+
+
 STATE_FILE = "dataplane.json"
 
 

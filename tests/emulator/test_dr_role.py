@@ -79,7 +79,10 @@ def dr_role(aws: Aws, stacks: dict[str, dict[str, Any]]) -> Iterator[Callable[[d
     """``as_role(policy)``: a client factory with the credentials of the DR role carrying ``policy``."""
     deploy_database(aws)
     iam = aws("iam")
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}],
+    }
     iam.create_role(RoleName=f"drkit-{ENV}-dr-operations", AssumeRolePolicyDocument=json.dumps(trust))
     iam.create_user(UserName="operator")
     iam.put_user_policy(UserName="operator", PolicyName="a", PolicyDocument=json.dumps(
@@ -164,7 +167,9 @@ def test_the_dr_role_names_a_cluster_snapshot_resource_for_delete_db_cluster_as_
     assert "conservative assumption" in emulator_doc and "SkipFinalSnapshot" in emulator_doc
 
 
-def test_a_restore_that_outlives_the_tool_resumes_to_its_instance(dr_role: Any, stacks: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_restore_that_outlives_the_tool_resumes_to_its_instance(
+    dr_role: Any, stacks: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Aurora restores for minutes to hours; the emulator keeps the restored cluster ``creating`` for ``restore_seconds``.
     The first run is interrupted while it waits; the same command again resumes: no second restore, "already exists"
     never, and the instance is created once the cluster is available."""

@@ -156,7 +156,9 @@ def test_a_trust_that_names_a_role_trusts_its_sessions_and_checks_mfa_and_princi
     ({"StringEquals": {"aws:PrincipalTag/drkit-dr-operator": "local"}}, [{"Key": "drkit-dr-operator", "Value": "local"}], True),
     ({"Bool": {"aws:MultiFactorAuthPresent": "true"}}, [{"Key": "drkit-dr-operator", "Value": "local"}], False),
 ])  # fmt: skip
-def test_the_emulator_refuses_an_assume_role_that_misses_the_trust_conditions(aws: Any, condition: dict[str, Any], user_tags: list[Any], allowed: bool) -> None:
+def test_the_emulator_refuses_an_assume_role_that_misses_the_trust_conditions(
+    aws: Any, condition: dict[str, Any], user_tags: list[Any], allowed: bool
+) -> None:
     """The account root plus an ExternalId lets anyone in the account who may assume roles become the DR role; the trust
     conditions on the principal (its tags, MFA) are enforced: an IAM user's access key carries its tags, never MFA."""
     iam = aws("iam")
@@ -164,7 +166,9 @@ def test_the_emulator_refuses_an_assume_role_that_misses_the_trust_conditions(aw
                     "Condition": {**condition, "StringEquals": {**condition.get("StringEquals", {}), "sts:ExternalId": "e1"}}})  # fmt: skip
     iam.create_role(RoleName="dr", AssumeRolePolicyDocument=json.dumps(trust))
     iam.create_user(UserName="operator", Tags=user_tags)
-    iam.put_user_policy(UserName="operator", PolicyName="a", PolicyDocument=json.dumps(policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ROLE})))
+    iam.put_user_policy(
+        UserName="operator", PolicyName="a", PolicyDocument=json.dumps(policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ROLE}))
+    )
     access = iam.create_access_key(UserName="operator")["AccessKey"]
     sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id=access["AccessKeyId"], aws_secret_access_key=access["SecretAccessKey"])
     if allowed:

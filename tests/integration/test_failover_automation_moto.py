@@ -277,7 +277,15 @@ def test_one_failed_probe_then_silence_never_fails_over_a_healthy_writer(world: 
     start = datetime.fromtimestamp(int(world.now.timestamp()) // 10 * 10 - 50, UTC)
     cloudwatch.put_metric_data(
         Namespace=contract.NAMESPACE,
-        MetricData=[{"MetricName": contract.Metric.LOST, "Dimensions": dimensions, "Value": 1, "Timestamp": start + timedelta(seconds=20), "StorageResolution": 1}],
+        MetricData=[
+            {
+                "MetricName": contract.Metric.LOST,
+                "Dimensions": dimensions,
+                "Value": 1,
+                "Timestamp": start + timedelta(seconds=20),
+                "StorageResolution": 1,
+            }
+        ],
     )
     two_regions = replace(AUTOMATIC, member_regions=("us-east-1", "us-west-2"))
     outcomes = []
@@ -287,7 +295,9 @@ def test_one_failed_probe_then_silence_never_fails_over_a_healthy_writer(world: 
             if change.kind == "alarm" and change.new == ALARM:  # its action: the runbook function, with CloudWatch's event
                 event = alarm_event({"AlarmName": change.subject}, observer, "123456789012", change.old, ALARM, change.detail, at)
                 outcomes.append(on_alarm(event, runbook(observer), two_regions, client, at, lambda line: None))
-    assert evaluator.states[(observer, name)] != ALARM and outcomes == [], [(o.get("automation") or o.get("result"), o.get("reason")) for o in outcomes]
+    assert evaluator.states[(observer, name)] != ALARM and outcomes == [], [
+        (o.get("automation") or o.get("result"), o.get("reason")) for o in outcomes
+    ]
     assert world.writer() == "us-east-1"
 
 

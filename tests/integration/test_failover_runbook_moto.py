@@ -279,7 +279,11 @@ def test_a_switch_back_waits_until_the_returning_region_has_resynchronized(world
     assert "drkit-t-us-east-1 (us-east-1: pending-resync) is not connected" in refused["reason"]
     time.sleep(1.1)
     assert execute(Operation.SWITCHOVER, "us-east-1", False, settings(world, "us-west-2"), client, said.append)["result"] == "completed"
-def test_an_arc_region_switch_step_runs_the_lag_preflight_and_fails_the_step_when_refused(world: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+
+
+def test_an_arc_region_switch_step_runs_the_lag_preflight_and_fails_the_step_when_refused(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """ARC invokes the runbook with its execution metadata only (InvokedBy, PlanArn, ExecutionId, StepName) in the
     activating region; the lag preflight passes quietly, or raises so that ARC fails the step."""
     import importlib

@@ -272,7 +272,9 @@ def _refused() -> Exception:
 def _service_unavailable() -> Exception:
     from botocore.exceptions import ClientError
 
-    return ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}, "ResponseMetadata": {"HTTPStatusCode": 503}}, "DescribeDBClusters")
+    return ClientError(
+        {"Error": {"Code": "ServiceUnavailable", "Message": "down"}, "ResponseMetadata": {"HTTPStatusCode": 503}}, "DescribeDBClusters"
+    )
 
 
 @pytest.mark.parametrize("failure", [_answered_an_unparseable_503, _timed_out, _refused, _service_unavailable], ids=lambda f: f.__name__.strip("_"))

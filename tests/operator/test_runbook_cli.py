@@ -53,7 +53,9 @@ def test_the_configuration_is_the_current_directorys(tmp_path: Path) -> None:
     assert str(tmp_path / "cdktf.json") in completed.stderr
 
 
-def test_a_session_that_expires_during_a_restore_says_what_to_do_and_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_session_that_expires_during_a_restore_says_what_to_do_and_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The DR role's session lasts an hour, a restore can last longer: the CLI never ends in a traceback; it says to
     assume the role again and run the same command, which resumes."""
     from botocore.exceptions import ClientError

@@ -21,7 +21,11 @@ def probes(stack: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def lost_alarms(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {a["alarm_name"]: a for a in resources(stack, "aws_cloudwatch_metric_alarm").values() if "-writer-lost-in-" in a["alarm_name"] and "-seen-from-" in a["alarm_name"]}
+    return {
+        a["alarm_name"]: a
+        for a in resources(stack, "aws_cloudwatch_metric_alarm").values()
+        if "-writer-lost-in-" in a["alarm_name"] and "-seen-from-" in a["alarm_name"]
+    }
 
 
 @pytest.mark.parametrize("name", ["dev", "three"])

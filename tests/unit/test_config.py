@@ -260,8 +260,11 @@ BAD_INPUTS = [
         id="production-trusts-the-whole-account",
     ),
     pytest.param(
-        {"environment": "production", "account_id": "111122223333",
-         "dr_operations": {"external_id": "e1", "trusted_principals": ["arn:aws:iam::111122223333:root"]}},
+        {
+            "environment": "production",
+            "account_id": "111122223333",
+            "dr_operations": {"external_id": "e1", "trusted_principals": ["arn:aws:iam::111122223333:root"]},
+        },
         "dev.dr_operations.trusted_principals: ['arn:aws:iam::111122223333:root'] in production: name the on-call roles or users",
         id="production-trusts-the-account-root",
     ),

@@ -316,7 +316,9 @@ def test_a_step_after_recovery_plugs_into_one_function_and_stays_valid(monkeypat
 
     def snapshot_step(props: RegionSwitchPlanProps, active: PlanRegion) -> tuple[StepSpec, ...]:
         functions = [r.runbook_function_arn for r in props.regions]
-        configuration = {"CustomActionLambdaConfig": {"Lambdas": [{"Arn": f} for f in functions], "RegionToRun": "inactiveRegion", "RetryIntervalMinutes": 5}}
+        configuration = {
+            "CustomActionLambdaConfig": {"Lambdas": [{"Arn": f} for f in functions], "RegionToRun": "inactiveRegion", "RetryIntervalMinutes": 5}
+        }
         permission = Permission("RunbookCustomAction", ("lambda:GetFunction", "lambda:InvokeFunction"), tuple(functions))
         return (StepSpec("preserve-snapshot", "keep the point-of-failure snapshot", BlockType.CUSTOM_ACTION_LAMBDA, configuration, (permission,)),)
 

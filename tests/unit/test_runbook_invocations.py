@@ -21,7 +21,12 @@ import pytest
 from functions.failover import arc
 
 PLAN_ARN = "arn:aws:arc-region-switch::123456789012:plan/drkit-t-use1-usw2:abc123"
-ARC_EVENT = {"InvokedBy": "a value AWS does not document", "PlanArn": PLAN_ARN, "ExecutionId": "us-west-2/0123456789abcdef", "StepName": "lag-preflight"}
+ARC_EVENT = {
+    "InvokedBy": "a value AWS does not document",
+    "PlanArn": PLAN_ARN,
+    "ExecutionId": "us-west-2/0123456789abcdef",
+    "StepName": "lag-preflight",
+}
 
 
 @dataclass
