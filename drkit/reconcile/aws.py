@@ -42,11 +42,9 @@ def global_members(client: ClientFactory, target: Target, say: Say) -> list[dict
     """The global cluster's members (GlobalClusterMembers), read in the first region that answers."""
     for region in target.regions:
         try:
-            found = client("rds", region).describe_global_clusters(GlobalClusterIdentifier=target.global_cluster_id)["GlobalClusters"]
+            return preserve.read_global_members(client, region, target.global_cluster_id)
         except Exception as error:
             say(f"the global cluster could not be read in {region}: {str(error).splitlines()[0][:500]}")
-            continue
-        return list(found[0].get("GlobalClusterMembers", [])) if found else []
     return []
 
 

@@ -230,8 +230,13 @@ def rebuilt(members: Sequence[Mapping[str, Any]], region: str, cluster: str, sta
     DescribeGlobalClusters' GlobalClusterMembers) as a secondary, and its cluster (``status``) ``available``. Aurora
     "tries to take a snapshot" before it creates the old primary's new volume (see the module's docstring): by then
     its attempt is over."""
+    return back_as_secondary(members, region, cluster) and status == "available"
+
+
+def back_as_secondary(members: Sequence[Mapping[str, Any]], region: str, cluster: str) -> bool:
+    """Whether ``cluster`` (of ``region``) is among ``members`` again, and not as the writer."""
     member = next((m for m in members if _is(str(m.get("DBClusterArn", "")), region, cluster)), None)
-    return member is not None and not member.get("IsWriter") and status == "available"
+    return member is not None and not member.get("IsWriter")
 
 
 def _is(arn: str, region: str, cluster: str) -> bool:
@@ -361,19 +366,24 @@ def cluster_status(client: ClientFactory, cluster_arn: str) -> str | None:
     return str(clusters[0].get("Status", "")) if clusters else None
 
 
+def read_global_members(client: ClientFactory, region: str, global_cluster_id: str) -> list[dict[str, Any]]:
+    """The global cluster's members (GlobalClusterMembers), read in ``region``; raises what the call raises."""
+    found = client("rds", region).describe_global_clusters(GlobalClusterIdentifier=global_cluster_id)["GlobalClusters"]
+    return list(found[0].get("GlobalClusterMembers", [])) if found else []
+
+
 def global_members(client: ClientFactory, region: str, global_cluster_id: str) -> list[dict[str, Any]]:
-    """The global cluster's members (GlobalClusterMembers), read in ``region``; none when it cannot be read."""
+    """:func:`read_global_members`, or none when they cannot be read."""
     try:
-        found = client("rds", region).describe_global_clusters(GlobalClusterIdentifier=global_cluster_id)["GlobalClusters"]
+        return read_global_members(client, region, global_cluster_id)
     except Exception:
         return []
-    return list(found[0].get("GlobalClusterMembers", [])) if found else []
 
 
 def old_primary_rebuilt(client: ClientFactory, failover: LossyFailover, members: Sequence[Mapping[str, Any]]) -> bool:
     """:func:`rebuilt`, reading the old primary's region only once it is a secondary member again (during the outage it
     is not, and a region that does not answer costs the run its time)."""
-    if not rebuilt(members, failover.old_region, failover.old_cluster, "available"):
+    if not back_as_secondary(members, failover.old_region, failover.old_cluster):
         return False
     return rebuilt(members, failover.old_region, failover.old_cluster, cluster_status(client, failover.old_cluster_arn))
 
