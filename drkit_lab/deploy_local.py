@@ -175,6 +175,15 @@ def local_config(env_name: str, url: str) -> dict[str, Any]:
     return {env_name: env}
 
 
+def checked_environment(env_name: str) -> None:
+    """Refuse an environment the configuration does not have, or does not accept once re-pointed at an emulator
+    (``local_config``), before an emulator starts or a run's folder is written: bad input is one line, nothing else."""
+    from constructs_lib.config import parse_environments
+
+    document = local_config(env_name, "http://127.0.0.1:4566")  # any emulator address: the run's own port is not known yet
+    parse_environments(document, source=f"{env_name} re-pointed at the emulator")
+
+
 def terraform_stream(args: list[str], deployment: Deployment, log_name: str, extra_env: dict[str, str]) -> str:
     """Run terraform, writing its output to this run's log and a heartbeat line every 20 s."""
     log_path = deployment.logs / log_name
@@ -388,6 +397,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=["deploy", "destroy"])
     parser.add_argument("--env", default=os.environ.get("DRKIT_LOCAL_ENV") or DEFAULT_ENVIRONMENT, help="environment of the configuration to deploy")
     args = parser.parse_args(argv)
+    if args.action == "deploy":
+        from constructs_lib.config import ConfigError
+
+        try:
+            checked_environment(args.env)
+        except ConfigError as error:
+            print(f"drkit: {error}", file=sys.stderr)
+            return 2
     return run(deploy if args.action == "deploy" else destroy, Deployment(env_name=args.env))
 
 
